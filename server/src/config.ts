@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .optional()
+  .transform((v) => v === '1' || v === 'true');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  MAILROOM_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  MAILROOM_ADMIN_EMAIL: z.email().optional().or(z.literal('').transform(() => undefined)),
+  MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().or(z.literal('').transform(() => undefined)),
+  MAILROOM_SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes as 64 hex characters or base64')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: booleanFlag,
+  MAILROOM_DISABLE_POLLERS: booleanFlag,
+  MAILROOM_WEB_DIST: z.string().optional(),
+  /** Test-only fault injection: the named point kills the process with SIGKILL (see lib/faults.ts). */
+  MAILROOM_FAULT_POINT: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  admin: { email: string | undefined; password: string | undefined };
+  secretKey: Buffer;
+  secretKeyGenerated: boolean;
+  allowLoopbackMailServers: boolean;
+  pollersEnabled: boolean;
+  webDist: string;
+  logLevel: Env['LOG_LEVEL'];
+  faultPoint: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const problems: string[] = [];
+  const e = result.data;
+  if (Boolean(e.MAILROOM_ADMIN_EMAIL) !== Boolean(e.MAILROOM_ADMIN_PASSWORD) && e.MAILROOM_ADMIN_PASSWORD) {
+    problems.push('MAILROOM_ADMIN_PASSWORD: set MAILROOM_ADMIN_EMAIL too');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return e;
+}
+
+function decodeKey(raw: string): Buffer {
+  return /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+}
+
+/** The only place that reads process.env. A missing secret key is generated into the data dir once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(env);
+  const dataDir = path.resolve(e.MAILROOM_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  let secretKey: Buffer;
+  let secretKeyGenerated = false;
+  if (e.MAILROOM_SECRET_KEY) {
+    secretKey = decodeKey(e.MAILROOM_SECRET_KEY);
+  } else {
+    const keyFile = path.join(dataDir, 'secret.key');
+    if (existsSync(keyFile)) {
+      const raw = readFileSync(keyFile, 'utf8').trim();
+      if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError([`${keyFile}: not a 64-hex-character key`]);
+      secretKey = decodeKey(raw);
+    } else {
+      secretKey = randomBytes(32);
+      writeFileSync(keyFile, secretKey.toString('hex') + '\n', { mode: 0o600 });
+      secretKeyGenerated = true;
+    }
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    admin: { email: e.MAILROOM_ADMIN_EMAIL, password: e.MAILROOM_ADMIN_PASSWORD },
+    secretKey,
+    secretKeyGenerated,
+    allowLoopbackMailServers: e.MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS,
+    pollersEnabled: !e.MAILROOM_DISABLE_POLLERS,
+    webDist: path.resolve(e.MAILROOM_WEB_DIST ?? path.join(import.meta.dirname, '../../web/dist')),
+    logLevel: e.LOG_LEVEL,
+    faultPoint: e.MAILROOM_FAULT_POINT || undefined,
+  };
+}

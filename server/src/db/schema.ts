@@ -1,0 +1,225 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
+
+const id = () => uuid('id').primaryKey().defaultRandom();
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const PERMISSIONS = ['MANAGE_SUPPORT_CHANNELS'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const roles = pgTable('roles', {
+  id: id(),
+  name: text('name').notNull().unique(),
+  permissions: text('permissions').array().$type<Permission[]>().notNull().default(sql`'{}'::text[]`),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable('users', {
+  id: id(),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  isSuperAdmin: boolean('is_super_admin').notNull().default(false),
+  roleId: uuid('role_id').references(() => roles.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('users_email_lower').on(sql`lower(${t.email})`)]);
+
+export const authTokens = pgTable('auth_tokens', {
+  id: id(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  kind: text('kind').$type<'SESSION' | 'API'>().notNull(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});
+
+export const technicianGroups = pgTable('technician_groups', {
+  id: id(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('technician_groups_name_lower').on(sql`lower(${t.name})`)]);
+
+export const technicianGroupMembers = pgTable('technician_group_members', {
+  groupId: uuid('group_id').notNull().references(() => technicianGroups.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+}, (t) => [primaryKey({ columns: [t.groupId, t.userId] })]);
+
+export const categories = pgTable('categories', {
+  id: id(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('categories_name_lower').on(sql`lower(${t.name})`)]);
+
+export const companies = pgTable('companies', {
+  id: id(),
+  name: text('name').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export type MailProtocol = 'IMAP' | 'POP3' | 'EWS' | 'GRAPH';
+export type EmailProvider = 'MICROSOFT' | 'GOOGLE' | 'OTHER';
+export type SecurityType = 'NONE' | 'SSL' | 'TLS';
+export type EmailAuthType = 'BASIC' | 'OAUTH';
+export type FilterType = 'ALLOW' | 'IGNORE';
+
+/** Non-secret OAuth settings; the client secret and tokens live sealed in `oauthSecretsSealed`. */
+export interface OAuthSettings {
+  clientId: string | null;
+  authorizationUrl: string | null;
+  tokenUrl: string | null;
+  scope: string | null;
+  redirectUrl: string | null;
+  tenantId?: string | null;
+}
+
+export const incomingServers = pgTable('incoming_servers', {
+  id: id(),
+  name: text('name').notNull(),
+  email: text('email').notNull(),
+  protocol: text('protocol').$type<MailProtocol>().notNull(),
+  provider: text('provider').$type<EmailProvider>().notNull(),
+  host: text('host'),
+  port: integer('port'),
+  security: text('security').$type<SecurityType>(),
+  authType: text('auth_type').$type<EmailAuthType>(),
+  username: text('username'),
+  passwordSealed: text('password_sealed'),
+  oauth: jsonb('oauth').$type<OAuthSettings>(),
+  oauthSecretsSealed: text('oauth_secrets_sealed'),
+  enabled: boolean('enabled').notNull().default(true),
+  primary: boolean('primary').notNull().default(false),
+  realTimeScanning: boolean('real_time_scanning').notNull().default(false),
+  allowSelfSignedCertificate: boolean('allow_self_signed_certificate').notNull().default(false),
+  pollIntervalSeconds: integer('poll_interval_seconds').notNull().default(120),
+  technicianGroupId: uuid('technician_group_id').references(() => technicianGroups.id, { onDelete: 'set null' }),
+  categoryId: uuid('category_id').references(() => categories.id, { onDelete: 'set null' }),
+  companyId: uuid('company_id').references(() => companies.id, { onDelete: 'set null' }),
+  filterType: text('filter_type').$type<FilterType>(),
+  filterEmails: text('filter_emails').array().notNull().default(sql`'{}'::text[]`),
+  filterDomains: text('filter_domains').array().notNull().default(sql`'{}'::text[]`),
+  filterKeywords: text('filter_keywords').array().notNull().default(sql`'{}'::text[]`),
+  /** Bumped whenever credentials change, so a connector stuck in authenticationError knows to retry. */
+  credentialsVersion: integer('credentials_version').notNull().default(1),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [uniqueIndex('incoming_servers_one_primary').on(t.primary).where(sql`${t.primary}`)]);
+
+export type ServerStatus = 'REACHABLE' | 'UNREACHABLE' | 'UNKNOWN';
+export type ConnectionState = 'disabled' | 'connecting' | 'syncing' | 'connected' | 'authenticationError' | 'connectError';
+export type ErrorKind = 'NETWORK' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'THROTTLED' | 'PROTOCOL' | 'INTERNAL';
+
+export const serverHealth = pgTable('server_health', {
+  serverId: uuid('server_id').primaryKey().references(() => incomingServers.id, { onDelete: 'cascade' }),
+  status: text('status').$type<ServerStatus>().notNull().default('UNKNOWN'),
+  connectionState: text('connection_state').$type<ConnectionState>().notNull().default('connecting'),
+  lastSyncAt: timestamp('last_sync_at', { withTimezone: true }),
+  inboundQueueCount: integer('inbound_queue_count').notNull().default(0),
+  lastErrorMessage: text('last_error_message'),
+  lastErrorKind: text('last_error_kind').$type<ErrorKind>(),
+  lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
+
+/** IMAP: (folder, uidValidity, lastUid). Other protocols add their own cursor columns later. */
+export const mailboxCheckpoints = pgTable('mailbox_checkpoints', {
+  serverId: uuid('server_id').notNull().references(() => incomingServers.id, { onDelete: 'cascade' }),
+  folder: text('folder').notNull(),
+  uidValidity: bigint('uid_validity', { mode: 'number' }),
+  lastUid: bigint('last_uid', { mode: 'number' }).notNull().default(0),
+  /** Mail already in the folder when we first saw it (UIDs ≤ this) is taken only if it is unread. */
+  baselineUid: bigint('baseline_uid', { mode: 'number' }).notNull().default(0),
+  cursor: text('cursor'),
+  updatedAt: updatedAt(),
+}, (t) => [primaryKey({ columns: [t.serverId, t.folder] })]);
+
+export const requesters = pgTable('requesters', {
+  id: id(),
+  email: text('email').notNull(),
+  name: text('name'),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('requesters_email_lower').on(sql`lower(${t.email})`)]);
+
+export const tickets = pgTable('tickets', {
+  id: id(),
+  number: serial('number').notNull().unique(),
+  subject: text('subject').notNull(),
+  description: text('description').notNull(),
+  descriptionHtml: text('description_html'),
+  status: text('status').$type<'OPEN' | 'CLOSED'>().notNull().default('OPEN'),
+  requesterId: uuid('requester_id').notNull().references(() => requesters.id),
+  technicianGroupId: uuid('technician_group_id').references(() => technicianGroups.id, { onDelete: 'set null' }),
+  categoryId: uuid('category_id').references(() => categories.id, { onDelete: 'set null' }),
+  companyId: uuid('company_id').references(() => companies.id, { onDelete: 'set null' }),
+  incomingServerId: uuid('incoming_server_id').references(() => incomingServers.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [index('tickets_created_at').on(t.createdAt)]);
+
+/**
+ * Every fetched message, keyed by where it came from. `sourceKey` is the idempotency key
+ * (e.g. imap:<server>:<uidValidity>:<uid>) and is written in the same transaction as the
+ * ticket, so a crash at any point leaves either both or neither.
+ */
+export const messages = pgTable('messages', {
+  id: id(),
+  serverId: uuid('server_id').references(() => incomingServers.id, { onDelete: 'set null' }),
+  sourceKey: text('source_key').notNull().unique(),
+  ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'set null' }),
+  messageId: text('message_id'),
+  contentHash: text('content_hash').notNull(),
+  fromAddress: text('from_address'),
+  fromName: text('from_name'),
+  subject: text('subject'),
+  bodyText: text('body_text'),
+  bodyHtml: text('body_html'),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  rawSize: integer('raw_size').notNull(),
+  raw: bytea('raw').notNull(),
+}, (t) => [index('messages_ticket').on(t.ticketId), index('messages_message_id').on(t.messageId)]);
+
+export type EmailOutcome =
+  | 'TICKET_CREATED' | 'APPENDED' | 'FILTERED' | 'DUPLICATE' | 'AUTO_REPLY' | 'LOOP_SUSPECTED'
+  | 'EMAIL_TO_TICKET_DISABLED' | 'QUARANTINED' | 'FAILED';
+
+export const emailAudit = pgTable('email_audit', {
+  id: id(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  serverId: uuid('server_id').references(() => incomingServers.id, { onDelete: 'set null' }),
+  messageRowId: uuid('message_row_id').references(() => messages.id, { onDelete: 'set null' }),
+  messageId: text('message_id'),
+  fromAddress: text('from_address'),
+  subject: text('subject'),
+  outcome: text('outcome').$type<EmailOutcome>().notNull(),
+  reason: text('reason'),
+  ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'set null' }),
+}, (t) => [index('email_audit_at').on(t.at), index('email_audit_server_at').on(t.serverId, t.at)]);
+
+export const configAudit = pgTable('config_audit', {
+  id: id(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  actorUserId: uuid('actor_user_id').references(() => users.id, { onDelete: 'set null' }),
+  entityType: text('entity_type').notNull(),
+  entityId: text('entity_id'),
+  action: text('action').$type<'CREATE' | 'UPDATE' | 'DELETE'>().notNull(),
+  before: jsonb('before'),
+  after: jsonb('after'),
+}, (t) => [index('config_audit_at').on(t.at)]);
+
+export const emailPreference = pgTable('email_preference', {
+  id: integer('id').primaryKey().default(1),
+  emailToTicket: boolean('email_to_ticket').notNull().default(true),
+  duplicateWindowMinutes: integer('duplicate_window_minutes').notNull().default(60),
+  maxMessageBytes: integer('max_message_bytes').notNull().default(25 * 1024 * 1024),
+  updatedAt: updatedAt(),
+});

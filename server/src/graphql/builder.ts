@@ -1,0 +1,40 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import type { Context } from './context.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  AuthScopes: { authenticated: boolean; manageSupportChannels: boolean; superAdmin: boolean };
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      authenticated: ctx.viewer !== null,
+      manageSupportChannels: ctx.viewer?.canManageSupportChannels ?? false,
+      superAdmin: ctx.viewer?.user.isSuperAdmin ?? false,
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      new GraphQLError(ctx.viewer ? 'Not allowed' : 'Not signed in', {
+        extensions: { code: ctx.viewer ? 'FORBIDDEN' : 'UNAUTHENTICATED' },
+      }),
+  },
+});
+
+builder.scalarType('DateTime', {
+  serialize: (value) => (value instanceof Date ? value : new Date(value as string)).toISOString(),
+  parseValue: (value) => {
+    const date = new Date(value as string);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('Invalid DateTime');
+    return date;
+  },
+});
+
+// Every root field needs at least a signed-in viewer; fields that must be public opt out with skipTypeScopes.
+builder.queryType({ authScopes: { authenticated: true } });
+builder.mutationType({ authScopes: { authenticated: true } });
+builder.subscriptionType({ authScopes: { authenticated: true } });

@@ -1,0 +1,82 @@
+import type { ObjectRef, UnionRef } from '@pothos/core';
+import { builder } from './builder.js';
+
+export interface FieldError { path: string[]; message: string }
+
+/** Expected failures are returned as data, as members of a result union, never thrown. */
+export class ValidationError extends Error {
+  readonly kind = 'ValidationError';
+  constructor(message: string, readonly fieldErrors: FieldError[] = []) {
+    super(message);
+  }
+  static of(fieldErrors: FieldError[]): ValidationError {
+    return new ValidationError(fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ') || 'Invalid input', fieldErrors);
+  }
+}
+export class NotFoundError extends Error {
+  readonly kind = 'NotFoundError';
+}
+export class InvalidCredentials extends Error {
+  readonly kind = 'InvalidCredentials';
+}
+
+export type ExpectedError = ValidationError | NotFoundError | InvalidCredentials;
+
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+const FieldErrorRef = builder.objectRef<FieldError>('FieldError').implement({
+  fields: (t) => ({ path: t.exposeStringList('path'), message: t.exposeString('message') }),
+});
+
+export const ValidationErrorRef = builder.objectRef<ValidationError>('ValidationError').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof ValidationError,
+  fields: (t) => ({ fieldErrors: t.field({ type: [FieldErrorRef], resolve: (e) => e.fieldErrors }) }),
+});
+
+export const NotFoundErrorRef = builder.objectRef<NotFoundError>('NotFoundError').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof NotFoundError,
+  fields: () => ({}),
+});
+
+export const InvalidCredentialsRef = builder.objectRef<InvalidCredentials>('InvalidCredentials').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof InvalidCredentials,
+  fields: () => ({}),
+});
+
+type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef;
+
+/**
+ * `<Name>Success { <field>: T }` plus a `<Name>Result` union of it and the given error types.
+ * Resolvers return either the success payload object or an error instance.
+ */
+export function resultUnion<T extends object, K extends string>(
+  name: string,
+  field: K,
+  ref: ObjectRef<any, T>,
+  errors: ErrorRef[] = [ValidationErrorRef],
+) {
+  const marker = Symbol(name);
+  type Success = { [P in K]: T } & { [marker]: true };
+  const success = builder.objectRef<Success>(`${name}Success`).implement({
+    isTypeOf: (v) => typeof v === 'object' && v !== null && marker in v,
+    fields: (t) => ({ [field]: t.field({ type: ref as ObjectRef<any, unknown>, resolve: (s) => s[field] as unknown }) }),
+  });
+  const union = builder.unionType(`${name}Result`, { types: [success, ...errors] as never }) as unknown as UnionRef<typeof builder.$inferSchemaTypes, Success | Error>;
+  const ok = (value: T) => ({ [field]: value, [marker]: true }) as Success;
+  return { union, ok };
+}
+
+export const DeleteSuccessRef = builder.objectRef<{ id: string }>('DeleteSuccess').implement({
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'id' in v && !(v instanceof Error),
+  fields: (t) => ({ id: t.exposeID('id') }),
+});
+export const DeleteResultRef = builder.unionType('DeleteResult', { types: [DeleteSuccessRef, NotFoundErrorRef, ValidationErrorRef] });
+
+export function okOrError<T extends object, S>(value: T | Error, ok: (v: T) => S): S | Error {
+  return value instanceof Error ? value : ok(value);
+}

@@ -1,0 +1,22 @@
+// SPEC §5 "Test Connection": DNS → TCP → TLS → AUTH → PROTOCOL with the saved settings,
+// each stage timed, the first failure named with likely causes, all within one budget.
+import { imapProbe } from './imap-probe.js';
+import { runProbe } from './probe-runner.js';
+import type { ConnectionTestOptions, ConnectionTestResult, ConnectionTestTarget } from './types.js';
+
+export type {
+  ConnectionStage, ConnectionTestOptions, ConnectionTestResult, ConnectionTestTarget, ImapTestTarget, SecurityMode, StageResult,
+} from './types.js';
+export { CONNECTION_STAGES } from './types.js';
+export { likelyCauses } from './diagnosis.js';
+
+export const DEFAULT_CONNECTION_TEST_TIMEOUT_MS = 10_000;
+
+/** Never throws for a failed test; the outcome, including failures, is the result. */
+export async function testConnection(target: ConnectionTestTarget, opts: ConnectionTestOptions): Promise<ConnectionTestResult> {
+  const resolved = { timeoutMs: opts.timeoutMs ?? DEFAULT_CONNECTION_TEST_TIMEOUT_MS, allowLoopback: opts.allowLoopback };
+  switch (target.protocol) {
+    case 'IMAP':
+      return runProbe(imapProbe(target, resolved));
+  }
+}

@@ -1,0 +1,180 @@
+// IMAP's TLS, AUTH and PROTOCOL steps. TCP and TLS are probed on a throw-away socket of our
+// own so each can fail with its own stage; AUTH then signs in with ImapFlow on a fresh
+// connection to the same address, and PROTOCOL opens INBOX read-only (EXAMINE).
+import net from 'node:net';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { hostWithoutBrackets } from '../address-guard.js';
+import { failureCode, type DiagnosisFacts, type FailureCode } from './diagnosis.js';
+import { dnsStep, LineReader, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
+import { Deadline, OpenResources, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
+import type { ConnectionTestOptions, ImapTestTarget } from './types.js';
+
+// Servers greet at once; waiting the whole budget would only hide "SSL port, STARTTLS chosen".
+const GREETING_WAIT_MS = 5000;
+const MAX_UNTAGGED_BEFORE_STARTTLS_REPLY = 20;
+
+export interface ImapContext extends NetworkContext {
+  target: ImapTestTarget;
+  client: ImapFlow | null;
+}
+
+export function imapProbe(target: ImapTestTarget, opts: Required<ConnectionTestOptions>): Probe<ImapContext> {
+  const context: ImapContext = {
+    deadline: new Deadline(opts.timeoutMs),
+    resources: new OpenResources(),
+    host: hostWithoutBrackets(target.host),
+    port: target.port,
+    allowLoopback: opts.allowLoopback,
+    addresses: [],
+    address: null,
+    socket: null,
+    target,
+    client: null,
+  };
+  const facts = (): DiagnosisFacts => ({
+    host: context.host,
+    port: target.port,
+    security: target.security,
+    authMethod: target.accessToken ? 'OAUTH' : 'PASSWORD',
+  });
+  return {
+    protocol: 'IMAP',
+    context,
+    steps: [dnsStep, tcpStep, imapTlsStep, imapAuthStep, imapInboxStep],
+    facts,
+    async farewell(ctx) {
+      await ctx.client?.logout();
+    },
+  };
+}
+
+const imapTlsStep: ProbeStep<ImapContext> = {
+  stage: 'TLS',
+  async run(ctx) {
+    const plain = ctx.socket;
+    ctx.socket = null;
+    if (!plain) throw new StageFailure('UNKNOWN');
+    const tlsOptions = { host: ctx.host, rejectUnauthorized: !ctx.target.allowSelfSignedCertificate };
+    try {
+      switch (ctx.target.security) {
+        case 'NONE':
+          return { skipped: true, note: 'Security type None: the connection is not encrypted' };
+        case 'SSL': {
+          const upgraded = await upgradeToTls(plain, tlsOptions, ctx.resources).catch(rethrowAsTlsFailure);
+          upgraded.socket.destroy();
+          return { note: upgraded.note };
+        }
+        case 'TLS': {
+          await negotiateStartTls(plain, ctx.deadline);
+          const upgraded = await upgradeToTls(plain, tlsOptions, ctx.resources).catch(rethrowAsTlsFailure);
+          upgraded.socket.destroy();
+          return { note: `STARTTLS, ${upgraded.note}` };
+        }
+      }
+    } finally {
+      // The probe socket has served its purpose; ImapFlow opens its own connection.
+      plain.destroy();
+    }
+  },
+};
+
+function rethrowAsTlsFailure(err: unknown): never {
+  throw new StageFailure(failureCode(err));
+}
+
+async function negotiateStartTls(socket: net.Socket, deadline: Deadline): Promise<void> {
+  const reader = new LineReader(socket);
+  try {
+    const greeting = await reader.next(Math.min(deadline.remainingMs(), GREETING_WAIT_MS), 'NO_GREETING');
+    if (/^\* PREAUTH\b/i.test(greeting)) throw new StageFailure('STARTTLS_UNSUPPORTED');
+    if (/^\* BYE\b/i.test(greeting)) throw new StageFailure('SERVER_UNAVAILABLE');
+    if (!/^\* OK\b/i.test(greeting)) throw new StageFailure(looksLikeTls(greeting) ? 'NO_GREETING' : 'UNEXPECTED_GREETING');
+    socket.write('A1 STARTTLS\r\n');
+    for (let i = 0; i <= MAX_UNTAGGED_BEFORE_STARTTLS_REPLY; i++) {
+      const line = await reader.next(deadline.remainingMs(), 'TIMEOUT');
+      if (line.startsWith('* ')) continue;
+      if (/^A1 OK\b/i.test(line)) return;
+      throw new StageFailure(/^A1 (NO|BAD)\b/i.test(line) ? 'STARTTLS_UNSUPPORTED' : 'UNEXPECTED_GREETING');
+    }
+    throw new StageFailure('UNEXPECTED_GREETING');
+  } finally {
+    reader.detach();
+  }
+}
+
+/** A TLS record header (handshake or alert) where a text greeting was expected. */
+function looksLikeTls(line: string): boolean {
+  const first = line.charCodeAt(0);
+  return first === 0x15 || first === 0x16;
+}
+
+const imapAuthStep: ProbeStep<ImapContext> = {
+  stage: 'AUTH',
+  async run(ctx) {
+    const { target } = ctx;
+    if (!target.accessToken && !target.password) throw new StageFailure('NO_CREDENTIALS');
+    if (!ctx.address) throw new StageFailure('UNKNOWN');
+    const client = new ImapFlow(imapFlowOptions(ctx, ctx.address));
+    // Errors after connect() settled would otherwise be thrown as unhandled 'error' events.
+    client.on('error', () => undefined);
+    ctx.resources.add(() => client.close());
+    ctx.client = client;
+    try {
+      await client.connect();
+    } catch (err) {
+      throw new StageFailure(authFailureCode(err, client));
+    }
+    return {};
+  },
+};
+
+function imapFlowOptions(ctx: ImapContext, address: string): ImapFlowOptions {
+  const { target } = ctx;
+  const remaining = Math.max(1, Math.round(ctx.deadline.remainingMs()));
+  const servername = net.isIP(ctx.host) ? undefined : ctx.host;
+  return {
+    // The address TCP reached, never the name again: re-resolving would reopen the door
+    // the address guard closed (DNS rebinding).
+    host: address,
+    servername,
+    port: target.port,
+    secure: target.security === 'SSL',
+    doSTARTTLS: target.security === 'TLS' ? true : target.security === 'NONE' ? false : undefined,
+    auth: target.accessToken
+      ? { user: target.username, accessToken: target.accessToken }
+      : { user: target.username, pass: target.password ?? undefined },
+    tls: { rejectUnauthorized: !target.allowSelfSignedCertificate, servername },
+    logger: false,
+    disableAutoIdle: true,
+    connectionTimeout: remaining,
+    greetingTimeout: Math.min(remaining, GREETING_WAIT_MS),
+    socketTimeout: remaining,
+  };
+}
+
+function authFailureCode(err: unknown, client: ImapFlow): FailureCode {
+  const code = failureCode(err);
+  if (code === 'AUTH_REJECTED' && client.capabilities.has('LOGINDISABLED')) return 'LOGIN_DISABLED';
+  return code;
+}
+
+const imapInboxStep: ProbeStep<ImapContext> = {
+  stage: 'PROTOCOL',
+  async run(ctx) {
+    if (!ctx.client) throw new StageFailure('UNKNOWN');
+    try {
+      await ctx.client.mailboxOpen('INBOX', { readOnly: true });
+    } catch (err) {
+      throw new StageFailure(inboxFailureCode(err));
+    }
+    return {};
+  },
+};
+
+function inboxFailureCode(err: unknown): FailureCode {
+  // A tagged NO/BAD means the server answered and refused the mailbox; anything else is the
+  // connection failing underneath us.
+  const answered = typeof err === 'object' && err !== null && 'responseStatus' in err;
+  const code = failureCode(err);
+  return answered || code === 'UNKNOWN' ? 'MAILBOX_UNAVAILABLE' : code;
+}

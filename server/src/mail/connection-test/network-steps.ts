@@ -1,0 +1,185 @@
+// Protocol-independent probe steps (DNS, TCP) and the socket helpers protocol steps share.
+import net from 'node:net';
+import tls from 'node:tls';
+import { hostWithoutBrackets, resolveTarget, type LookupAll, type ResolvedAddress } from '../address-guard.js';
+import { type ProbeContext, type ProbeStep, OpenResources, StageFailure } from './probe-runner.js';
+
+export interface NetworkContext extends ProbeContext {
+  host: string;
+  port: number;
+  allowLoopback: boolean;
+  lookup?: LookupAll;
+  addresses: ResolvedAddress[];
+  /** The address TCP reached; later stages connect here again and never re-resolve. */
+  address: string | null;
+  /** Open after TCP; the TLS step takes it over. */
+  socket: net.Socket | null;
+}
+
+export const dnsStep: ProbeStep<NetworkContext> = {
+  stage: 'DNS',
+  async run(ctx) {
+    ctx.addresses = await resolveTarget(ctx.host, { allowLoopback: ctx.allowLoopback, lookup: ctx.lookup });
+    return { note: ctx.addresses.map((a) => a.address).join(', ') };
+  },
+};
+
+// Errors that come back at once, so trying the next address costs nothing (e.g. "localhost"
+// resolving to ::1 first while the server only listens on 127.0.0.1).
+const TRY_NEXT_ADDRESS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+export const tcpStep: ProbeStep<NetworkContext> = {
+  stage: 'TCP',
+  async run(ctx) {
+    const errors: NodeJS.ErrnoException[] = [];
+    for (const { address, family } of ctx.addresses) {
+      try {
+        ctx.socket = await connectTcp(address, family, ctx.port, ctx.resources);
+        ctx.address = address;
+        return { note: `${formatAddress(address)}:${ctx.port}` };
+      } catch (err) {
+        const error = err as NodeJS.ErrnoException;
+        errors.push(error);
+        if (!TRY_NEXT_ADDRESS.has(error.code ?? '')) throw error;
+      }
+    }
+    throw errors.find((e) => e.code === 'ECONNREFUSED') ?? errors[0] ?? new StageFailure('UNREACHABLE');
+  },
+};
+
+function connectTcp(address: string, family: 4 | 6, port: number, resources: OpenResources): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address, port, family });
+    // A later reset must not become an uncaught 'error'; readers watch 'close' instead.
+    socket.on('error', () => undefined);
+    const forget = resources.add(() => socket.destroy());
+    socket.once('connect', () => {
+      socket.off('error', onConnectError);
+      resolve(socket);
+    });
+    const onConnectError = (err: Error) => {
+      forget();
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('error', onConnectError);
+  });
+}
+
+export interface TlsUpgradeOptions {
+  /** The name the admin entered: checked against the certificate and sent as SNI. */
+  host: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface TlsUpgrade {
+  socket: tls.TLSSocket;
+  /** Ours, e.g. "TLSv1.3, certificate not verified (allowed by settings)". */
+  note: string;
+}
+
+/** TLS handshake over an already connected socket (implicit SSL, or after STARTTLS). */
+export function upgradeToTls(plain: net.Socket, opts: TlsUpgradeOptions, resources: OpenResources): Promise<TlsUpgrade> {
+  return new Promise((resolve, reject) => {
+    const host = hostWithoutBrackets(opts.host);
+    const secure = tls.connect({
+      socket: plain,
+      host,
+      // SNI must be a name; an IP literal is checked against the certificate's IP SANs via `host`.
+      servername: net.isIP(host) ? undefined : host,
+      rejectUnauthorized: opts.rejectUnauthorized,
+    });
+    secure.on('error', () => undefined);
+    const forget = resources.add(() => secure.destroy());
+    const fail = (err: Error) => {
+      secure.off('close', onClose);
+      forget();
+      secure.destroy();
+      reject(err);
+    };
+    const onClose = () => fail(Object.assign(new Error('closed during handshake'), { code: 'ECONNRESET' }));
+    secure.once('error', fail);
+    secure.once('close', onClose);
+    secure.once('secureConnect', () => {
+      secure.off('error', fail);
+      secure.off('close', onClose);
+      const version = secure.getProtocol() ?? 'TLS';
+      const note = secure.authorized ? version : `${version}, certificate not verified (allowed by settings)`;
+      resolve({ socket: secure, note });
+    });
+  });
+}
+
+const MAX_LINE_BYTES = 8 * 1024;
+
+/**
+ * Reads CRLF-terminated lines from a plain socket for a short pre-TLS dialogue. Bounded, so
+ * a hostile server cannot make us buffer without limit.
+ */
+export class LineReader {
+  private buffer = '';
+  private readonly lines: string[] = [];
+  private waiting: { resolve: (line: string) => void; reject: (err: Error) => void } | null = null;
+  private ended: Error | null = null;
+
+  constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+  }
+
+  /** The next line without its CRLF; rejects with `idleCode` if none arrives within `ms`. */
+  next(ms: number, idleCode: ConstructorParameters<typeof StageFailure>[0]): Promise<string> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        reject(new StageFailure(idleCode));
+      }, ms);
+      this.waiting = {
+        resolve: (line) => { clearTimeout(timer); resolve(line); },
+        reject: (err) => { clearTimeout(timer); reject(err); },
+      };
+    });
+  }
+
+  /** Stops reading; anything the server sent beyond what we asked for is dropped (STARTTLS injection). */
+  detach(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('close', this.onClose);
+    this.buffer = '';
+    this.lines.length = 0;
+  }
+
+  private readonly onData = (chunk: string) => {
+    this.buffer += chunk;
+    let end: number;
+    while ((end = this.buffer.indexOf('\r\n')) >= 0) {
+      this.push(this.buffer.slice(0, end));
+      this.buffer = this.buffer.slice(end + 2);
+    }
+    if (this.buffer.length > MAX_LINE_BYTES) this.finish(new StageFailure('UNEXPECTED_GREETING'));
+  };
+
+  private readonly onClose = () => this.finish(Object.assign(new Error('closed'), { code: 'ECONNRESET' }));
+
+  private push(line: string): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) waiting.resolve(line);
+    else this.lines.push(line);
+  }
+
+  private finish(err: Error): void {
+    this.ended ??= err;
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.reject(err);
+  }
+}
+
+export function formatAddress(address: string): string {
+  return net.isIPv6(address) ? `[${address}]` : address;
+}

@@ -1,0 +1,31 @@
+import type { ErrorKind } from '../db/schema.js';
+import type { IngestService } from '../ingest/ingest.service.js';
+import type { Logger } from '../lib/logger.js';
+import type { HealthService } from '../modules/health/health.service.js';
+import type { IncomingServerRow, ServerCredentials } from '../modules/incoming-servers/incoming-server.service.js';
+import type { CheckpointStore } from './checkpoints.js';
+
+/** One per enabled server; owns its connection and never throws out of its loop. */
+export interface MailConnector {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ConnectorDeps {
+  ingest: IngestService;
+  health: HealthService;
+  checkpoints: CheckpointStore;
+  logger: Logger;
+  allowLoopback: boolean;
+  faultPoint?: string;
+  credentials: ServerCredentials;
+}
+
+export type ConnectorFactory = (server: IncomingServerRow, deps: ConnectorDeps) => MailConnector;
+
+/** A failure the connector understood, with our own wording (never the server's text or a secret). */
+export class MailError extends Error {
+  constructor(readonly kind: ErrorKind, message: string, readonly permanent = false) {
+    super(message);
+  }
+}

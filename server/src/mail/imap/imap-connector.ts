@@ -1,0 +1,223 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
+import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
+import { faultPoint } from '../../lib/faults.js';
+import { Backoff } from '../backoff.js';
+import { MailError, type ConnectorDeps, type MailConnector } from '../connector.js';
+import { classifyImapError } from './imap-errors.js';
+import { planSync } from './imap-sync-plan.js';
+
+const FOLDER = 'INBOX';
+const BATCH = 100;
+/** IDLE is re-issued this often; some servers and middleboxes drop connections idle for longer. */
+const MAX_IDLE_MS = 5 * 60_000;
+
+export const imapSourceKey = (serverId: string, uidValidity: number, uid: number) => `imap:${serverId}:${uidValidity}:${uid}`;
+
+export function imapClientOptions(server: IncomingServerRow, deps: Pick<ConnectorDeps, 'credentials'>, address: string): ImapFlowOptions {
+  const user = server.username || server.email;
+  const tls = { rejectUnauthorized: !server.allowSelfSignedCertificate, servername: server.host ?? undefined, minVersion: 'TLSv1.2' as const };
+  return {
+    host: address,
+    port: server.port ?? 993,
+    secure: server.security === 'SSL',
+    // imapflow upgrades opportunistically by default; NONE must stay plain and STARTTLS must be required.
+    doSTARTTLS: server.security === 'TLS' ? true : server.security === 'NONE' ? false : undefined,
+    servername: server.host ?? undefined,
+    auth: server.authType === 'OAUTH'
+      ? { user, accessToken: deps.credentials.oauth.accessToken ?? '' }
+      : { user, pass: deps.credentials.password ?? '' },
+    tls,
+    logger: false,
+    connectionTimeout: 15_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 10 * 60_000,
+    maxIdleTime: MAX_IDLE_MS,
+    disableAutoIdle: true,
+  } as ImapFlowOptions;
+}
+
+/**
+ * Reads one IMAP mailbox. States: connecting → syncing → connected (IDLE or waiting for the next
+ * poll) → syncing …; failures go to connectError (retried with backoff) or authenticationError
+ * (stays until the credentials change, which restarts the connector).
+ *
+ * Exactly once: each batch of tickets is committed together with the checkpoint (UIDVALIDITY,
+ * last UID), and `\Seen` is set only after that commit. A crash in between leaves the message
+ * unseen but behind the checkpoint; the repair pass at the next connect marks it.
+ */
+export class ImapConnector implements MailConnector {
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private client: ImapFlow | null = null;
+  private wakeUp: (() => void) | null = null;
+  private wakePending = false;
+  private readonly backoff = new Backoff();
+  private readonly log;
+
+  constructor(private readonly server: IncomingServerRow, private readonly deps: ConnectorDeps) {
+    this.log = deps.logger.child({ source: 'imap', serverId: server.id });
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    const client = this.client;
+    if (client) await client.logout().catch(() => client.close());
+    await this.loop;
+  }
+
+  private wake(): void {
+    this.wakePending = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.session();
+      } catch (err) {
+        if (this.stopped) break;
+        const failure = err instanceof MailError ? err : classifyImapError(err);
+        if (failure.kind === 'AUTH' || failure.kind === 'OAUTH_TOKEN') {
+          this.log.warn({ reason: failure.message }, 'authentication failed; waiting for new credentials');
+          await this.deps.health.report(this.server.id, { connectionState: 'authenticationError', error: { kind: failure.kind, message: failure.message } });
+          return; // a credentials change restarts the connector
+        }
+        const delay = this.backoff.failed(Date.now());
+        this.log.warn({ kind: failure.kind, reason: failure.message, retryInMs: delay }, 'mailbox connection failed');
+        await this.deps.health.report(this.server.id, { connectionState: 'connectError', error: { kind: failure.kind, message: failure.message } });
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async session(): Promise<void> {
+    await this.deps.health.report(this.server.id, { connectionState: 'connecting' });
+    if (this.server.authType === 'OAUTH' && !this.deps.credentials.oauth.accessToken) {
+      throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings', true);
+    }
+    let address: string;
+    try {
+      const resolved = await resolveTarget(this.server.host ?? '', { allowLoopback: this.deps.allowLoopback });
+      address = resolved[0]!.address;
+    } catch (err) {
+      if (err instanceof TargetRefusedError) throw new MailError('NETWORK', err.message, true);
+      if (err instanceof DnsError) throw new MailError('NETWORK', err.message);
+      throw err;
+    }
+
+    const client = new ImapFlow(imapClientOptions(this.server, this.deps, address));
+    this.client = client;
+    let closed = false;
+    client.on('error', (err: Error) => this.log.debug({ err: err.message }, 'imap client error'));
+    client.on('close', () => {
+      closed = true;
+      this.wake();
+    });
+    client.on('exists', () => {
+      if (this.server.realTimeScanning) this.wake();
+    });
+
+    try {
+      await client.connect();
+      this.backoff.connected(Date.now());
+      const lock = await client.getMailboxLock(FOLDER);
+      try {
+        await this.repairUnflagged(client);
+        while (!this.stopped) {
+          await this.deps.health.report(this.server.id, { connectionState: 'syncing' });
+          await this.sync(client);
+          await this.deps.health.report(this.server.id, { connectionState: 'connected', lastSyncAt: new Date(), inboundQueueCount: 0, error: null });
+          if (this.stopped) break;
+          if (this.server.realTimeScanning && !this.wakePending) void client.idle().catch(() => {});
+          await this.sleep(this.server.realTimeScanning ? MAX_IDLE_MS : this.server.pollIntervalSeconds * 1000);
+          if (closed && !this.stopped) throw new MailError('NETWORK', 'the mail server closed the connection');
+        }
+      } finally {
+        lock.release();
+      }
+    } finally {
+      this.client = null;
+      if (!closed) await client.logout().catch(() => client.close());
+    }
+  }
+
+  /** Waits for the delay, a wake-up (new mail, a closed connection, stop), whichever comes first. */
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending || this.stopped) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        self.wakePending = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private uidValidity(client: ImapFlow): number {
+    const mailbox = client.mailbox;
+    if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
+    return Number(mailbox.uidValidity);
+  }
+
+  /** After a crash between commit and `\Seen`: committed messages that are still unread get their flag now. */
+  private async repairUnflagged(client: ImapFlow): Promise<void> {
+    const cp = await this.deps.checkpoints.get(this.server.id, FOLDER);
+    const uidValidity = this.uidValidity(client);
+    if (!cp || cp.uidValidity !== uidValidity || cp.lastUid === 0) return;
+    const unseen = (await client.search({ uid: `1:${cp.lastUid}`, seen: false }, { uid: true })) || [];
+    if (!unseen.length) return;
+    const committed = await this.deps.ingest.committedSourceKeys(unseen.map((uid) => imapSourceKey(this.server.id, uidValidity, uid)));
+    const uids = unseen.filter((uid) => committed.has(imapSourceKey(this.server.id, uidValidity, uid)));
+    if (uids.length) {
+      await client.messageFlagsAdd(uids.join(','), ['\\Seen'], { uid: true });
+      this.log.info({ count: uids.length }, 'marked already-committed messages as seen');
+    }
+  }
+
+  private async sync(client: ImapFlow): Promise<void> {
+    const mailbox = client.mailbox;
+    if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
+    const uidValidity = this.uidValidity(client);
+    let cp = await this.deps.checkpoints.get(this.server.id, FOLDER);
+    if (!cp || cp.uidValidity !== uidValidity) {
+      if (cp) this.log.warn({ was: cp.uidValidity, now: uidValidity }, 'UIDVALIDITY changed; resynchronising unread mail only');
+      const baselineUid = Math.max(0, Number(mailbox.uidNext) - 1);
+      await this.deps.checkpoints.save(this.deps.ingest.db, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: 0, baselineUid });
+      cp = (await this.deps.checkpoints.get(this.server.id, FOLDER))!;
+    }
+    const newer = (await client.search({ uid: `${cp.lastUid + 1}:*` }, { uid: true })) || [];
+    const unseenBaseline = cp.lastUid < cp.baselineUid
+      ? (await client.search({ uid: `${cp.lastUid + 1}:${cp.baselineUid}`, seen: false }, { uid: true })) || []
+      : [];
+    const plan = planSync({ lastUid: cp.lastUid, baselineUid: cp.baselineUid, newer, unseenBaseline, batchSize: BATCH });
+    let waiting = plan.toProcess;
+
+    for (const batch of plan.batches) {
+      if (this.stopped) return;
+      await this.deps.health.report(this.server.id, { inboundQueueCount: waiting });
+      const items: { sourceKey: string; raw: Buffer }[] = [];
+      for await (const msg of client.fetch(batch.uids.join(','), { uid: true, source: true }, { uid: true })) {
+        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source });
+      }
+      await this.deps.ingest.ingestBatch(this.server, items, (tx) =>
+        this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid: cp.baselineUid }),
+      );
+      faultPoint(this.deps.faultPoint, 'imap.afterCommitBeforeSeen');
+      if (batch.uids.length) await client.messageFlagsAdd(batch.uids.join(','), ['\\Seen'], { uid: true });
+      waiting -= batch.uids.length;
+    }
+  }
+}

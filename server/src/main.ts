@@ -1,0 +1,43 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './lib/logger.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const logger = createLogger(config.logLevel);
+if (config.secretKeyGenerated) {
+  logger.warn({ file: `${config.dataDir}/secret.key` }, 'generated MAILROOM_SECRET_KEY into the data directory; back it up — stored mail passwords cannot be read without it');
+}
+const app = await buildApp(config, logger);
+const { url } = await app.start();
+
+const lines = [`Mailroom is running at ${url}`, `  database: ${app.services.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL (DATABASE_URL)'}`];
+if (app.initialAdmin) {
+  lines.push(`  sign in as ${app.initialAdmin.email}`);
+  lines.push(app.initialAdmin.password ? `  password: ${app.initialAdmin.password}   (generated; shown only this once)` : '  password: the MAILROOM_ADMIN_PASSWORD you set');
+} else {
+  lines.push('  sign in with your existing account');
+}
+console.log(`\n${lines.join('\n')}\n`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.stop().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  });
+}

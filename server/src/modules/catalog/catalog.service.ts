@@ -1,0 +1,63 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { categories, technicianGroups } from '../../db/schema.js';
+import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { recordConfigChange } from '../config-audit/config-audit.service.js';
+
+export type TechnicianGroupRow = typeof technicianGroups.$inferSelect;
+export type CategoryRow = typeof categories.$inferSelect;
+
+type CatalogTable = typeof technicianGroups | typeof categories;
+
+/** Technician groups and categories share one shape: a named, case-insensitively unique entry. */
+export class CatalogService {
+  constructor(private readonly db: Db) {}
+
+  readonly groups = this.crud(technicianGroups, 'TechnicianGroup', 'technician group');
+  readonly categories = this.crud(categories, 'Category', 'category');
+
+  private crud(table: CatalogTable, entityType: string, label: string) {
+    const db = this.db;
+    const validate = async (name: string, exceptId?: string): Promise<string | ValidationError> => {
+      const trimmed = name.trim();
+      if (!trimmed || trimmed.length > 200) return ValidationError.of([{ path: ['name'], message: 'Enter a name (1–200 characters)' }]);
+      const [clash] = await db.select({ id: table.id }).from(table).where(sql`lower(${table.name}) = lower(${trimmed})`);
+      if (clash && clash.id !== exceptId) return ValidationError.of([{ path: ['name'], message: `A ${label} with this name exists` }]);
+      return trimmed;
+    };
+    return {
+      list: () => db.select().from(table).orderBy(asc(table.name)),
+      get: async (id: string) => (isUuid(id) ? (await db.select().from(table).where(eq(table.id, id)))[0] : undefined),
+      create: async (name: string, actorUserId: string | null) => {
+        const valid = await validate(name);
+        if (valid instanceof ValidationError) return valid;
+        return db.transaction(async (tx) => {
+          const [row] = await tx.insert(table).values({ name: valid }).returning();
+          await recordConfigChange(tx, { actorUserId, entityType, entityId: row!.id, action: 'CREATE', after: row });
+          return row!;
+        });
+      },
+      rename: async (id: string, name: string, actorUserId: string | null) => {
+        const existing = isUuid(id) ? (await db.select().from(table).where(eq(table.id, id)))[0] : undefined;
+        if (!existing) return new NotFoundError(`No such ${label}`);
+        const valid = await validate(name, id);
+        if (valid instanceof ValidationError) return valid;
+        return db.transaction(async (tx) => {
+          const [row] = await tx.update(table).set({ name: valid }).where(eq(table.id, id)).returning();
+          await recordConfigChange(tx, { actorUserId, entityType, entityId: id, action: 'UPDATE', before: existing, after: row });
+          return row!;
+        });
+      },
+      delete: async (id: string, actorUserId: string | null) => {
+        const existing = isUuid(id) ? (await db.select().from(table).where(eq(table.id, id)))[0] : undefined;
+        if (!existing) return new NotFoundError(`No such ${label}`);
+        await db.transaction(async (tx) => {
+          await tx.delete(table).where(eq(table.id, id));
+          await recordConfigChange(tx, { actorUserId, entityType, entityId: id, action: 'DELETE', before: existing });
+        });
+        return { id };
+      },
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import { builder } from '../../graphql/builder.js';
+import { ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import type { EmailOutcome } from '../../db/schema.js';
+import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
+import { TicketRef } from '../tickets/ticket.schema.js';
+import type { EmailAuditRow } from './email-audit.service.js';
+import type { EmailPreferenceRow } from '../../ingest/ingest.service.js';
+
+const outcomes = ['TICKET_CREATED', 'APPENDED', 'FILTERED', 'DUPLICATE', 'AUTO_REPLY', 'LOOP_SUSPECTED', 'EMAIL_TO_TICKET_DISABLED', 'QUARANTINED', 'FAILED'] as const satisfies readonly EmailOutcome[];
+const EmailOutcomeRef = builder.enumType('EmailOutcome', { values: outcomes });
+
+const EmailAuditEntryRef = builder.objectRef<EmailAuditRow>('EmailAuditEntry').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    at: t.expose('at', { type: 'DateTime' }),
+    server: t.field({
+      type: IncomingEmailServerRef,
+      nullable: true,
+      resolve: async (e, _a, ctx) => (e.serverId ? ((await ctx.services.servers.get(e.serverId)) ?? null) : null),
+    }),
+    messageId: t.exposeString('messageId', { nullable: true }),
+    from: t.string({ nullable: true, resolve: (e) => e.fromAddress }),
+    subject: t.exposeString('subject', { nullable: true }),
+    outcome: t.field({ type: EmailOutcomeRef, resolve: (e) => e.outcome }),
+    reason: t.exposeString('reason', { nullable: true }),
+    ticket: t.field({
+      type: TicketRef,
+      nullable: true,
+      resolve: async (e, _a, ctx) => (e.ticketId ? ((await ctx.services.tickets.get(e.ticketId)) ?? null) : null),
+    }),
+    rawUrl: t.string({ nullable: true, description: 'Download of the raw .eml (admins).', resolve: (e) => (e.messageRowId ? `/api/email-audit/${e.id}/raw` : null) }),
+  }),
+});
+
+const EmailAuditEdge = builder.objectRef<{ cursor: string; node: EmailAuditRow }>('EmailAuditEdge').implement({
+  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: EmailAuditEntryRef, resolve: (e) => e.node }) }),
+});
+const EmailAuditPageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('EmailAuditPageInfo').implement({
+  fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
+});
+const EmailAuditConnection = builder
+  .objectRef<{ edges: { cursor: string; node: EmailAuditRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('EmailAuditConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [EmailAuditEdge], resolve: (c) => c.edges }),
+      nodes: t.field({ type: [EmailAuditEntryRef], resolve: (c) => c.edges.map((e) => e.node) }),
+      pageInfo: t.field({ type: EmailAuditPageInfo, resolve: (c) => c.pageInfo }),
+    }),
+  });
+
+const EmailPreferenceRef = builder.objectRef<EmailPreferenceRow>('EmailPreference').implement({
+  fields: (t) => ({
+    emailToTicket: t.exposeBoolean('emailToTicket'),
+    duplicateWindowMinutes: t.exposeInt('duplicateWindowMinutes'),
+    maxMessageBytes: t.exposeInt('maxMessageBytes'),
+  }),
+});
+const EmailPreferenceInput = builder.inputType('EmailPreferenceInput', {
+  fields: (t) => ({ emailToTicket: t.boolean(), duplicateWindowMinutes: t.int(), maxMessageBytes: t.int() }),
+});
+const preferenceResult = resultUnion('EmailPreference', 'preference', EmailPreferenceRef, [ValidationErrorRef]);
+
+const admin = { manageSupportChannels: true } as const;
+
+builder.queryFields((t) => ({
+  emailAuditLog: t.field({
+    type: EmailAuditConnection,
+    authScopes: admin,
+    args: {
+      serverId: t.arg.id(),
+      outcome: t.arg({ type: EmailOutcomeRef }),
+      since: t.arg({ type: 'DateTime' }),
+      until: t.arg({ type: 'DateTime' }),
+      first: t.arg.int({ defaultValue: 50 }),
+      after: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) =>
+      ctx.services.emailAudit.list(
+        { serverId: args.serverId?.toString(), outcome: args.outcome, since: args.since, until: args.until },
+        args.first ?? 50,
+        args.after,
+      ),
+  }),
+  emailPreference: t.field({ type: EmailPreferenceRef, authScopes: admin, resolve: (_r, _a, ctx) => ctx.services.emailAudit.preference() }),
+}));
+
+builder.mutationFields((t) => ({
+  updateEmailPreference: t.field({
+    type: preferenceResult.union,
+    authScopes: admin,
+    args: { input: t.arg({ type: EmailPreferenceInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => okOrError(await ctx.services.emailAudit.updatePreference(input, ctx.viewer!.user.id), preferenceResult.ok),
+  }),
+}));

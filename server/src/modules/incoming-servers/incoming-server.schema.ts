@@ -1,0 +1,204 @@
+import { builder } from '../../graphql/builder.js';
+import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
+import { ServerHealthRef } from '../health/health.schema.js';
+import type { IncomingServerRow } from './incoming-server.service.js';
+
+const MailProtocol = builder.enumType('MailProtocol', { values: ['IMAP', 'POP3', 'EWS', 'GRAPH'] as const });
+const EmailProvider = builder.enumType('EmailProvider', { values: ['MICROSOFT', 'GOOGLE', 'OTHER'] as const });
+const SecurityType = builder.enumType('SecurityType', { values: ['NONE', 'SSL', 'TLS'] as const });
+const EmailAuthType = builder.enumType('EmailAuthType', { values: ['BASIC', 'OAUTH'] as const });
+const FilterType = builder.enumType('FilterType', { values: ['ALLOW', 'IGNORE'] as const });
+const ConnectionStage = builder.enumType('ConnectionStage', { values: ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'] as const });
+
+const EmailFilterRef = builder.objectRef<IncomingServerRow>('EmailFilter').implement({
+  fields: (t) => ({
+    type: t.field({ type: FilterType, resolve: (s) => s.filterType! }),
+    emails: t.stringList({ resolve: (s) => s.filterEmails }),
+    domains: t.stringList({ resolve: (s) => s.filterDomains }),
+    keywords: t.stringList({ resolve: (s) => s.filterKeywords }),
+  }),
+});
+
+const OAuthSettingsRef = builder.objectRef<IncomingServerRow>('OAuthSettings').implement({
+  fields: (t) => ({
+    clientId: t.string({ nullable: true, resolve: (s) => s.oauth?.clientId ?? null }),
+    clientSecretSet: t.boolean({ resolve: (s, _a, ctx) => Boolean(ctx.services.servers.credentials(s).oauth.clientSecret) }),
+    authorizationUrl: t.string({ nullable: true, resolve: (s) => s.oauth?.authorizationUrl ?? null }),
+    tokenUrl: t.string({ nullable: true, resolve: (s) => s.oauth?.tokenUrl ?? null }),
+    scope: t.string({ nullable: true, resolve: (s) => s.oauth?.scope ?? null }),
+    redirectUrl: t.string({ nullable: true, resolve: (s) => s.oauth?.redirectUrl ?? null }),
+    tenantId: t.string({ nullable: true, resolve: (s) => s.oauth?.tenantId ?? null }),
+  }),
+});
+
+export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('IncomingEmailServer').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    email: t.exposeString('email'),
+    protocol: t.field({ type: MailProtocol, resolve: (s) => s.protocol }),
+    provider: t.field({ type: EmailProvider, resolve: (s) => s.provider }),
+    host: t.exposeString('host', { nullable: true }),
+    port: t.exposeInt('port', { nullable: true }),
+    security: t.field({ type: SecurityType, nullable: true, resolve: (s) => s.security }),
+    authType: t.field({ type: EmailAuthType, nullable: true, resolve: (s) => s.authType }),
+    username: t.string({ nullable: true, description: 'Defaults to the email address.', resolve: (s) => s.username ?? s.email }),
+    passwordSet: t.boolean({ resolve: (s) => Boolean(s.passwordSealed) }),
+    oauth: t.field({ type: OAuthSettingsRef, nullable: true, resolve: (s) => (s.authType === 'OAUTH' ? s : null) }),
+    enabled: t.exposeBoolean('enabled'),
+    primary: t.exposeBoolean('primary'),
+    realTimeScanning: t.exposeBoolean('realTimeScanning'),
+    allowSelfSignedCertificate: t.exposeBoolean('allowSelfSignedCertificate'),
+    pollIntervalSeconds: t.exposeInt('pollIntervalSeconds'),
+    technicianGroup: t.field({
+      type: TechnicianGroupRef,
+      nullable: true,
+      resolve: async (s, _a, ctx) => (s.technicianGroupId ? ((await ctx.services.catalog.groups.get(s.technicianGroupId)) ?? null) : null),
+    }),
+    category: t.field({
+      type: CategoryRef,
+      nullable: true,
+      resolve: async (s, _a, ctx) => (s.categoryId ? ((await ctx.services.catalog.categories.get(s.categoryId)) ?? null) : null),
+    }),
+    filter: t.field({ type: EmailFilterRef, nullable: true, resolve: (s) => (s.filterType ? s : null) }),
+    health: t.field({ type: ServerHealthRef, resolve: (s, _a, ctx) => ctx.services.health.get(s.id) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const EmailFilterInput = builder.inputType('EmailFilterInput', {
+  fields: (t) => ({
+    type: t.field({ type: FilterType, required: true }),
+    emails: t.stringList({ defaultValue: [] }),
+    domains: t.stringList({ defaultValue: [] }),
+    keywords: t.stringList({ defaultValue: [] }),
+  }),
+});
+
+const OAuthInput = builder.inputType('OAuthInput', {
+  fields: (t) => ({
+    clientId: t.string(),
+    clientSecret: t.string({ description: 'Write-only.' }),
+    authorizationUrl: t.string(),
+    tokenUrl: t.string(),
+    scope: t.string(),
+    redirectUrl: t.string(),
+    tenantId: t.string({ description: 'Legacy (8.0-style) setting; kept for imported configurations.' }),
+  }),
+});
+
+const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    email: t.string({ required: true }),
+    protocol: t.field({ type: MailProtocol, required: true }),
+    provider: t.field({ type: EmailProvider, defaultValue: 'OTHER' }),
+    host: t.string(),
+    port: t.int({ description: 'Filled from protocol and security when omitted.' }),
+    security: t.field({ type: SecurityType }),
+    authType: t.field({ type: EmailAuthType }),
+    username: t.string(),
+    password: t.string({ description: 'Write-only; omit to keep the stored one.' }),
+    oauth: t.field({ type: OAuthInput }),
+    enabled: t.boolean({ defaultValue: true }),
+    primary: t.boolean({ defaultValue: false }),
+    realTimeScanning: t.boolean({ defaultValue: false }),
+    allowSelfSignedCertificate: t.boolean({ defaultValue: false }),
+    pollIntervalSeconds: t.int({ defaultValue: 120 }),
+    technicianGroupId: t.id(),
+    categoryId: t.id(),
+    filter: t.field({ type: EmailFilterInput }),
+  }),
+});
+
+const serverResult = resultUnion('IncomingEmailServer', 'server', IncomingEmailServerRef, [ValidationErrorRef, NotFoundErrorRef]);
+
+interface StageRow { stage: 'DNS' | 'TCP' | 'TLS' | 'AUTH' | 'PROTOCOL'; ok: boolean; skipped: boolean; durationMs: number; message: string | null }
+interface TestRow { ok: boolean; failedStage: StageRow['stage'] | null; message: string | null; causes: string[]; stages: StageRow[]; durationMs: number }
+
+const ConnectionTestStageRef = builder.objectRef<StageRow>('ConnectionTestStage').implement({
+  fields: (t) => ({
+    stage: t.field({ type: ConnectionStage, resolve: (s) => s.stage }),
+    ok: t.exposeBoolean('ok'),
+    skipped: t.exposeBoolean('skipped'),
+    durationMs: t.exposeInt('durationMs'),
+    message: t.exposeString('message', { nullable: true }),
+  }),
+});
+
+const ConnectionTestResultRef = builder.objectRef<TestRow>('ConnectionTestResult').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    failedStage: t.field({ type: ConnectionStage, nullable: true, resolve: (r) => r.failedStage }),
+    message: t.exposeString('message', { nullable: true }),
+    causes: t.exposeStringList('causes'),
+    stages: t.field({ type: [ConnectionTestStageRef], resolve: (r) => r.stages }),
+    durationMs: t.exposeInt('durationMs'),
+  }),
+});
+
+const admin = { manageSupportChannels: true } as const;
+
+builder.queryFields((t) => ({
+  incomingEmailServers: t.field({
+    type: [IncomingEmailServerRef],
+    authScopes: admin,
+    resolve: (_r, _a, ctx) => ctx.services.servers.list(),
+  }),
+  incomingEmailServer: t.field({
+    type: IncomingEmailServerRef,
+    nullable: true,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => (await ctx.services.servers.get(String(id))) ?? null,
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createIncomingEmailServer: t.field({
+    type: serverResult.union,
+    authScopes: admin,
+    args: { input: t.arg({ type: IncomingEmailServerInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => okOrError(await ctx.services.servers.create(input, ctx.viewer!.user.id), serverResult.ok),
+  }),
+  updateIncomingEmailServer: t.field({
+    type: serverResult.union,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: IncomingEmailServerInput, required: true }) },
+    resolve: async (_r, { id, input }, ctx) => okOrError(await ctx.services.servers.update(String(id), input, ctx.viewer!.user.id), serverResult.ok),
+  }),
+  deleteIncomingEmailServer: t.field({
+    type: DeleteResultRef,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, { id }, ctx) => ctx.services.servers.delete(String(id), ctx.viewer!.user.id),
+  }),
+  testIncomingEmailServerConnection: t.field({
+    type: ConnectionTestResultRef,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => {
+      const server = await ctx.services.servers.get(String(id));
+      if (!server) {
+        return { ok: false, failedStage: null, message: 'No such incoming email server', causes: [], stages: [], durationMs: 0 };
+      }
+      return ctx.services.connectionTester.test(server);
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  incomingEmailServerUpdated: t.field({
+    type: IncomingEmailServerRef,
+    authScopes: admin,
+    subscribe: async function* (_r, _a, ctx) {
+      for await (const id of ctx.services.pubsub.subscribe('incomingEmailServerUpdated')) {
+        const server = await ctx.services.servers.get(id);
+        if (server) yield server; // a deleted server has nothing left to show
+      }
+    },
+    resolve: (server: IncomingServerRow) => server,
+  }),
+}));

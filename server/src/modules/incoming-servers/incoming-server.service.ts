@@ -1,0 +1,171 @@
+import { and, asc, eq, ne } from 'drizzle-orm';
+import type { Db, Queryable } from '../../db/client.js';
+import { categories, incomingServers, serverHealth, technicianGroups, type OAuthSettings } from '../../db/schema.js';
+import { NotFoundError, ValidationError, type FieldError } from '../../graphql/errors.js';
+import type { PubSub } from '../../lib/pubsub.js';
+import type { SecretBox } from '../../lib/secrets.js';
+import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { resolveServerInput, type ResolvedServer } from './incoming-server.rules.js';
+
+export type IncomingServerRow = typeof incomingServers.$inferSelect;
+
+export interface OAuthSecrets { clientSecret?: string; accessToken?: string; refreshToken?: string; expiresAt?: number }
+
+/** A server with its secrets opened, for connectors only; never returned over GraphQL. */
+export interface ServerCredentials { password: string | null; oauth: OAuthSecrets }
+
+export interface ServerChangeListener { serverChanged(serverId: string): void }
+
+export class IncomingServerService {
+  private listeners: ServerChangeListener[] = [];
+
+  constructor(private readonly db: Db, private readonly secrets: SecretBox, private readonly pubsub: PubSub) {}
+
+  onChange(listener: ServerChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  list(): Promise<IncomingServerRow[]> {
+    return this.db.select().from(incomingServers).orderBy(asc(incomingServers.createdAt));
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<IncomingServerRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await q.select().from(incomingServers).where(eq(incomingServers.id, id));
+    return row;
+  }
+
+  credentials(row: IncomingServerRow): ServerCredentials {
+    return {
+      password: row.passwordSealed ? this.secrets.open(row.passwordSealed) : null,
+      oauth: row.oauthSecretsSealed ? (JSON.parse(this.secrets.open(row.oauthSecretsSealed)) as OAuthSecrets) : {},
+    };
+  }
+
+  async create(raw: unknown, actorUserId: string | null): Promise<IncomingServerRow | ValidationError> {
+    const resolved = resolveServerInput(raw, null);
+    if (!resolved.ok) return ValidationError.of(resolved.errors);
+    const refErrors = await this.checkReferences(resolved.value);
+    if (refErrors.length) return ValidationError.of(refErrors);
+    const v = resolved.value;
+    const row = await this.db.transaction(async (tx) => {
+      if (v.primary) await tx.update(incomingServers).set({ primary: false }).where(eq(incomingServers.primary, true));
+      const [created] = await tx
+        .insert(incomingServers)
+        .values({
+          ...this.columns(v),
+          passwordSealed: v.password !== undefined ? this.secrets.seal(v.password) : null,
+          oauthSecretsSealed: v.oauthClientSecret ? this.secrets.seal(JSON.stringify({ clientSecret: v.oauthClientSecret })) : null,
+        })
+        .returning();
+      await tx.insert(serverHealth).values({ serverId: created!.id, connectionState: v.enabled ? 'connecting' : 'disabled' });
+      await recordConfigChange(tx, { actorUserId, entityType: 'IncomingEmailServer', entityId: created!.id, action: 'CREATE', after: created });
+      return created!;
+    });
+    this.changed(row.id);
+    return row;
+  }
+
+  async update(id: string, raw: unknown, actorUserId: string | null): Promise<IncomingServerRow | ValidationError | NotFoundError> {
+    const existing = await this.get(id);
+    if (!existing) return new NotFoundError('No such incoming email server');
+    const existingSecrets = this.credentials(existing);
+    const resolved = resolveServerInput(raw, {
+      hasPassword: existingSecrets.password !== null,
+      hasClientSecret: Boolean(existingSecrets.oauth.clientSecret),
+    });
+    if (!resolved.ok) return ValidationError.of(resolved.errors);
+    const refErrors = await this.checkReferences(resolved.value);
+    if (refErrors.length) return ValidationError.of(refErrors);
+    const v = resolved.value;
+
+    const oauthSecrets: OAuthSecrets = { ...existingSecrets.oauth };
+    if (v.oauthClientSecret) oauthSecrets.clientSecret = v.oauthClientSecret;
+    const connectionChanged =
+      v.password !== undefined || Boolean(v.oauthClientSecret) ||
+      (['host', 'port', 'security', 'authType', 'username', 'email', 'protocol'] as const).some((k) => (existing[k] ?? null) !== (this.columns(v)[k] ?? null));
+
+    const row = await this.db.transaction(async (tx) => {
+      if (v.primary) await tx.update(incomingServers).set({ primary: false }).where(and(eq(incomingServers.primary, true), ne(incomingServers.id, id)));
+      const [updated] = await tx
+        .update(incomingServers)
+        .set({
+          ...this.columns(v),
+          ...(v.password !== undefined ? { passwordSealed: this.secrets.seal(v.password) } : {}),
+          oauthSecretsSealed: Object.keys(oauthSecrets).length ? this.secrets.seal(JSON.stringify(oauthSecrets)) : null,
+          credentialsVersion: connectionChanged ? existing.credentialsVersion + 1 : existing.credentialsVersion,
+          updatedAt: new Date(),
+        })
+        .where(eq(incomingServers.id, id))
+        .returning();
+      await recordConfigChange(tx, { actorUserId, entityType: 'IncomingEmailServer', entityId: id, action: 'UPDATE', before: existing, after: updated });
+      return updated!;
+    });
+    this.changed(id);
+    return row;
+  }
+
+  async delete(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError> {
+    const existing = await this.get(id);
+    if (!existing) return new NotFoundError('No such incoming email server');
+    await this.db.transaction(async (tx) => {
+      await tx.delete(incomingServers).where(eq(incomingServers.id, id));
+      await recordConfigChange(tx, { actorUserId, entityType: 'IncomingEmailServer', entityId: id, action: 'DELETE', before: existing });
+    });
+    for (const l of this.listeners) l.serverChanged(id);
+    return { id };
+  }
+
+  /** Connectors store refreshed OAuth tokens here; not a configuration change, so not audited. */
+  async storeOAuthSecrets(id: string, secrets: OAuthSecrets): Promise<void> {
+    await this.db.update(incomingServers).set({ oauthSecretsSealed: this.secrets.seal(JSON.stringify(secrets)) }).where(eq(incomingServers.id, id));
+  }
+
+  private changed(id: string): void {
+    for (const l of this.listeners) l.serverChanged(id);
+    void this.pubsub.publish('incomingEmailServerUpdated', id);
+  }
+
+  private columns(v: ResolvedServer) {
+    return {
+      name: v.name,
+      email: v.email,
+      protocol: v.protocol,
+      provider: v.provider,
+      host: v.host,
+      port: v.port,
+      security: v.security,
+      authType: v.authType,
+      username: v.username,
+      oauth: v.oauth as OAuthSettings | null,
+      enabled: v.enabled,
+      primary: v.primary,
+      realTimeScanning: v.realTimeScanning,
+      allowSelfSignedCertificate: v.allowSelfSignedCertificate,
+      pollIntervalSeconds: v.pollIntervalSeconds,
+      technicianGroupId: v.technicianGroupId,
+      categoryId: v.categoryId,
+      filterType: v.filter?.type ?? null,
+      filterEmails: v.filter?.emails ?? [],
+      filterDomains: v.filter?.domains ?? [],
+      filterKeywords: v.filter?.keywords ?? [],
+    };
+  }
+
+  private async checkReferences(v: ResolvedServer): Promise<FieldError[]> {
+    const errors: FieldError[] = [];
+    if (v.technicianGroupId) {
+      const [g] = await this.db.select({ id: technicianGroups.id }).from(technicianGroups).where(eq(technicianGroups.id, v.technicianGroupId));
+      if (!g) errors.push({ path: ['technicianGroupId'], message: 'Unknown technician group' });
+    }
+    if (v.categoryId) {
+      const [c] = await this.db.select({ id: categories.id }).from(categories).where(eq(categories.id, v.categoryId));
+      if (!c) errors.push({ path: ['categoryId'], message: 'Unknown category' });
+    }
+    return errors;
+  }
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
