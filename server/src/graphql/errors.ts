@@ -3,8 +3,15 @@ import { builder } from './builder.js';
 
 export interface FieldError { path: string[]; message: string }
 
-/** Expected failures are returned as data, as members of a result union, never thrown. */
-export class ValidationError extends Error {
+/**
+ * Expected failures are returned as data, as members of a result union, never thrown. They are not
+ * `Error`s on purpose: graphql-js treats a resolver that returns an Error as one that threw it.
+ */
+export abstract class ExpectedError {
+  constructor(readonly message: string) {}
+}
+
+export class ValidationError extends ExpectedError {
   readonly kind = 'ValidationError';
   constructor(message: string, readonly fieldErrors: FieldError[] = []) {
     super(message);
@@ -13,16 +20,14 @@ export class ValidationError extends Error {
     return new ValidationError(fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ') || 'Invalid input', fieldErrors);
   }
 }
-export class NotFoundError extends Error {
+export class NotFoundError extends ExpectedError {
   readonly kind = 'NotFoundError';
 }
-export class InvalidCredentials extends Error {
+export class InvalidCredentials extends ExpectedError {
   readonly kind = 'InvalidCredentials';
 }
 
-export type ExpectedError = ValidationError | NotFoundError | InvalidCredentials;
-
-export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
   fields: (t) => ({ message: t.exposeString('message') }),
 });
 
@@ -66,17 +71,17 @@ export function resultUnion<T extends object, K extends string>(
     isTypeOf: (v) => typeof v === 'object' && v !== null && marker in v,
     fields: (t) => ({ [field]: t.field({ type: ref as ObjectRef<any, unknown>, resolve: (s) => s[field] as unknown }) }),
   });
-  const union = builder.unionType(`${name}Result`, { types: [success, ...errors] as never }) as unknown as UnionRef<typeof builder.$inferSchemaTypes, Success | Error>;
+  const union = builder.unionType(`${name}Result`, { types: [success, ...errors] as never }) as unknown as UnionRef<typeof builder.$inferSchemaTypes, Success | ExpectedError>;
   const ok = (value: T) => ({ [field]: value, [marker]: true }) as Success;
   return { union, ok };
 }
 
 export const DeleteSuccessRef = builder.objectRef<{ id: string }>('DeleteSuccess').implement({
-  isTypeOf: (v) => typeof v === 'object' && v !== null && 'id' in v && !(v instanceof Error),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'id' in v && !(v instanceof ExpectedError),
   fields: (t) => ({ id: t.exposeID('id') }),
 });
 export const DeleteResultRef = builder.unionType('DeleteResult', { types: [DeleteSuccessRef, NotFoundErrorRef, ValidationErrorRef] });
 
-export function okOrError<T extends object, S>(value: T | Error, ok: (v: T) => S): S | Error {
-  return value instanceof Error ? value : ok(value);
+export function okOrError<T extends object, S>(value: T | ExpectedError, ok: (v: T) => S): S | ExpectedError {
+  return value instanceof ExpectedError ? value : ok(value);
 }

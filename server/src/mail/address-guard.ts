@@ -127,7 +127,8 @@ export async function resolveTarget(
     answers = [{ address: name, family: isIP(name) }];
   } else {
     try {
-      answers = await (opts.lookup ?? systemLookup)(name, { all: true });
+      const lookup: LookupAll = opts.lookup ?? systemLookup;
+      answers = await lookup(name, { all: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new DnsError(name, typeof code === 'string' ? code : 'ENOTFOUND');

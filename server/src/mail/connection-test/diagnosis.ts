@@ -217,10 +217,16 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
           `${wrongHost}: the domain's own DNS servers are failing`,
         ];
       }
+      if (code === 'NOT_FOUND') {
+        return [
+          `${wrongHost}: check the spelling of ${host}`,
+          'DNS resolution failure: the name does not exist or this server cannot resolve it',
+        ];
+      }
       return [
         `${wrongHost}: check the spelling of ${host}`,
         'DNS resolution failure: the name does not exist or this server cannot resolve it',
-        firewall,
+        'A firewall blocks DNS lookups from this server',
       ];
 
     case 'TCP':

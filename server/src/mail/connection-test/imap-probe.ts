@@ -9,8 +9,10 @@ import { dnsStep, LineReader, tcpStep, upgradeToTls, type NetworkContext } from 
 import { Deadline, OpenResources, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
 import type { ConnectionTestOptions, ImapTestTarget } from './types.js';
 
-// Servers greet at once; waiting the whole budget would only hide "SSL port, STARTTLS chosen".
+// Servers greet at once. A greeting that has not come within most of the budget is reported
+// as "no greeting" (SSL port with STARTTLS chosen) rather than as a generic timeout.
 const GREETING_WAIT_MS = 5000;
+const GREETING_SHARE_OF_BUDGET = 0.8;
 const MAX_UNTAGGED_BEFORE_STARTTLS_REPLY = 20;
 
 export interface ImapContext extends NetworkContext {
@@ -78,6 +80,10 @@ const imapTlsStep: ProbeStep<ImapContext> = {
   },
 };
 
+function greetingWaitMs(deadline: Deadline): number {
+  return Math.min(GREETING_WAIT_MS, deadline.remainingMs() * GREETING_SHARE_OF_BUDGET);
+}
+
 function rethrowAsTlsFailure(err: unknown): never {
   throw new StageFailure(failureCode(err));
 }
@@ -85,7 +91,7 @@ function rethrowAsTlsFailure(err: unknown): never {
 async function negotiateStartTls(socket: net.Socket, deadline: Deadline): Promise<void> {
   const reader = new LineReader(socket);
   try {
-    const greeting = await reader.next(Math.min(deadline.remainingMs(), GREETING_WAIT_MS), 'NO_GREETING');
+    const greeting = await reader.next(greetingWaitMs(deadline), 'NO_GREETING');
     if (/^\* PREAUTH\b/i.test(greeting)) throw new StageFailure('STARTTLS_UNSUPPORTED');
     if (/^\* BYE\b/i.test(greeting)) throw new StageFailure('SERVER_UNAVAILABLE');
     if (!/^\* OK\b/i.test(greeting)) throw new StageFailure(looksLikeTls(greeting) ? 'NO_GREETING' : 'UNEXPECTED_GREETING');
@@ -147,7 +153,7 @@ function imapFlowOptions(ctx: ImapContext, address: string): ImapFlowOptions {
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: remaining,
-    greetingTimeout: Math.min(remaining, GREETING_WAIT_MS),
+    greetingTimeout: Math.max(1, Math.round(greetingWaitMs(ctx.deadline))),
     socketTimeout: remaining,
   };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
@@ -16,14 +17,16 @@ export const imapSourceKey = (serverId: string, uidValidity: number, uid: number
 
 export function imapClientOptions(server: IncomingServerRow, deps: Pick<ConnectorDeps, 'credentials'>, address: string): ImapFlowOptions {
   const user = server.username || server.email;
-  const tls = { rejectUnauthorized: !server.allowSelfSignedCertificate, servername: server.host ?? undefined, minVersion: 'TLSv1.2' as const };
+  // SNI and certificate checks use the configured name, while the socket goes to the address we vetted.
+  const servername = server.host && !isIP(server.host) ? server.host : undefined;
+  const tls = { rejectUnauthorized: !server.allowSelfSignedCertificate, servername, minVersion: 'TLSv1.2' as const };
   return {
     host: address,
     port: server.port ?? 993,
     secure: server.security === 'SSL',
     // imapflow upgrades opportunistically by default; NONE must stay plain and STARTTLS must be required.
     doSTARTTLS: server.security === 'TLS' ? true : server.security === 'NONE' ? false : undefined,
-    servername: server.host ?? undefined,
+    servername,
     auth: server.authType === 'OAUTH'
       ? { user, accessToken: deps.credentials.oauth.accessToken ?? '' }
       : { user, pass: deps.credentials.password ?? '' },

@@ -12,10 +12,13 @@ type CatalogTable = typeof technicianGroups | typeof categories;
 
 /** Technician groups and categories share one shape: a named, case-insensitively unique entry. */
 export class CatalogService {
-  constructor(private readonly db: Db) {}
+  readonly groups;
+  readonly categories;
 
-  readonly groups = this.crud(technicianGroups, 'TechnicianGroup', 'technician group');
-  readonly categories = this.crud(categories, 'Category', 'category');
+  constructor(private readonly db: Db) {
+    this.groups = this.crud(technicianGroups, 'TechnicianGroup', 'technician group');
+    this.categories = this.crud(categories, 'Category', 'category');
+  }
 
   private crud(table: CatalogTable, entityType: string, label: string) {
     const db = this.db;

@@ -165,7 +165,7 @@ export function resolveServerInput(raw: unknown, existing: ExistingSecrets | nul
 
   let oauth: ResolvedServer['oauth'] = null;
   let oauthClientSecret: string | undefined;
-  if (authType === 'OAUTH') {
+  if (authType === 'OAUTH' && input.protocol !== 'POP3') {
     const o = input.oauth ?? {};
     oauthClientSecret = o.clientSecret ?? undefined;
     oauth = {
