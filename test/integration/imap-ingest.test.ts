@@ -1,29 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLClient, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { waitFor } from '../testkit/services/util.ts';
+import { mail } from '../testkit/mail.ts';
 
 const SERVER_FIELDS = `id name health { status connectionState lastSyncAt inboundQueueCount lastError { message kind } }`;
 const TICKET_FIELDS = `id number subject description requester { email name } technicianGroup { name } category { name }
   incomingEmailServer { id } messages { from subject bodyText }`;
 
-export function mail(opts: { from: string; to: string; subject: string; body: string; messageId?: string; headers?: string }) {
-  return [
-    `From: ${opts.from}`,
-    `To: ${opts.to}`,
-    `Subject: ${opts.subject}`,
-    `Message-ID: ${opts.messageId ?? `<${randomUUID()}@customer.example>`}`,
-    `Date: ${new Date().toUTCString()}`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    ...(opts.headers ? [opts.headers] : []),
-    '',
-    opts.body,
-    '',
-  ].join('\r\n');
-}
 
 async function mailboxFlags(user: string, password: string): Promise<Map<number, Set<string>>> {
   const dovecot = getDovecot();

@@ -153,7 +153,9 @@ export interface ServerProcess {
 /** Starts `server/src/main.ts` in its own process, as `pnpm start` would. */
 export async function spawnServer(opts: TestAppOptions & { dataDir: string }): Promise<ServerProcess> {
   const env = { ...process.env, ...testEnv(opts, opts.dataDir, opts.databaseUrl), LOG_LEVEL: process.env.MAILROOM_TEST_LOG_LEVEL ?? 'warn' };
-  const child = spawn(path.join(repoRoot, 'server/node_modules/.bin/tsx'), [path.join(repoRoot, 'server/src/main.ts')], {
+  // node --import tsx (not the tsx CLI, which runs a second process) so a signal reaches Mailroom itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: path.join(repoRoot, 'server'),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

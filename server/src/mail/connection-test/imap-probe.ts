@@ -57,25 +57,28 @@ const imapTlsStep: ProbeStep<ImapContext> = {
     ctx.socket = null;
     if (!plain) throw new StageFailure('UNKNOWN');
     const tlsOptions = { host: ctx.host, rejectUnauthorized: !ctx.target.allowSelfSignedCertificate };
+    // The probe socket has served its purpose once this stage is decided; ImapFlow opens its
+    // own connection. Ended politely on success (the runner destroys whatever is left).
     try {
       switch (ctx.target.security) {
         case 'NONE':
+          plain.end();
           return { skipped: true, note: 'Security type None: the connection is not encrypted' };
         case 'SSL': {
           const upgraded = await upgradeToTls(plain, tlsOptions, ctx.resources).catch(rethrowAsTlsFailure);
-          upgraded.socket.destroy();
+          upgraded.socket.end();
           return { note: upgraded.note };
         }
         case 'TLS': {
           await negotiateStartTls(plain, ctx.deadline);
           const upgraded = await upgradeToTls(plain, tlsOptions, ctx.resources).catch(rethrowAsTlsFailure);
-          upgraded.socket.destroy();
+          upgraded.socket.end();
           return { note: `STARTTLS, ${upgraded.note}` };
         }
       }
-    } finally {
-      // The probe socket has served its purpose; ImapFlow opens its own connection.
+    } catch (err) {
       plain.destroy();
+      throw err;
     }
   },
 };

@@ -94,6 +94,7 @@ export class ImapConnector implements MailConnector {
         const delay = this.backoff.failed(Date.now());
         this.log.warn({ kind: failure.kind, reason: failure.message, retryInMs: delay }, 'mailbox connection failed');
         await this.deps.health.report(this.server.id, { connectionState: 'connectError', error: { kind: failure.kind, message: failure.message } });
+        this.wakePending = false; // new-mail or close signals from the dead session must not cut the backoff short
         await this.sleep(delay);
       }
     }
@@ -120,10 +121,10 @@ export class ImapConnector implements MailConnector {
     client.on('error', (err: Error) => this.log.debug({ err: err.message }, 'imap client error'));
     client.on('close', () => {
       closed = true;
-      this.wake();
+      if (this.client === client) this.wake();
     });
     client.on('exists', () => {
-      if (this.server.realTimeScanning) this.wake();
+      if (this.server.realTimeScanning && this.client === client) this.wake();
     });
 
     try {

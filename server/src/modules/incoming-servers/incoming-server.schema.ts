@@ -123,7 +123,7 @@ const ConnectionTestStageRef = builder.objectRef<StageRow>('ConnectionTestStage'
     stage: t.field({ type: ConnectionStage, resolve: (s) => s.stage }),
     ok: t.exposeBoolean('ok'),
     skipped: t.exposeBoolean('skipped'),
-    durationMs: t.exposeInt('durationMs'),
+    durationMs: t.int({ resolve: (s) => Math.round(s.durationMs) }),
     message: t.exposeString('message', { nullable: true }),
   }),
 });
@@ -135,7 +135,7 @@ const ConnectionTestResultRef = builder.objectRef<TestRow>('ConnectionTestResult
     message: t.exposeString('message', { nullable: true }),
     causes: t.exposeStringList('causes'),
     stages: t.field({ type: [ConnectionTestStageRef], resolve: (r) => r.stages }),
-    durationMs: t.exposeInt('durationMs'),
+    durationMs: t.int({ resolve: (r) => Math.round(r.durationMs) }),
   }),
 });
 
