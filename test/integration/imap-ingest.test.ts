@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLClient, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';

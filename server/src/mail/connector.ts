@@ -25,7 +25,16 @@ export type ConnectorFactory = (server: IncomingServerRow, deps: ConnectorDeps) 
 
 /** A failure the connector understood, with our own wording (never the server's text or a secret). */
 export class MailError extends Error {
-  constructor(readonly kind: ErrorKind, message: string, readonly permanent = false) {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly options: { permanent?: boolean; retryAfterMs?: number } = {},
+  ) {
     super(message);
+  }
+
+  /** The server told us when to come back (Retry-After, ErrorServerBusy's BackOffMilliseconds). */
+  get retryAfterMs(): number | undefined {
+    return this.options.retryAfterMs;
   }
 }

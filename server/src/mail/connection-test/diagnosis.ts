@@ -26,6 +26,7 @@ export type FailureCode =
   | 'NO_CREDENTIALS'
   | 'AUTH_REJECTED'
   | 'AUTH_EXPIRED'
+  | 'AUTH_METHOD_UNSUPPORTED'
   | 'LOGIN_DISABLED'
   | 'THROTTLED'
   | 'SERVER_UNAVAILABLE'
@@ -93,7 +94,7 @@ const OUR_CODES = new Set<string>([
   'REFUSED_ADDRESS', 'NOT_FOUND', 'DNS_UNAVAILABLE', 'TIMEOUT', 'CONNECTION_REFUSED', 'UNREACHABLE',
   'CONNECTION_RESET', 'NOT_TLS', 'NO_GREETING', 'UNEXPECTED_GREETING', 'STARTTLS_UNSUPPORTED',
   'CERT_SELF_SIGNED', 'CERT_UNTRUSTED', 'CERT_HOSTNAME', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_INVALID', 'TLS_HANDSHAKE', 'NO_CREDENTIALS', 'AUTH_REJECTED', 'AUTH_EXPIRED', 'LOGIN_DISABLED',
+  'CERT_INVALID', 'TLS_HANDSHAKE', 'NO_CREDENTIALS', 'AUTH_REJECTED', 'AUTH_EXPIRED', 'AUTH_METHOD_UNSUPPORTED', 'LOGIN_DISABLED',
   'THROTTLED', 'SERVER_UNAVAILABLE', 'MAILBOX_UNAVAILABLE', 'UNKNOWN',
 ] satisfies FailureCode[]);
 
@@ -128,7 +129,6 @@ export interface DiagnosisFacts {
   port?: number;
   /** Whole test budget, for "no answer within N s". */
   timeoutMs?: number;
-  security?: 'NONE' | 'SSL' | 'TLS';
   authMethod?: 'PASSWORD' | 'OAUTH';
 }
 
@@ -173,6 +173,10 @@ export function failureMessage(stage: ConnectionStage, protocol: string, facts: 
         ? 'The server rejected the OAuth access token'
         : 'The server rejected the username or password';
     case 'AUTH_EXPIRED': return 'The server says the credentials have expired';
+    case 'AUTH_METHOD_UNSUPPORTED':
+      return facts.authMethod === 'OAUTH'
+        ? 'The server does not offer OAuth sign-in'
+        : 'The server offers no password sign-in method we support';
     case 'LOGIN_DISABLED': return 'The server does not allow signing in over an unencrypted connection';
     case 'THROTTLED': return 'The server is rate-limiting this account; try again later';
     case 'SERVER_UNAVAILABLE': return 'The server is temporarily unable to sign in this account';
@@ -299,6 +303,13 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
           return ['Enter the password, or sign in again to get an OAuth token'];
         case 'LOGIN_DISABLED':
           return ['Security type None sends the password unencrypted — choose SSL or STARTTLS (TLS)'];
+        case 'AUTH_METHOD_UNSUPPORTED':
+          return detail.authMethod === 'OAUTH'
+            ? [
+              `This server does not support OAuth (XOAUTH2 / OAUTHBEARER) for ${protocol} — use Basic Auth with a password or App Password`,
+              `${wrongHost}: the provider's OAuth-enabled ${protocol} host is a different one`,
+            ]
+            : ['The server only offers sign-in methods Mailroom does not support — use OAuth if the provider offers it'];
         case 'THROTTLED':
         case 'SERVER_UNAVAILABLE':
           return ['The provider is limiting sign-ins for this account — wait and retry', 'Wrong username or password (too many failed attempts)'];

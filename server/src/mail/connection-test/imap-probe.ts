@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { hostWithoutBrackets } from '../address-guard.js';
-import { failureCode, type DiagnosisFacts, type FailureCode } from './diagnosis.js';
+import { failureCode, type FailureCode } from './diagnosis.js';
 import { dnsStep, LineReader, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
 import { Deadline, OpenResources, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
 import type { ConnectionTestOptions, ImapTestTarget } from './types.js';
@@ -33,17 +33,11 @@ export function imapProbe(target: ImapTestTarget, opts: Required<ConnectionTestO
     target,
     client: null,
   };
-  const facts = (): DiagnosisFacts => ({
-    host: context.host,
-    port: target.port,
-    security: target.security,
-    authMethod: target.accessToken ? 'OAUTH' : 'PASSWORD',
-  });
   return {
     protocol: 'IMAP',
     context,
     steps: [dnsStep, tcpStep, imapTlsStep, imapAuthStep, imapInboxStep],
-    facts,
+    facts: { host: context.host, port: target.port, authMethod: target.accessToken ? 'OAUTH' : 'PASSWORD' },
     async farewell(ctx) {
       await ctx.client?.logout();
     },
@@ -131,7 +125,7 @@ const imapAuthStep: ProbeStep<ImapContext> = {
     try {
       await client.connect();
     } catch (err) {
-      throw new StageFailure(authFailureCode(err, client));
+      throw new StageFailure(authFailureCode(err, client, Boolean(target.accessToken)));
     }
     return {};
   },
@@ -161,9 +155,15 @@ function imapFlowOptions(ctx: ImapContext, address: string): ImapFlowOptions {
   };
 }
 
-function authFailureCode(err: unknown, client: ImapFlow): FailureCode {
+function authFailureCode(err: unknown, client: ImapFlow, usesOAuth: boolean): FailureCode {
   const code = failureCode(err);
-  if (code === 'AUTH_REJECTED' && client.capabilities.has('LOGINDISABLED')) return 'LOGIN_DISABLED';
+  const offers = (capability: string) => client.capabilities.has(capability);
+  if (code === 'AUTH_REJECTED' && offers('LOGINDISABLED')) return 'LOGIN_DISABLED';
+  // ImapFlow reports a missing SASL mechanism as a bare Error; the capabilities tell us which.
+  const knowsCapabilities = client.capabilities.size > 0;
+  if (code === 'UNKNOWN' && usesOAuth && knowsCapabilities && !offers('AUTH=XOAUTH2') && !offers('AUTH=OAUTHBEARER')) {
+    return 'AUTH_METHOD_UNSUPPORTED';
+  }
   return code;
 }
 

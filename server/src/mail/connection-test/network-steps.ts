@@ -1,14 +1,13 @@
 // Protocol-independent probe steps (DNS, TCP) and the socket helpers protocol steps share.
 import net from 'node:net';
 import tls from 'node:tls';
-import { hostWithoutBrackets, resolveTarget, type LookupAll, type ResolvedAddress } from '../address-guard.js';
+import { hostWithoutBrackets, resolveTarget, type ResolvedAddress } from '../address-guard.js';
 import { type ProbeContext, type ProbeStep, OpenResources, StageFailure } from './probe-runner.js';
 
 export interface NetworkContext extends ProbeContext {
   host: string;
   port: number;
   allowLoopback: boolean;
-  lookup?: LookupAll;
   addresses: ResolvedAddress[];
   /** The address TCP reached; later stages connect here again and never re-resolve. */
   address: string | null;
@@ -19,7 +18,7 @@ export interface NetworkContext extends ProbeContext {
 export const dnsStep: ProbeStep<NetworkContext> = {
   stage: 'DNS',
   async run(ctx) {
-    ctx.addresses = await resolveTarget(ctx.host, { allowLoopback: ctx.allowLoopback, lookup: ctx.lookup });
+    ctx.addresses = await resolveTarget(ctx.host, { allowLoopback: ctx.allowLoopback });
     return { note: ctx.addresses.map((a) => a.address).join(', ') };
   },
 };

@@ -67,8 +67,8 @@ export interface Probe<C extends ProbeContext> {
   protocol: string;
   context: C;
   steps: ProbeStep<C>[];
-  /** Host, port and the like for messages; read after the steps ran, so steps may fill it in. */
-  facts(): DiagnosisFacts;
+  /** Host, port and the like, for messages and causes. */
+  facts: DiagnosisFacts;
   /** Polite goodbye after the last step (IMAP LOGOUT). Bounded; its failure is ignored. */
   farewell?(ctx: C): Promise<void>;
 }
@@ -96,7 +96,7 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
         });
       } catch (err) {
         const code = codeOf(err);
-        const facts = { ...probe.facts(), code, timeoutMs: ctx.deadline.budgetMs };
+        const facts = { ...probe.facts, code, timeoutMs: ctx.deadline.budgetMs };
         // The guard's message is ours and more specific than the generic one for its code.
         const message = err instanceof TargetRefusedError ? err.message : failureMessage(step.stage, probe.protocol, facts);
         failure = { stage: step.stage, code, message };
@@ -115,7 +115,7 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
     ok: failure === null,
     failedStage: failure?.stage ?? null,
     message: failure?.message ?? null,
-    causes: failure ? likelyCauses(failure.stage, probe.protocol, { ...probe.facts(), code: failure.code }) : [],
+    causes: failure ? likelyCauses(failure.stage, probe.protocol, { ...probe.facts, code: failure.code }) : [],
     stages,
     durationMs: elapsedSince(started),
   };

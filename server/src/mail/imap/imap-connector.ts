@@ -3,8 +3,8 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
 import { faultPoint } from '../../lib/faults.js';
-import { Backoff } from '../backoff.js';
-import { MailError, type ConnectorDeps, type MailConnector } from '../connector.js';
+import { ConnectorLoop } from '../connector-loop.js';
+import { MailError, type ConnectorDeps } from '../connector.js';
 import { classifyImapError } from './imap-errors.js';
 import { planSync } from './imap-sync-plan.js';
 
@@ -49,68 +49,32 @@ export function imapClientOptions(server: IncomingServerRow, deps: Pick<Connecto
  * last UID), and `\Seen` is set only after that commit. A crash in between leaves the message
  * unseen but behind the checkpoint; the repair pass at the next connect marks it.
  */
-export class ImapConnector implements MailConnector {
-  private stopped = false;
-  private loop: Promise<void> | null = null;
+export class ImapConnector extends ConnectorLoop {
   private client: ImapFlow | null = null;
-  private wakeUp: (() => void) | null = null;
-  private wakePending = false;
-  private readonly backoff = new Backoff();
-  private readonly log;
 
-  constructor(private readonly server: IncomingServerRow, private readonly deps: ConnectorDeps) {
-    this.log = deps.logger.child({ source: 'imap', serverId: server.id });
+  constructor(server: IncomingServerRow, deps: ConnectorDeps) {
+    super(server, deps, 'imap');
   }
 
-  start(): void {
-    this.loop ??= this.run();
+  protected classify(err: unknown): MailError {
+    return classifyImapError(err);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
+  protected async disconnect(): Promise<void> {
     const client = this.client;
     if (client) await client.logout().catch(() => client.close());
-    await this.loop;
   }
 
-  private wake(): void {
-    this.wakePending = true;
-    this.wakeUp?.();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.session();
-      } catch (err) {
-        if (this.stopped) break;
-        const failure = err instanceof MailError ? err : classifyImapError(err);
-        if (failure.kind === 'AUTH' || failure.kind === 'OAUTH_TOKEN') {
-          this.log.warn({ reason: failure.message }, 'authentication failed; waiting for new credentials');
-          await this.deps.health.report(this.server.id, { connectionState: 'authenticationError', error: { kind: failure.kind, message: failure.message } });
-          return; // a credentials change restarts the connector
-        }
-        const delay = this.backoff.failed(Date.now());
-        this.log.warn({ kind: failure.kind, reason: failure.message, retryInMs: delay }, 'mailbox connection failed');
-        await this.deps.health.report(this.server.id, { connectionState: 'connectError', error: { kind: failure.kind, message: failure.message } });
-        this.wakePending = false; // new-mail or close signals from the dead session must not cut the backoff short
-        await this.sleep(delay);
-      }
-    }
-  }
-
-  private async session(): Promise<void> {
-    await this.deps.health.report(this.server.id, { connectionState: 'connecting' });
+  protected async session(): Promise<void> {
     if (this.server.authType === 'OAUTH' && !this.deps.credentials.oauth.accessToken) {
-      throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings', true);
+      throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings', { permanent: true });
     }
     let address: string;
     try {
       const resolved = await resolveTarget(this.server.host ?? '', { allowLoopback: this.deps.allowLoopback });
       address = resolved[0]!.address;
     } catch (err) {
-      if (err instanceof TargetRefusedError) throw new MailError('NETWORK', err.message, true);
+      if (err instanceof TargetRefusedError) throw new MailError('NETWORK', err.message, { permanent: true });
       if (err instanceof DnsError) throw new MailError('NETWORK', err.message);
       throw err;
     }
@@ -134,9 +98,9 @@ export class ImapConnector implements MailConnector {
       try {
         await this.repairUnflagged(client);
         while (!this.stopped) {
-          await this.deps.health.report(this.server.id, { connectionState: 'syncing' });
+          await this.report({ connectionState: 'syncing' });
           await this.sync(client);
-          await this.deps.health.report(this.server.id, { connectionState: 'connected', lastSyncAt: new Date(), inboundQueueCount: 0, error: null });
+          await this.report({ connectionState: 'connected', lastSyncAt: new Date(), inboundQueueCount: 0, error: null });
           if (this.stopped) break;
           if (this.server.realTimeScanning && !this.wakePending) void client.idle().catch(() => {});
           await this.sleep(this.server.realTimeScanning ? MAX_IDLE_MS : this.server.pollIntervalSeconds * 1000);
@@ -149,25 +113,6 @@ export class ImapConnector implements MailConnector {
       this.client = null;
       if (!closed) await client.logout().catch(() => client.close());
     }
-  }
-
-  /** Waits for the delay, a wake-up (new mail, a closed connection, stop), whichever comes first. */
-  private sleep(ms: number): Promise<void> {
-    if (this.wakePending || this.stopped) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = null;
-        self.wakePending = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 
   private uidValidity(client: ImapFlow): number {
@@ -211,7 +156,7 @@ export class ImapConnector implements MailConnector {
 
     for (const batch of plan.batches) {
       if (this.stopped) return;
-      await this.deps.health.report(this.server.id, { inboundQueueCount: waiting });
+      await this.report({ inboundQueueCount: waiting });
       const items: { sourceKey: string; raw: Buffer }[] = [];
       for await (const msg of client.fetch(batch.uids.join(','), { uid: true, source: true }, { uid: true })) {
         if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source });

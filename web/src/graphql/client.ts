@@ -1,0 +1,72 @@
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
+import { createClient as createWsClient } from 'graphql-ws';
+
+// The session is an httpOnly cookie set by `signIn`, so HTTP requests only need to be
+// same-origin and the WebSocket upgrade carries the cookie by itself.
+const httpUrl = '/graphql';
+
+function wsUrl(): string {
+  const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${protocol}//${location.host}/graphql`;
+}
+
+let activeSocket: WebSocket | null = null;
+
+const wsClient = createWsClient({
+  url: wsUrl,
+  lazy: true,
+  retryAttempts: Infinity,
+  shouldRetry: () => true,
+  on: {
+    connected: (socket) => {
+      activeSocket = socket as WebSocket;
+    },
+    closed: () => {
+      activeSocket = null;
+    },
+  },
+});
+
+/**
+ * The cookie is only read on the upgrade, so after signing in or out the socket has to be
+ * reopened for the server to see the new session. 4205 is not a fatal close code for
+ * graphql-ws: it reconnects and resubscribes whatever is still active.
+ */
+export function restartSubscriptions(): void {
+  if (activeSocket && activeSocket.readyState === WebSocket.OPEN) {
+    activeSocket.close(4205, 'Client Restart');
+  }
+}
+
+let unauthenticatedHandler: (() => void) | null = null;
+
+/** Called when the server answers UNAUTHENTICATED, i.e. the session cookie expired or was revoked. */
+export function onUnauthenticated(handler: () => void): void {
+  unauthenticatedHandler = handler;
+}
+
+export const client = new Client({
+  url: httpUrl,
+  preferGetMethod: false,
+  fetchOptions: { credentials: 'same-origin' },
+  exchanges: [
+    mapExchange({
+      onError(error) {
+        if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) unauthenticatedHandler?.();
+      },
+    }),
+    cacheExchange,
+    fetchExchange,
+    subscriptionExchange({
+      forwardSubscription(request) {
+        const input = { ...request, query: request.query ?? '' };
+        return {
+          subscribe(sink) {
+            const unsubscribe = wsClient.subscribe(input, sink);
+            return { unsubscribe };
+          },
+        };
+      },
+    }),
+  ],
+});

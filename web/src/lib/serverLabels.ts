@@ -1,0 +1,80 @@
+import type {
+  ServerErrorKind,
+  ConnectionStage,
+  EmailAuthType,
+  EmailProvider,
+  MailProtocol,
+  SecurityType,
+  ServerStatus,
+} from '@/graphql/generated/graphql';
+
+export const protocolLabels: Record<MailProtocol, string> = {
+  IMAP: 'IMAP',
+  POP3: 'POP3',
+  EWS: 'MAPI (Exchange Web Services)',
+  GRAPH: 'Microsoft Graph',
+};
+
+export const providerLabels: Record<EmailProvider, string> = {
+  MICROSOFT: 'Sign in with Microsoft',
+  GOOGLE: 'Google',
+  OTHER: 'Other',
+};
+
+export const securityLabels: Record<SecurityType, string> = {
+  NONE: 'None',
+  SSL: 'SSL/TLS',
+  TLS: 'STARTTLS',
+};
+
+export const authTypeLabels: Record<EmailAuthType, string> = {
+  BASIC: 'Basic (username and password)',
+  OAUTH: 'OAuth 2.0',
+};
+
+export const statusLabels: Record<ServerStatus, string> = {
+  REACHABLE: 'Reachable',
+  UNREACHABLE: 'Unreachable',
+  UNKNOWN: 'Unknown',
+};
+
+export const stageLabels: Record<ConnectionStage, string> = {
+  DNS: 'DNS resolution',
+  TCP: 'TCP port',
+  TLS: 'TLS handshake',
+  AUTH: 'Authentication',
+  PROTOCOL: 'Protocol availability',
+};
+
+export const errorKindLabels: Record<ServerErrorKind, string> = {
+  AUTH: 'Authentication',
+  INTERNAL: 'Internal error',
+  NETWORK: 'Network',
+  OAUTH_TOKEN: 'OAuth token',
+  PROTOCOL: 'Protocol',
+  THROTTLED: 'Throttled',
+  TLS: 'TLS',
+};
+
+const connectionStateLabels: Record<string, string> = {
+  connecting: 'Connecting',
+  syncing: 'Syncing',
+  connected: 'Connected',
+  idle: 'Idle',
+  disabled: 'Disabled',
+  disconnected: 'Disconnected',
+  authenticationError: 'Authentication error',
+  connectError: 'Connection error',
+};
+
+/** Server states are camelCase identifiers; unknown ones are split into words. */
+export function connectionStateLabel(state: string): string {
+  const known = connectionStateLabels[state];
+  if (known) return known;
+  const words = state.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1).toLowerCase() : 'Unknown';
+}
+
+export function options<T extends string>(labels: Record<T, string>): { value: T; label: string }[] {
+  return (Object.keys(labels) as T[]).map((value) => ({ value, label: labels[value] }));
+}

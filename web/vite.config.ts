@@ -1,0 +1,34 @@
+import { fileURLToPath, URL } from 'node:url';
+import { defineConfig } from 'vite';
+import vue from '@vitejs/plugin-vue';
+
+const api = process.env.MAILROOM_API_URL ?? 'http://localhost:4000';
+
+export default defineConfig({
+  plugins: [vue()],
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  build: {
+    rolldownOptions: {
+      output: {
+        // One cacheable vendor chunk (vue, router, urql, graphql-ws) instead of helper-named splits.
+        codeSplitting: { groups: [{ name: 'vendor', test: /node_modules/ }] },
+      },
+    },
+  },
+  server: {
+    proxy: {
+      '/graphql': { target: api, ws: true, changeOrigin: false },
+      '/oauth': { target: api },
+      '/healthz': { target: api },
+    },
+  },
+  preview: {
+    proxy: {
+      '/graphql': { target: api, ws: true, changeOrigin: false },
+      '/oauth': { target: api },
+      '/healthz': { target: api },
+    },
+  },
+});
