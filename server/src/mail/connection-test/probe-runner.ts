@@ -28,14 +28,21 @@ export class Deadline {
 /** Everything a probe opened, so a timeout or failure can tear it all down at once. */
 export class OpenResources {
   private readonly closers = new Set<() => void>();
+  private closed = false;
 
   /** Returns a function that forgets the resource once its owner closed it. */
   add(close: () => void): () => void {
+    // A step abandoned at the deadline may still be running; whatever it opens now is closed at once.
+    if (this.closed) {
+      close();
+      return () => false;
+    }
     this.closers.add(close);
     return () => this.closers.delete(close);
   }
 
   closeAll(): void {
+    this.closed = true;
     for (const close of [...this.closers]) {
       this.closers.delete(close);
       try {

@@ -89,6 +89,7 @@ export class HealthService {
 function defaultHealth(serverId: string): HealthRow {
   return {
     serverId, status: 'UNKNOWN', connectionState: 'connecting', lastSyncAt: null, inboundQueueCount: 0,
-    lastErrorMessage: null, lastErrorKind: null, lastErrorAt: null, updatedAt: new Date(),
+    lastErrorMessage: null, lastErrorKind: null, lastErrorAt: null, oldestWaitingAt: null, downSince: null,
+    outageNotifiedAt: null, flapCount: 0, consecutiveAuthFailures: 0, updatedAt: new Date(),
   };
 }

@@ -18,7 +18,8 @@ const decodeCursor = (c: string) => {
 };
 
 const messageColumns = {
-  id: messages.id, serverId: messages.serverId, sourceKey: messages.sourceKey, ticketId: messages.ticketId, messageId: messages.messageId,
+  id: messages.id, direction: messages.direction, inReplyTo: messages.inReplyTo, references: messages.references,
+  toAddresses: messages.toAddresses, ccAddresses: messages.ccAddresses, serverId: messages.serverId, sourceKey: messages.sourceKey, ticketId: messages.ticketId, messageId: messages.messageId,
   contentHash: messages.contentHash, fromAddress: messages.fromAddress, fromName: messages.fromName, subject: messages.subject,
   bodyText: messages.bodyText, bodyHtml: messages.bodyHtml, sentAt: messages.sentAt, receivedAt: messages.receivedAt, rawSize: messages.rawSize,
 };

@@ -1,0 +1,67 @@
+// Vitest config for the whole suite; run through test/run.mjs (`pnpm test`) or directly:
+//   npx vitest run --config test/vitest.config.ts [filters]
+//
+// Projects:
+//   unit                  test/unit/**         no services
+//   integration-pglite    test/integration/**  MAILROOM_TEST_DB=pglite  (embedded PGlite)
+//   integration-postgres  test/integration/**  MAILROOM_TEST_DB=postgres (real PostgreSQL 15)
+//   e2e                   test/e2e/**          built SPA + server + Chromium
+// Integration and e2e share one globalSetup that starts Dovecot and PostgreSQL once per run,
+// however many of these projects run (see testkit/global-setup.ts).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+// Vite would resolve `graphql` in our sources to its .mjs build while Node loads the .js build for
+// Pothos and Yoga: two graphql instances break instanceof checks. Point every import at Node's choice.
+const graphqlEntry = createRequire(new URL('../server/package.json', import.meta.url)).resolve('graphql');
+const globalSetup = ['test/testkit/global-setup.ts'];
+const serviceEnv = { MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: '1' };
+
+export default defineConfig({
+  root: repoRoot,
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] },
+  test: {
+    pool: 'forks',
+    // 2 cores: two test files at a time, across all projects.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration-pglite',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup,
+          env: { ...serviceEnv, MAILROOM_TEST_DB: 'pglite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration-postgres',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup,
+          env: { ...serviceEnv, MAILROOM_TEST_DB: 'postgres' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup,
+          env: { ...serviceEnv },
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
