@@ -81,6 +81,14 @@ export const serverInputSchema = z.object({
   pollIntervalSeconds: z.number().int().min(10, 'At least 10 seconds').max(86400, 'At most one day').default(120),
   technicianGroupId: z.uuid('Unknown technician group').nullish(),
   categoryId: z.uuid('Unknown category').nullish(),
+  companyId: z.uuid('Unknown company').nullish(),
+  proxyServerId: z.uuid('Unknown proxy server').nullish(),
+  outgoingServerId: z.uuid('Unknown outgoing server').nullish(),
+  pop3DeleteAfterSave: z.boolean().default(true),
+  afterProcessing: z.enum(['MARK_READ', 'MOVE']).default('MARK_READ'),
+  moveToFolder: z.string().trim().min(1).max(500).nullish(),
+  ewsUrl: httpsUrl.nullish(),
+  oauthClientSecretExpiresAt: z.date().nullish(),
   filter: filterInputSchema.nullish(),
 });
 export type ServerInput = z.input<typeof serverInputSchema>;
@@ -111,6 +119,14 @@ export interface ResolvedServer {
   pollIntervalSeconds: number;
   technicianGroupId: string | null;
   categoryId: string | null;
+  companyId: string | null;
+  proxyServerId: string | null;
+  outgoingServerId: string | null;
+  pop3DeleteAfterSave: boolean;
+  afterProcessing: 'MARK_READ' | 'MOVE';
+  moveToFolder: string | null;
+  ewsUrl: string | null;
+  oauthClientSecretExpiresAt: Date | null;
   filter: { type: FilterType; emails: string[]; domains: string[]; keywords: string[] } | null;
 }
 
@@ -159,6 +175,8 @@ export function resolveServerInput(raw: unknown, existing: ExistingSecrets | nul
     fail(['realTimeScanning'], 'POP3 cannot push new mail; real-time scanning needs IMAP (IDLE). The mailbox is polled instead.');
   }
   if (input.primary && !input.enabled) fail(['primary'], 'Only an enabled server can be primary');
+  if (input.afterProcessing === 'MOVE' && !input.moveToFolder) fail(['moveToFolder'], 'Name the folder to move processed mail to');
+  if (input.afterProcessing === 'MOVE' && input.protocol === 'POP3') fail(['afterProcessing'], 'POP3 has no folders; choose whether to delete or leave mail on the server');
 
   const password = input.password === null || input.password === undefined || input.password === '' ? undefined : input.password;
   if (authType === 'BASIC' && password === undefined && !existing?.hasPassword) fail(['password'], 'Enter the password (or app password)');
@@ -217,6 +235,14 @@ export function resolveServerInput(raw: unknown, existing: ExistingSecrets | nul
       pollIntervalSeconds: input.pollIntervalSeconds,
       technicianGroupId: input.technicianGroupId ?? null,
       categoryId: input.categoryId ?? null,
+      companyId: input.companyId ?? null,
+      proxyServerId: input.proxyServerId ?? null,
+      outgoingServerId: input.outgoingServerId ?? null,
+      pop3DeleteAfterSave: input.pop3DeleteAfterSave,
+      afterProcessing: input.afterProcessing,
+      moveToFolder: input.afterProcessing === 'MOVE' ? (input.moveToFolder ?? null) : null,
+      ewsUrl: input.protocol === 'EWS' ? (input.ewsUrl ?? null) : null,
+      oauthClientSecretExpiresAt: input.oauthClientSecretExpiresAt ?? null,
       filter,
     },
   };

@@ -9,6 +9,7 @@ const EmailProvider = builder.enumType('EmailProvider', { values: ['MICROSOFT', 
 const SecurityType = builder.enumType('SecurityType', { values: ['NONE', 'SSL', 'TLS'] as const });
 const EmailAuthType = builder.enumType('EmailAuthType', { values: ['BASIC', 'OAUTH'] as const });
 const FilterType = builder.enumType('FilterType', { values: ['ALLOW', 'IGNORE'] as const });
+const AfterProcessing = builder.enumType('AfterProcessing', { values: ['MARK_READ', 'MOVE'] as const });
 const ConnectionStage = builder.enumType('ConnectionStage', { values: ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'] as const });
 
 const EmailFilterRef = builder.objectRef<IncomingServerRow>('EmailFilter').implement({
@@ -62,6 +63,15 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
       resolve: async (s, _a, ctx) => (s.categoryId ? ((await ctx.services.catalog.categories.get(s.categoryId)) ?? null) : null),
     }),
     filter: t.field({ type: EmailFilterRef, nullable: true, resolve: (s) => (s.filterType ? s : null) }),
+    proxyServerId: t.id({ nullable: true, resolve: (s) => s.proxyServerId }),
+    outgoingServerId: t.id({ nullable: true, resolve: (s) => s.outgoingServerId }),
+    companyId: t.id({ nullable: true, resolve: (s) => s.companyId }),
+    pop3DeleteAfterSave: t.exposeBoolean('pop3DeleteAfterSave'),
+    afterProcessing: t.field({ type: AfterProcessing, resolve: (s) => s.afterProcessing }),
+    moveToFolder: t.exposeString('moveToFolder', { nullable: true }),
+    ewsUrl: t.exposeString('ewsUrl', { nullable: true }),
+    needsReconfiguration: t.exposeBoolean('needsReconfiguration'),
+    oauthClientSecretExpiresAt: t.expose('oauthClientSecretExpiresAt', { type: 'DateTime', nullable: true }),
     health: t.field({ type: ServerHealthRef, resolve: (s, _a, ctx) => ctx.services.health.get(s.id) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -109,6 +119,14 @@ const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
     pollIntervalSeconds: t.int({ defaultValue: 120 }),
     technicianGroupId: t.id(),
     categoryId: t.id(),
+    companyId: t.id({ description: 'Only with the Managed Services Provider feature on.' }),
+    proxyServerId: t.id(),
+    outgoingServerId: t.id({ description: 'Acknowledgments go out through this server; else the primary outgoing server.' }),
+    pop3DeleteAfterSave: t.boolean({ defaultValue: true, description: 'POP3: delete from the server after the ticket is saved (default), or leave it there.' }),
+    afterProcessing: t.field({ type: AfterProcessing, defaultValue: 'MARK_READ' }),
+    moveToFolder: t.string(),
+    ewsUrl: t.string({ description: 'EWS service URL; https://<host>/EWS/Exchange.asmx when empty.' }),
+    oauthClientSecretExpiresAt: t.field({ type: 'DateTime', description: 'When the OAuth client secret expires, for an early warning.' }),
     filter: t.field({ type: EmailFilterInput }),
   }),
 });

@@ -1,6 +1,6 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
-import { categories, incomingServers, serverHealth, technicianGroups, type OAuthSettings } from '../../db/schema.js';
+import { appSettings, categories, companies, incomingServers, outgoingServers, proxyServers, serverHealth, technicianGroups, type OAuthSettings } from '../../db/schema.js';
 import { NotFoundError, ValidationError, type FieldError } from '../../graphql/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
@@ -83,7 +83,7 @@ export class IncomingServerService {
     if (v.oauthClientSecret) oauthSecrets.clientSecret = v.oauthClientSecret;
     const connectionChanged =
       v.password !== undefined || Boolean(v.oauthClientSecret) ||
-      (['host', 'port', 'security', 'authType', 'username', 'email', 'protocol'] as const).some((k) => (existing[k] ?? null) !== (this.columns(v)[k] ?? null));
+      (['host', 'port', 'security', 'authType', 'username', 'email', 'protocol', 'proxyServerId', 'ewsUrl'] as const).some((k) => (existing[k] ?? null) !== (this.columns(v)[k] ?? null));
 
     const row = await this.db.transaction(async (tx) => {
       if (v.primary) await tx.update(incomingServers).set({ primary: false }).where(and(eq(incomingServers.primary, true), ne(incomingServers.id, id)));
@@ -145,6 +145,15 @@ export class IncomingServerService {
       pollIntervalSeconds: v.pollIntervalSeconds,
       technicianGroupId: v.technicianGroupId,
       categoryId: v.categoryId,
+      companyId: v.companyId,
+      proxyServerId: v.proxyServerId,
+      outgoingServerId: v.outgoingServerId,
+      pop3DeleteAfterSave: v.pop3DeleteAfterSave,
+      afterProcessing: v.afterProcessing,
+      moveToFolder: v.moveToFolder,
+      ewsUrl: v.ewsUrl,
+      oauthClientSecretExpiresAt: v.oauthClientSecretExpiresAt,
+      needsReconfiguration: false,
       filterType: v.filter?.type ?? null,
       filterEmails: v.filter?.emails ?? [],
       filterDomains: v.filter?.domains ?? [],
@@ -161,6 +170,22 @@ export class IncomingServerService {
     if (v.categoryId) {
       const [c] = await this.db.select({ id: categories.id }).from(categories).where(eq(categories.id, v.categoryId));
       if (!c) errors.push({ path: ['categoryId'], message: 'Unknown category' });
+    }
+    if (v.proxyServerId) {
+      const [p] = await this.db.select({ id: proxyServers.id }).from(proxyServers).where(eq(proxyServers.id, v.proxyServerId));
+      if (!p) errors.push({ path: ['proxyServerId'], message: 'Unknown proxy server' });
+    }
+    if (v.outgoingServerId) {
+      const [o] = await this.db.select({ id: outgoingServers.id }).from(outgoingServers).where(eq(outgoingServers.id, v.outgoingServerId));
+      if (!o) errors.push({ path: ['outgoingServerId'], message: 'Unknown outgoing server' });
+    }
+    if (v.companyId) {
+      const [settings] = await this.db.select().from(appSettings);
+      if (!settings?.mspEnabled) errors.push({ path: ['companyId'], message: 'Companies are available only with the Managed Services Provider feature on' });
+      else {
+        const [c] = await this.db.select({ id: companies.id }).from(companies).where(eq(companies.id, v.companyId));
+        if (!c) errors.push({ path: ['companyId'], message: 'Unknown company' });
+      }
     }
     return errors;
   }
