@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import type { HealthService } from '../modules/health/health.service.js';
 import type { IncomingServerRow, ServerCredentials } from '../modules/incoming-servers/incoming-server.service.js';
 import type { CheckpointStore } from './checkpoints.js';
+import type { ProxyConfig } from './proxy.js';
 
 /** One per enabled server; owns its connection and never throws out of its loop. */
 export interface MailConnector {
@@ -19,6 +20,10 @@ export interface ConnectorDeps {
   allowLoopback: boolean;
   faultPoint?: string;
   credentials: ServerCredentials;
+  /** The server's proxy, if it names one: every connection of this mailbox goes through it. */
+  proxy: ProxyConfig | null;
+  /** A valid OAuth access token (refreshed when it expires within 30 s); throws MailError OAUTH_TOKEN when it can't. */
+  accessToken(): Promise<string>;
 }
 
 export type ConnectorFactory = (server: IncomingServerRow, deps: ConnectorDeps) => MailConnector;

@@ -71,10 +71,15 @@ export class Supervisor implements ServerChangeListener {
       await this.deps.health.report(serverId, { connectionState: 'connectError', error: { kind: err.kind, message: err.message } });
       return;
     }
+    const credentials = this.servers.credentials(server);
     const connector = factory(server, {
       ...this.deps,
-      logger: this.deps.logger,
-      credentials: this.servers.credentials(server),
+      credentials,
+      proxy: null,
+      accessToken: async () => {
+        if (!credentials.oauth.accessToken) throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings');
+        return credentials.oauth.accessToken;
+      },
     });
     this.connectors.set(serverId, connector);
     connector.start();

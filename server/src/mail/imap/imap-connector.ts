@@ -15,7 +15,7 @@ const MAX_IDLE_MS = 5 * 60_000;
 
 export const imapSourceKey = (serverId: string, uidValidity: number, uid: number) => `imap:${serverId}:${uidValidity}:${uid}`;
 
-export function imapClientOptions(server: IncomingServerRow, deps: Pick<ConnectorDeps, 'credentials'>, address: string): ImapFlowOptions {
+export function imapClientOptions(server: IncomingServerRow, secret: { password: string | null; accessToken: string | null }, address: string): ImapFlowOptions {
   const user = server.username || server.email;
   // SNI and certificate checks use the configured name, while the socket goes to the address we vetted.
   const servername = server.host && !isIP(server.host) ? server.host : undefined;
@@ -27,9 +27,7 @@ export function imapClientOptions(server: IncomingServerRow, deps: Pick<Connecto
     // imapflow upgrades opportunistically by default; NONE must stay plain and STARTTLS must be required.
     doSTARTTLS: server.security === 'TLS' ? true : server.security === 'NONE' ? false : undefined,
     servername,
-    auth: server.authType === 'OAUTH'
-      ? { user, accessToken: deps.credentials.oauth.accessToken ?? '' }
-      : { user, pass: deps.credentials.password ?? '' },
+    auth: server.authType === 'OAUTH' ? { user, accessToken: secret.accessToken ?? '' } : { user, pass: secret.password ?? '' },
     tls,
     logger: false,
     connectionTimeout: 15_000,
@@ -66,9 +64,7 @@ export class ImapConnector extends ConnectorLoop {
   }
 
   protected async session(): Promise<void> {
-    if (this.server.authType === 'OAUTH' && !this.deps.credentials.oauth.accessToken) {
-      throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings', { permanent: true });
-    }
+    const accessToken = this.server.authType === 'OAUTH' ? await this.deps.accessToken() : null;
     let address: string;
     try {
       const resolved = await resolveTarget(this.server.host ?? '', { allowLoopback: this.deps.allowLoopback });
@@ -79,7 +75,7 @@ export class ImapConnector extends ConnectorLoop {
       throw err;
     }
 
-    const client = new ImapFlow(imapClientOptions(this.server, this.deps, address));
+    const client = new ImapFlow(imapClientOptions(this.server, { password: this.deps.credentials.password, accessToken }, address));
     this.client = client;
     let closed = false;
     client.on('error', (err: Error) => this.log.debug({ err: err.message }, 'imap client error'));
