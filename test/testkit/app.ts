@@ -64,6 +64,11 @@ export function subscribe<T = any>(client: Client, query: string) {
   let onError: ((e: unknown) => void) | null = null;
   const dispose = client.subscribe<T>({ query }, {
     next: (v) => {
+      if (v.errors?.length) {
+        failure = new Error(`subscription error: ${JSON.stringify(v.errors)}`);
+        onError?.(failure);
+        return;
+      }
       const value = v.data as T;
       const w = waiters.shift();
       if (w) w(value);
