@@ -95,6 +95,16 @@ function ensureSystemPackages() {
 
 if (process.env.MAILROOM_SKIP_SYSTEM_DEPS !== '1' && !unitOnly) ensureSystemPackages();
 
+// A fresh clone: `pnpm test` alone must work, so install the workspace when it isn't yet.
+if (!existsSync(path.join(testDir, 'node_modules', 'vitest')) || !existsSync(path.join(repoRoot, 'server', 'node_modules', 'graphql-yoga'))) {
+  log('installing the workspace (pnpm install --frozen-lockfile)');
+  const r = spawnSync('pnpm', ['install', '--frozen-lockfile'], { cwd: repoRoot, stdio: 'inherit' });
+  if (r.status !== 0) {
+    log(`pnpm install failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // 2. Web build (the e2e tests serve the built SPA)
 // ---------------------------------------------------------------------------------------

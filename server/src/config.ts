@@ -8,6 +8,8 @@ const booleanFlag = z
   .optional()
   .transform((v) => v === '1' || v === 'true');
 
+const optionalText = z.string().trim().optional().transform((v) => v || undefined);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -28,6 +30,12 @@ const envSchema = z.object({
   MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: booleanFlag,
   MAILROOM_DISABLE_POLLERS: booleanFlag,
   MAILROOM_WEB_DIST: z.string().optional(),
+  /** "Sign in with Microsoft": the installation's app registration (one for every Microsoft mailbox). */
+  MAILROOM_MICROSOFT_CLIENT_ID: optionalText,
+  MAILROOM_MICROSOFT_CLIENT_SECRET: optionalText,
+  MAILROOM_MICROSOFT_AUTHORITY: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional().or(z.literal('').transform(() => undefined)),
+  MAILROOM_GOOGLE_CLIENT_ID: optionalText,
+  MAILROOM_GOOGLE_CLIENT_SECRET: optionalText,
   /** Test-only fault injection: the named point kills the process with SIGKILL (see lib/faults.ts). */
   MAILROOM_FAULT_POINT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -49,6 +57,8 @@ export interface Config {
   webDist: string;
   logLevel: Env['LOG_LEVEL'];
   faultPoint: string | undefined;
+  microsoft: { clientId: string | undefined; clientSecret: string | undefined; authority: string };
+  google: { clientId: string | undefined; clientSecret: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -67,6 +77,13 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
   if (Boolean(e.MAILROOM_ADMIN_EMAIL) !== Boolean(e.MAILROOM_ADMIN_PASSWORD) && e.MAILROOM_ADMIN_PASSWORD) {
     problems.push('MAILROOM_ADMIN_PASSWORD: set MAILROOM_ADMIN_EMAIL too');
   }
+  for (const [id, secret, prefix] of [
+    [e.MAILROOM_MICROSOFT_CLIENT_ID, e.MAILROOM_MICROSOFT_CLIENT_SECRET, 'MAILROOM_MICROSOFT'],
+    [e.MAILROOM_GOOGLE_CLIENT_ID, e.MAILROOM_GOOGLE_CLIENT_SECRET, 'MAILROOM_GOOGLE'],
+  ] as const) {
+    if (id && !secret) problems.push(`${prefix}_CLIENT_SECRET: set it too (with ${prefix}_CLIENT_ID)`);
+    if (secret && !id) problems.push(`${prefix}_CLIENT_ID: set it too (with ${prefix}_CLIENT_SECRET)`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return e;
 }
@@ -78,7 +95,8 @@ function decodeKey(raw: string): Buffer {
 /** The only place that reads process.env. A missing secret key is generated into the data dir once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(env);
-  const dataDir = path.resolve(e.MAILROOM_DATA_DIR);
+  // `pnpm start` runs in server/; INIT_CWD is where the user typed it, so ./data lands beside them.
+  const dataDir = path.resolve(env.INIT_CWD ?? process.cwd(), e.MAILROOM_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   let secretKey: Buffer;
   let secretKeyGenerated = false;
@@ -110,5 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDist: path.resolve(e.MAILROOM_WEB_DIST ?? path.join(import.meta.dirname, '../../web/dist')),
     logLevel: e.LOG_LEVEL,
     faultPoint: e.MAILROOM_FAULT_POINT || undefined,
+    microsoft: { clientId: e.MAILROOM_MICROSOFT_CLIENT_ID, clientSecret: e.MAILROOM_MICROSOFT_CLIENT_SECRET, authority: (e.MAILROOM_MICROSOFT_AUTHORITY ?? 'https://login.microsoftonline.com/common').replace(/\/+$/, '') },
+    google: { clientId: e.MAILROOM_GOOGLE_CLIENT_ID, clientSecret: e.MAILROOM_GOOGLE_CLIENT_SECRET },
   };
 }

@@ -31,3 +31,15 @@ describe('planSync', () => {
     expect(plan.batches).toEqual([{ uids: [4], checkpointUid: 4 }]);
   });
 });
+
+describe('planSync with sizes', () => {
+  it('closes a batch before it exceeds the byte budget, but always takes at least one message', () => {
+    const sizes = new Map([[1, 40], [2, 40], [3, 100], [4, 10]]);
+    const plan = planSync({ lastUid: 0, baselineUid: 0, newer: [1, 2, 3, 4], unseenBaseline: [], batchSize: 10, sizes, maxBatchBytes: 90 });
+    expect(plan.batches).toEqual([
+      { uids: [1, 2], checkpointUid: 2 },
+      { uids: [3], checkpointUid: 3 },
+      { uids: [4], checkpointUid: 4 },
+    ]);
+  });
+});

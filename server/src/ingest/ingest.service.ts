@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { emailAudit, emailPreference, messages, requesters, tickets, type EmailOutcome } from '../db/schema.js';
@@ -22,7 +23,7 @@ export interface IngestOutcome {
   ticketId: string | null;
 }
 
-type Prepared = { item: IncomingItem; hash: string } & ({ parsed: ParsedMessage; problem: null } | { parsed: ParsedMessage | null; problem: string });
+type Prepared = { item: IncomingItem; hash: string; html: string | null } & ({ parsed: ParsedMessage; problem: null } | { parsed: ParsedMessage | null; problem: string });
 
 export type EmailPreferenceRow = typeof emailPreference.$inferSelect;
 
@@ -58,8 +59,7 @@ export class IngestService {
     let outcomes: IngestOutcome[];
     try {
       outcomes = await this.db.transaction(async (tx) => {
-        const results: IngestOutcome[] = [];
-        for (const p of prepared) results.push(await this.persist(tx, server, p, pref));
+        const results = await this.persistBatch(tx, server, prepared, pref);
         if (checkpoint) await checkpoint(tx);
         return results;
       });
@@ -109,72 +109,127 @@ export class IngestService {
   private async prepare(item: IncomingItem, limits: typeof DEFAULT_LIMITS): Promise<Prepared> {
     const hash = contentHash(item.raw);
     const overLimit = checkLimits(item.raw, limits);
-    if (overLimit) return { item, hash, parsed: null, problem: overLimit };
+    if (overLimit) return { item, hash, html: null, parsed: null, problem: overLimit };
     try {
       const parsed = await parseMessage(item.raw);
-      if (!parsed.from) return { item, hash, parsed, problem: 'no sender address (From) in the message' };
-      return { item, hash, parsed, problem: null };
+      const html = parsed.html ? sanitizeMailHtml(parsed.html) : null;
+      if (!parsed.from) return { item, hash, html, parsed, problem: 'no sender address (From) in the message' };
+      return { item, hash, html, parsed, problem: null };
     } catch (err) {
-      if (err instanceof ParseError) return { item, hash, parsed: null, problem: err.message };
+      if (err instanceof ParseError) return { item, hash, html: null, parsed: null, problem: err.message };
       throw err;
     }
   }
 
-  private async persist(tx: Tx, server: IncomingServerRow, p: Prepared, pref: EmailPreferenceRow): Promise<IngestOutcome> {
-    const parsed = p.parsed;
-    const [message] = await tx
-      .insert(messages)
-      .values({
+  /**
+   * Decides every fresh message of the batch, then writes with a few multi-row statements
+   * (requesters, tickets, messages, audit) instead of several statements per message: the
+   * commit, not the parse, is what bounds a backlog's ingest rate.
+   */
+  private async persistBatch(tx: Tx, server: IncomingServerRow, prepared: Prepared[], pref: EmailPreferenceRow): Promise<IngestOutcome[]> {
+    const keys = prepared.map((p) => p.item.sourceKey);
+    const done = new Set((await tx.select({ key: messages.sourceKey }).from(messages).where(inArray(messages.sourceKey, keys))).map((r) => r.key));
+    const outcomes: IngestOutcome[] = [];
+    const fresh: { p: Prepared; outcome: EmailOutcome; reason: string | null; ticketId: string | null; messageRowId: string }[] = [];
+    for (const p of prepared) {
+      if (done.has(p.item.sourceKey)) {
+        outcomes.push({ sourceKey: p.item.sourceKey, outcome: null, reason: null, ticketId: null });
+        continue;
+      }
+      done.add(p.item.sourceKey);
+      const decided = !pref.emailToTicket
+        ? { outcome: 'EMAIL_TO_TICKET_DISABLED' as const, reason: 'Email to Ticket is turned off in the email preference' }
+        : p.problem !== null || !p.parsed?.from
+          ? { outcome: 'QUARANTINED' as const, reason: p.problem ?? 'no sender address' }
+          : { outcome: 'TICKET_CREATED' as const, reason: null };
+      fresh.push({ p, ...decided, ticketId: decided.outcome === 'TICKET_CREATED' ? randomUUID() : null, messageRowId: randomUUID() });
+    }
+
+    const creates = fresh.filter((f) => f.outcome === 'TICKET_CREATED');
+    if (creates.length) {
+      const people = new Map<string, string | null>();
+      for (const c of creates) {
+        const from = c.p.parsed!.from!;
+        if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
+      }
+      await tx.insert(requesters).values([...people].map(([email, name]) => ({ email, name }))).onConflictDoNothing();
+      const found = await tx
+        .select({ id: requesters.id, email: requesters.email })
+        .from(requesters)
+        .where(inArray(sql`lower(${requesters.email})`, [...people.keys()]));
+      const requesterId = new Map(found.map((r) => [r.email.toLowerCase(), r.id]));
+      const numbers = await tx
+        .insert(tickets)
+        .values(creates.map((c) => ({
+          id: c.ticketId!,
+          subject: c.p.parsed!.subject || '(no subject)',
+          description: c.p.parsed!.text,
+          descriptionHtml: c.p.html,
+          requesterId: requesterId.get(c.p.parsed!.from!.address)!,
+          technicianGroupId: server.technicianGroupId,
+          categoryId: server.categoryId,
+          companyId: server.companyId,
+          incomingServerId: server.id,
+        })))
+        .returning({ id: tickets.id, number: tickets.number });
+      const numberOf = new Map(numbers.map((n) => [n.id, n.number]));
+      for (const c of creates) c.reason = `created REQ-${numberOf.get(c.ticketId!)}`;
+    }
+
+    await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) =>
+      tx.insert(messages).values(chunk.map((f) => ({
+        id: f.messageRowId,
         serverId: server.id,
-        sourceKey: p.item.sourceKey,
-        messageId: parsed?.messageId ?? null,
-        contentHash: p.hash,
-        fromAddress: parsed?.from?.address ?? null,
-        fromName: parsed?.from?.name ?? null,
-        subject: parsed?.subject ?? null,
-        bodyText: parsed?.text ?? null,
-        bodyHtml: parsed?.html ? sanitizeMailHtml(parsed.html) : null,
-        sentAt: parsed?.date ?? null,
-        rawSize: p.item.raw.length,
-        raw: p.item.raw,
-      })
-      .onConflictDoNothing({ target: messages.sourceKey })
-      .returning({ id: messages.id, bodyHtml: messages.bodyHtml });
-    if (!message) return { sourceKey: p.item.sourceKey, outcome: null, reason: null, ticketId: null };
-
-    const audit = async (outcome: EmailOutcome, reason: string | null, ticketId: string | null = null): Promise<IngestOutcome> => {
-      await tx.insert(emailAudit).values({
+        sourceKey: f.p.item.sourceKey,
+        ticketId: f.ticketId,
+        messageId: f.p.parsed?.messageId ?? null,
+        inReplyTo: f.p.parsed?.inReplyTo ?? null,
+        references: f.p.parsed?.references ?? [],
+        toAddresses: f.p.parsed?.to.map((a) => a.address) ?? [],
+        ccAddresses: f.p.parsed?.cc.map((a) => a.address) ?? [],
+        contentHash: f.p.hash,
+        fromAddress: f.p.parsed?.from?.address ?? null,
+        fromName: f.p.parsed?.from?.name ?? null,
+        subject: f.p.parsed?.subject ?? null,
+        bodyText: f.p.parsed?.text ?? null,
+        bodyHtml: f.p.html,
+        sentAt: f.p.parsed?.date ?? null,
+        rawSize: f.p.item.raw.length,
+        raw: f.p.item.raw,
+      }))),
+    );
+    if (fresh.length) {
+      await tx.insert(emailAudit).values(fresh.map((f) => ({
         serverId: server.id,
-        messageRowId: message.id,
-        messageId: parsed?.messageId ?? null,
-        fromAddress: parsed?.from?.address ?? null,
-        subject: parsed?.subject ?? null,
-        outcome,
-        reason,
-        ticketId,
-      });
-      return { sourceKey: p.item.sourceKey, outcome, reason, ticketId };
-    };
-
-    if (!pref.emailToTicket) return audit('EMAIL_TO_TICKET_DISABLED', 'Email to Ticket is turned off in the email preference');
-    if (p.problem !== null || !parsed?.from) return audit('QUARANTINED', p.problem ?? 'no sender address');
-
-    await tx.insert(requesters).values({ email: parsed.from.address, name: parsed.from.name }).onConflictDoNothing();
-    const [requester] = await tx.select({ id: requesters.id }).from(requesters).where(sql`lower(${requesters.email}) = lower(${parsed.from.address})`);
-    const [ticket] = await tx
-      .insert(tickets)
-      .values({
-        subject: parsed.subject || '(no subject)',
-        description: parsed.text,
-        descriptionHtml: message.bodyHtml,
-        requesterId: requester!.id,
-        technicianGroupId: server.technicianGroupId,
-        categoryId: server.categoryId,
-        companyId: server.companyId,
-        incomingServerId: server.id,
-      })
-      .returning({ id: tickets.id, number: tickets.number });
-    await tx.update(messages).set({ ticketId: ticket!.id }).where(eq(messages.id, message.id));
-    return audit('TICKET_CREATED', `created REQ-${ticket!.number}`, ticket!.id);
+        messageRowId: f.messageRowId,
+        messageId: f.p.parsed?.messageId ?? null,
+        fromAddress: f.p.parsed?.from?.address ?? null,
+        subject: f.p.parsed?.subject ?? null,
+        outcome: f.outcome,
+        reason: f.reason,
+        ticketId: f.ticketId,
+      })));
+    }
+    const bySource = new Map(fresh.map((f) => [f.p.item.sourceKey, f]));
+    return prepared.map((p) => {
+      const f = bySource.get(p.item.sourceKey);
+      return f ? { sourceKey: p.item.sourceKey, outcome: f.outcome, reason: f.reason, ticketId: f.ticketId } : { sourceKey: p.item.sourceKey, outcome: null, reason: null, ticketId: null };
+    });
   }
+}
+
+/** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */
+async function insertInChunks<T>(rows: T[], sizeOf: (row: T) => number, insert: (chunk: T[]) => Promise<unknown>, maxBytes = 16 * 1024 * 1024): Promise<void> {
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    if (chunk.length && bytes + sizeOf(row) > maxBytes) {
+      await insert(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += sizeOf(row);
+  }
+  if (chunk.length) await insert(chunk);
 }

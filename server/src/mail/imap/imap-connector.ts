@@ -9,7 +9,8 @@ import { classifyImapError } from './imap-errors.js';
 import { planSync } from './imap-sync-plan.js';
 
 const FOLDER = 'INBOX';
-const BATCH = 100;
+const BATCH = 250;
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 /** IDLE is re-issued this often; some servers and middleboxes drop connections idle for longer. */
 const MAX_IDLE_MS = 5 * 60_000;
 
@@ -147,16 +148,31 @@ export class ImapConnector extends ConnectorLoop {
     const unseenBaseline = cp.lastUid < cp.baselineUid
       ? (await client.search({ uid: `${cp.lastUid + 1}:${cp.baselineUid}`, seen: false }, { uid: true })) || []
       : [];
-    const plan = planSync({ lastUid: cp.lastUid, baselineUid: cp.baselineUid, newer, unseenBaseline, batchSize: BATCH });
+    const sizes = new Map<number, number>();
+    if (newer.some((uid) => uid > cp.lastUid)) {
+      for await (const msg of client.fetch(`${cp.lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) sizes.set(msg.uid, msg.size ?? 0);
+    }
+    const plan = planSync({ lastUid: cp.lastUid, baselineUid: cp.baselineUid, newer, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
 
-    for (const batch of plan.batches) {
-      if (this.stopped) return;
-      await this.report({ inboundQueueCount: waiting });
+    const fetchBatch = async (uids: number[]) => {
       const items: { sourceKey: string; raw: Buffer }[] = [];
-      for await (const msg of client.fetch(batch.uids.join(','), { uid: true, source: true }, { uid: true })) {
+      if (!uids.length) return items;
+      for await (const msg of client.fetch(uids.join(','), { uid: true, source: true }, { uid: true })) {
         if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source });
       }
+      return items;
+    };
+    // Fetch the next batch over IMAP while the current one is parsed and committed; `\Seen` for a
+    // batch is queued only after its commit.
+    let next = plan.batches.length ? fetchBatch(plan.batches[0]!.uids) : null;
+    for (const [i, batch] of plan.batches.entries()) {
+      if (this.stopped) return;
+      await this.report({ inboundQueueCount: waiting });
+      const items = await next!;
+      next = i + 1 < plan.batches.length ? fetchBatch(plan.batches[i + 1]!.uids) : null;
+      // A failed prefetch is reported by the next iteration; don't let it surface as unhandled meanwhile.
+      next?.catch(() => {});
       await this.deps.ingest.ingestBatch(this.server, items, (tx) =>
         this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid: cp.baselineUid }),
       );

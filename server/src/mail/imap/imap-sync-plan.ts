@@ -6,6 +6,9 @@ export interface SyncPlanInput {
   /** Unread UIDs in `lastUid+1:baselineUid`. */
   unseenBaseline: number[];
   batchSize: number;
+  /** RFC822.SIZE per UID, when known: a batch also stops at `maxBatchBytes` so big mail can't pile up in memory. */
+  sizes?: Map<number, number>;
+  maxBatchBytes?: number;
 }
 
 export interface SyncBatch { uids: number[]; checkpointUid: number }
@@ -21,11 +24,20 @@ export function planSync(input: SyncPlanInput): { batches: SyncBatch[]; toProces
   const take = candidates.filter((uid) => uid > input.baselineUid || unseen.has(uid));
   const highest = candidates.length ? candidates[candidates.length - 1]! : input.lastUid;
   const batches: SyncBatch[] = [];
-  for (let i = 0; i < take.length; i += input.batchSize) {
-    const uids = take.slice(i, i + input.batchSize);
-    const isLast = i + input.batchSize >= take.length;
-    batches.push({ uids, checkpointUid: isLast ? highest : uids[uids.length - 1]! });
+  const maxBytes = input.maxBatchBytes ?? Infinity;
+  let uids: number[] = [];
+  let bytes = 0;
+  for (const uid of take) {
+    const size = input.sizes?.get(uid) ?? 0;
+    if (uids.length && (uids.length >= input.batchSize || bytes + size > maxBytes)) {
+      batches.push({ uids, checkpointUid: uids[uids.length - 1]! });
+      uids = [];
+      bytes = 0;
+    }
+    uids.push(uid);
+    bytes += size;
   }
+  if (uids.length) batches.push({ uids, checkpointUid: highest });
   if (!batches.length && highest > input.lastUid) batches.push({ uids: [], checkpointUid: highest });
   return { batches, toProcess: take.length };
 }

@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
-import { ticketNumber, type MessageRow, type RequesterRow, type TicketRow } from './ticket.service.js';
+import { ticketNumber, type MessageRow, type RequesterRow, type TicketFilter as TicketFilterValue, type TicketRow } from './ticket.service.js';
 
 export const RequesterRef = builder.objectRef<RequesterRow>('Requester').implement({
   fields: (t) => ({ id: t.exposeID('id'), email: t.exposeString('email'), name: t.exposeString('name', { nullable: true }) }),
@@ -60,12 +60,13 @@ const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | n
   fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
 });
 const TicketConnection = builder
-  .objectRef<{ edges: { cursor: string; node: TicketRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('TicketConnection')
+  .objectRef<{ edges: { cursor: string; node: TicketRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; filter: TicketFilterValue }>('TicketConnection')
   .implement({
     fields: (t) => ({
       edges: t.field({ type: [TicketEdge], resolve: (c) => c.edges }),
       nodes: t.field({ type: [TicketRef], resolve: (c) => c.edges.map((e) => e.node) }),
       pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+      totalCount: t.int({ resolve: (c, _a, ctx) => ctx.services.tickets.count(c.filter) }),
     }),
   });
 

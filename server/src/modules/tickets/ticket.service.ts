@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { messages, requesters, tickets } from '../../db/schema.js';
 import { isUuid } from '../incoming-servers/incoming-server.service.js';
@@ -38,21 +38,32 @@ export class TicketService {
     return row;
   }
 
-  /** Newest first, keyset-paginated on the ticket number. */
-  async list(first: number, after: string | null | undefined, filter: TicketFilter = {}) {
-    const limit = Math.min(Math.max(first, 1), 200);
+  async count(filter: TicketFilter = {}): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(tickets).where(and(...this.conditions(filter)));
+    return row?.n ?? 0;
+  }
+
+  private conditions(filter: TicketFilter): SQL[] {
     const conditions: SQL[] = [];
-    const afterNumber = after ? decodeCursor(after) : null;
-    if (afterNumber !== null) conditions.push(lt(tickets.number, afterNumber));
     if (filter.technicianGroupId) conditions.push(eq(tickets.technicianGroupId, filter.technicianGroupId));
     if (filter.categoryId) conditions.push(eq(tickets.categoryId, filter.categoryId));
     if (filter.incomingServerId) conditions.push(eq(tickets.incomingServerId, filter.incomingServerId));
     if (filter.status) conditions.push(eq(tickets.status, filter.status));
+    return conditions;
+  }
+
+  /** Newest first, keyset-paginated on the ticket number. */
+  async list(first: number, after: string | null | undefined, filter: TicketFilter = {}) {
+    const limit = Math.min(Math.max(first, 1), 200);
+    const conditions = this.conditions(filter);
+    const afterNumber = after ? decodeCursor(after) : null;
+    if (afterNumber !== null) conditions.push(lt(tickets.number, afterNumber));
     const rows = await this.db.select().from(tickets).where(and(...conditions)).orderBy(desc(tickets.number)).limit(limit + 1);
     const page = rows.slice(0, limit);
     return {
       edges: page.map((node) => ({ cursor: encodeCursor(node.number), node })),
       pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(page[page.length - 1]!.number) : null },
+      filter,
     };
   }
 

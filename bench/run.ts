@@ -1,0 +1,15 @@
+// pnpm bench [backlog|latency|mailboxes …]: prints rates and ratios against a baseline measured in the same run.
+import { backlog } from './backlog.ts';
+import { latency } from './latency.ts';
+
+const all: Record<string, () => Promise<void>> = { backlog: () => backlog(), latency: () => latency() };
+const chosen = process.argv.slice(2).filter((a) => a !== '--');
+for (const name of chosen.length ? chosen : Object.keys(all)) {
+  const bench = all[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; choose from ${Object.keys(all).join(', ')}`);
+    process.exit(2);
+  }
+  await bench();
+}
+process.exit(0);
