@@ -1,6 +1,7 @@
 CREATE TABLE "app_settings" (
 	"id" integer PRIMARY KEY DEFAULT 1 NOT NULL,
 	"msp_enabled" boolean DEFAULT false NOT NULL,
+	"secret_key_check" text,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -56,7 +57,8 @@ CREATE TABLE "config_audit" (
 --> statement-breakpoint
 CREATE TABLE "email_audit" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
-	"at" timestamp with time zone DEFAULT now() NOT NULL,
+	"seq" bigserial NOT NULL,
+	"at" timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
 	"server_id" uuid,
 	"message_row_id" uuid,
 	"message_id" text,
@@ -64,7 +66,8 @@ CREATE TABLE "email_audit" (
 	"subject" text,
 	"outcome" text NOT NULL,
 	"reason" text,
-	"ticket_id" uuid
+	"ticket_id" uuid,
+	CONSTRAINT "email_audit_seq_unique" UNIQUE("seq")
 );
 --> statement-breakpoint
 CREATE TABLE "email_preference" (
@@ -165,7 +168,7 @@ CREATE TABLE "messages" (
 	"body_text" text,
 	"body_html" text,
 	"sent_at" timestamp with time zone,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"received_at" timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
 	"raw_size" integer NOT NULL,
 	"raw" "bytea" NOT NULL,
 	CONSTRAINT "messages_source_key_unique" UNIQUE("source_key")

@@ -29,6 +29,12 @@ const envSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: booleanFlag,
   MAILROOM_DISABLE_POLLERS: booleanFlag,
+  MAILROOM_LEASE_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
+  /** Health notifications: how long a recovered server must stay up before "recovered" is announced. */
+  MAILROOM_HEALTH_RECOVERY_STABLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  /** Health notifications: a failure this soon after an announced recovery folds into the same outage. */
+  MAILROOM_HEALTH_FLAP_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  MAILROOM_CREDENTIAL_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
   MAILROOM_WEB_DIST: z.string().optional(),
   /** "Sign in with Microsoft": the installation's app registration (one for every Microsoft mailbox). */
   MAILROOM_MICROSOFT_CLIENT_ID: optionalText,
@@ -54,6 +60,9 @@ export interface Config {
   secretKeyGenerated: boolean;
   allowLoopbackMailServers: boolean;
   pollersEnabled: boolean;
+  /** Scale-out: how long a process's claim on a mailbox lasts without renewal. */
+  leaseTtlSeconds: number;
+  health: { recoveryStableMs: number; flapWindowMs: number; credentialCheckIntervalMs: number };
   webDist: string;
   logLevel: Env['LOG_LEVEL'];
   faultPoint: string | undefined;
@@ -125,6 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeyGenerated,
     allowLoopbackMailServers: e.MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS,
     pollersEnabled: !e.MAILROOM_DISABLE_POLLERS,
+    leaseTtlSeconds: e.MAILROOM_LEASE_TTL_SECONDS,
+    health: {
+      recoveryStableMs: e.MAILROOM_HEALTH_RECOVERY_STABLE_MS,
+      flapWindowMs: e.MAILROOM_HEALTH_FLAP_WINDOW_MS,
+      credentialCheckIntervalMs: e.MAILROOM_CREDENTIAL_CHECK_INTERVAL_MS,
+    },
     webDist: path.resolve(e.MAILROOM_WEB_DIST ?? path.join(import.meta.dirname, '../../web/dist')),
     logLevel: e.LOG_LEVEL,
     faultPoint: e.MAILROOM_FAULT_POINT || undefined,

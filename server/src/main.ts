@@ -1,4 +1,4 @@
-import { buildApp } from './app.js';
+import { SecretKeyMismatch, buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './lib/logger.js';
 
@@ -17,7 +17,16 @@ const logger = createLogger(config.logLevel);
 if (config.secretKeyGenerated) {
   logger.warn({ file: `${config.dataDir}/secret.key` }, 'generated MAILROOM_SECRET_KEY into the data directory; back it up — stored mail passwords cannot be read without it');
 }
-const app = await buildApp(config, logger);
+let app;
+try {
+  app = await buildApp(config, logger);
+} catch (err) {
+  if (err instanceof SecretKeyMismatch) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
 const { url } = await app.start();
 
 const lines = [`Mailroom is running at ${url}`, `  database: ${app.services.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL (DATABASE_URL)'}`];

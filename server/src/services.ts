@@ -1,17 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from './config.js';
+import { LeaseManager } from './mail/leases.js';
 import type { Database, Db } from './db/client.js';
+import { AttachmentStore } from './ingest/attachments.js';
+import { Housekeeping } from './ingest/housekeeping.js';
 import { IngestService } from './ingest/ingest.service.js';
 import type { Logger } from './lib/logger.js';
 import { createEventBus, type PubSub } from './lib/pubsub.js';
 import { SecretBox } from './lib/secrets.js';
 import { CheckpointStore } from './mail/checkpoints.js';
+import { OAuthTokenService } from './mail/oauth/token-service.js';
+import { mailIdentity, type MailIdentity } from './mail/outbound/identity.js';
+import { OutboundWorker } from './mail/outbound/outbound-worker.js';
+import { Outbox } from './mail/outbound/outbox.js';
 import { Supervisor } from './mail/supervisor.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
+import { ConfigAuditTrail } from './modules/config-audit/config-audit.trail.js';
 import { EmailAuditService } from './modules/email-audit/email-audit.service.js';
+import { EmailIngestStats } from './modules/email-audit/email-audit.stats.js';
+import { CredentialWatch } from './modules/health/credential-warnings.js';
 import { HealthService } from './modules/health/health.service.js';
+import { NotificationService } from './modules/notifications/notification.service.js';
 import { ConnectionTester } from './modules/incoming-servers/connection-tester.js';
 import { IncomingServerService } from './modules/incoming-servers/incoming-server.service.js';
+import { OAuthService } from './modules/oauth/oauth.service.js';
+import { OutgoingServerService } from './modules/outgoing-servers/outgoing-server.service.js';
+import { ProxyServerService } from './modules/proxy-servers/proxy-server.service.js';
+import { QuarantineService, type Reprocessor } from './modules/quarantine/quarantine.service.js';
+import { SettingsService } from './modules/settings/settings.service.js';
+import { RuleService } from './modules/rules/rule.service.js';
 import { TicketService } from './modules/tickets/ticket.service.js';
 
 export interface Services {
@@ -23,25 +42,58 @@ export interface Services {
   auth: AuthService;
   catalog: CatalogService;
   servers: IncomingServerService;
+  proxies: ProxyServerService;
   health: HealthService;
+  notifications: NotificationService;
+  credentialWatch: CredentialWatch;
+  configAudit: ConfigAuditTrail;
+  ingestStats: EmailIngestStats;
   tickets: TicketService;
+  rules: RuleService;
   ingest: IngestService;
   emailAudit: EmailAuditService;
   connectionTester: ConnectionTester;
   checkpoints: CheckpointStore;
   supervisor: Supervisor;
+  tokens: OAuthTokenService;
+  oauth: OAuthService;
+  mailIdentity: MailIdentity;
+  outgoingServers: OutgoingServerService;
+  outbox: Outbox;
+  outboundWorker: OutboundWorker;
+  attachments: AttachmentStore;
+  quarantine: QuarantineService;
+  settings: SettingsService;
+  housekeeping: Housekeeping;
 }
 
-export function createServices(config: Config, logger: Logger, database: Database): Services {
+export async function createServices(config: Config, logger: Logger, database: Database): Promise<Services> {
   const db = database.db;
-  const pubsub = createEventBus();
+  const pubsub = await createEventBus(database.notify, logger.child({ source: 'pubsub' }));
   const secrets = new SecretBox(config.secretKey);
   const servers = new IncomingServerService(db, secrets, pubsub);
-  const health = new HealthService(db, pubsub, logger.child({ source: 'health' }));
-  const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }));
+  const proxies = new ProxyServerService(db, secrets, pubsub);
+  const notifications = new NotificationService(db, pubsub, logger.child({ source: 'notifications' }));
+  const health = new HealthService(db, pubsub, logger.child({ source: 'health' }), {
+    notifier: notifications,
+    timing: { recoveryStableMs: config.health.recoveryStableMs, flapWindowMs: config.health.flapWindowMs },
+  });
+  const identity = mailIdentity({ publicUrl: config.publicUrl, secretKey: config.secretKey });
+  const outgoingServers = new OutgoingServerService(db, secrets, { allowLoopback: config.allowLoopbackMailServers });
+  const attachments = new AttachmentStore(config.dataDir, db, logger.child({ source: 'attachments' }));
+  const outboundWorker = new OutboundWorker(db, outgoingServers, logger.child({ source: 'outbound' }), { allowLoopback: config.allowLoopbackMailServers });
+  const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), identity, attachments, () => outboundWorker.kick());
   const checkpoints = new CheckpointStore(db);
-  const supervisor = new Supervisor(servers, { ingest, health, checkpoints, logger: logger.child({ source: 'supervisor' }), allowLoopback: config.allowLoopbackMailServers, faultPoint: config.faultPoint });
-  servers.onChange(supervisor);
+  const tokens = new OAuthTokenService(servers, config, logger.child({ source: 'oauth' }));
+  const leases = database.kind === 'postgres' ? new LeaseManager(db, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, config.leaseTtlSeconds) : null;
+  const supervisor = new Supervisor(
+    servers,
+    { ingest, health, checkpoints, logger: logger.child({ source: 'supervisor' }), allowLoopback: config.allowLoopbackMailServers, faultPoint: config.faultPoint, proxies, tokens },
+    leases,
+    pubsub,
+  );
+  supervisor.setLeaseRenewInterval(Math.max(500, (config.leaseTtlSeconds * 1000) / 3));
+  const quarantine = new QuarantineService(db, ingest, logger.child({ source: 'quarantine' }));
   return {
     config,
     logger,
@@ -51,12 +103,31 @@ export function createServices(config: Config, logger: Logger, database: Databas
     auth: new AuthService(db, logger.child({ source: 'auth' })),
     catalog: new CatalogService(db),
     servers,
+    proxies,
     health,
+    notifications,
+    credentialWatch: new CredentialWatch(db, servers, notifications, logger.child({ source: 'credentials' }), { intervalMs: config.health.credentialCheckIntervalMs }),
+    configAudit: new ConfigAuditTrail(db),
+    ingestStats: new EmailIngestStats(db),
     tickets: new TicketService(db),
+    rules: new RuleService(db),
     ingest,
     emailAudit: new EmailAuditService(db, ingest),
-    connectionTester: new ConnectionTester(servers, config.allowLoopbackMailServers),
+    connectionTester: new ConnectionTester(servers, config.allowLoopbackMailServers, proxies, tokens),
     checkpoints,
     supervisor,
+    tokens,
+    oauth: new OAuthService(db, secrets, servers, tokens, config, proxies, logger.child({ source: 'oauth' })),
+    mailIdentity: identity,
+    outgoingServers,
+    outbox: new Outbox(db),
+    outboundWorker,
+    attachments,
+    quarantine,
+    settings: new SettingsService(db),
+    housekeeping: new Housekeeping(
+      [{ name: 'quarantine retention', run: () => quarantine.purgeExpired() }, { name: 'orphaned attachments', run: () => attachments.sweepOrphans() }],
+      logger.child({ source: 'housekeeping' }),
+    ),
   };
 }

@@ -121,6 +121,7 @@ function testEnv(opts: TestAppOptions, dataDir: string, databaseUrl: string | un
     MAILROOM_ADMIN_PASSWORD: ADMIN.password,
     MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: '1',
     MAILROOM_DISABLE_POLLERS: opts.pollers === false ? '1' : '0',
+    MAILROOM_LEASE_TTL_SECONDS: '3',
     LOG_LEVEL: process.env.MAILROOM_TEST_LOG_LEVEL ?? 'silent',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...opts.env,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -267,7 +267,8 @@ export const messages = pgTable('messages', {
   bodyText: text('body_text'),
   bodyHtml: text('body_html'),
   sentAt: timestamp('sent_at', { withTimezone: true }),
-  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  /** clock_timestamp(), not now(): rows written by one batch keep their order. */
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
   rawSize: integer('raw_size').notNull(),
   raw: bytea('raw').notNull(),
 }, (t) => [
@@ -361,6 +362,8 @@ export const notifications = pgTable('notifications', {
 export const appSettings = pgTable('app_settings', {
   id: integer('id').primaryKey().default(1),
   mspEnabled: boolean('msp_enabled').notNull().default(false),
+  /** A known value sealed with MAILROOM_SECRET_KEY: a process started with another key refuses to run. */
+  secretKeyCheck: text('secret_key_check'),
   updatedAt: updatedAt(),
 });
 
@@ -370,7 +373,9 @@ export type EmailOutcome =
 
 export const emailAudit = pgTable('email_audit', {
   id: id(),
-  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  /** Insertion order: many entries of one batch share a timestamp. */
+  seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+  at: timestamp('at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
   serverId: uuid('server_id').references(() => incomingServers.id, { onDelete: 'set null' }),
   messageRowId: uuid('message_row_id').references(() => messages.id, { onDelete: 'set null' }),
   messageId: text('message_id'),

@@ -62,14 +62,14 @@ type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof Inv
 export function resultUnion<T extends object, K extends string>(
   name: string,
   field: K,
-  ref: ObjectRef<any, T>,
+  ref: ObjectRef<any, T> | [ObjectRef<any, any>],
   errors: ErrorRef[] = [ValidationErrorRef],
 ) {
   const marker = Symbol(name);
   type Success = { [P in K]: T } & { [marker]: true };
   const success = builder.objectRef<Success>(`${name}Success`).implement({
     isTypeOf: (v) => typeof v === 'object' && v !== null && marker in v,
-    fields: (t) => ({ [field]: t.field({ type: ref as ObjectRef<any, unknown>, resolve: (s) => s[field] as unknown }) }),
+    fields: (t) => ({ [field]: t.field({ type: ref as ObjectRef<any, unknown>, resolve: (s) => s[field] as never }) }),
   });
   const union = builder.unionType(`${name}Result`, { types: [success, ...errors] as never }) as unknown as UnionRef<typeof builder.$inferSchemaTypes, Success | ExpectedError>;
   const ok = (value: T) => ({ [field]: value, [marker]: true }) as Success;

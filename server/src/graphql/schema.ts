@@ -4,7 +4,17 @@ import '../modules/auth/auth.schema.js';
 import '../modules/catalog/catalog.schema.js';
 import '../modules/health/health.schema.js';
 import '../modules/incoming-servers/incoming-server.schema.js';
+import '../modules/oauth/oauth.schema.js';
+import '../modules/proxy-servers/proxy-server.schema.js';
 import '../modules/tickets/ticket.schema.js';
 import '../modules/email-audit/email-audit.schema.js';
+import '../modules/rules/rule.schema.js';
+import '../modules/rules/dry-run.schema.js';
+import '../modules/outgoing-servers/outgoing-server.schema.js';
+import '../modules/attachments/attachment.schema.js';
+import '../modules/quarantine/quarantine.schema.js';
+import '../modules/settings/settings.schema.js';
+import '../modules/notifications/notification.schema.js';
+import '../modules/config-audit/config-audit.schema.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

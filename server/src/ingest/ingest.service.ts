@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
-import { emailAudit, emailPreference, messages, requesters, tickets, type EmailOutcome } from '../db/schema.js';
+import type { Db, Queryable, Tx } from '../db/client.js';
+import {
+  attachments, emailAudit, emailPreference, incomingServers, messages, quarantine, requesters, ticketParticipants, tickets,
+  type EmailOutcome,
+} from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { PubSub } from '../lib/pubsub.js';
+import type { MailIdentity } from '../mail/outbound/identity.js';
+import { queueAcknowledgment } from '../mail/outbound/outbox.js';
 import type { IncomingServerRow } from '../modules/incoming-servers/incoming-server.service.js';
+import { rewriteCidImages, type AttachmentStore, type StoredFile } from './attachments.js';
 import { DEFAULT_LIMITS, checkLimits } from './limits.js';
+import { BatchLookups } from './lookups.js';
 import { ParseError, contentHash, parseMessage, type ParsedMessage } from './parse.js';
+import { contentFingerprint, decide, type DecisionWithTrace, type TraceStep } from './pipeline.js';
 import { sanitizeMailHtml } from './sanitize.js';
 
 /** One fetched message. `sourceKey` names where it came from (server + UIDVALIDITY + UID, UIDL, item id). */
@@ -23,19 +31,62 @@ export interface IngestOutcome {
   ticketId: string | null;
 }
 
-type Prepared = { item: IncomingItem; hash: string; html: string | null } & ({ parsed: ParsedMessage; problem: null } | { parsed: ParsedMessage | null; problem: string });
-
 export type EmailPreferenceRow = typeof emailPreference.$inferSelect;
 
+/** A message after the checks that need no database: size and structure limits, then parsing. */
+type Prepared = { item: IncomingItem; html: string | null } & ({ parsed: ParsedMessage; problem: null } | { parsed: null; problem: string });
+
+/** What persisting one message needs, whatever the outcome. */
+interface Planned {
+  p: Prepared;
+  outcome: EmailOutcome;
+  reason: string;
+  fingerprint: string;
+  messageRowId: string;
+  /** Set when the row exists already (reprocessing a quarantined message). */
+  existingRow: boolean;
+  ticketId: string | null;
+  created: { number: number; decision: Extract<DecisionWithTrace, { outcome: 'TICKET_CREATED' }> } | null;
+  appendText: string | null;
+  files: StoredFile[];
+}
+
+export interface DryRunResult {
+  outcome: EmailOutcome;
+  reason: string;
+  trace: TraceStep[];
+  route: { technicianGroupId: string | null; categoryId: string | null; companyId: string | null; requestType: string | null; priority: string | null } | null;
+  matchedRules: { id: string; name: string }[];
+  ticketId: string | null;
+  acknowledge: boolean | null;
+  parsed: { subject: string; from: string | null; messageId: string | null } | null;
+}
+
+const lower = (s: string) => s.trim().toLowerCase();
+
+/** Rows returned by `db.execute()`: postgres.js gives an array, PGlite a `{ rows }` object. */
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
+
 /**
- * The orchestrator of SPEC §4: prepares (limits, parse) outside the transaction, then decides and
- * persists a whole batch in one transaction together with the caller's checkpoint, and publishes
- * only after the commit. The unique `messages.source_key` makes a re-fetched message a no-op.
+ * The orchestrator of SPEC §4. Limits and parsing happen outside the transaction; then one
+ * transaction per batch decides every message (`decide()`, the pure pipeline), writes tickets,
+ * messages, participants, attachments, quarantine entries, acknowledgments and exactly one audit
+ * entry per message together with the caller's checkpoint, and events are published only after
+ * the commit. The unique `messages.source_key` makes a re-fetched message a no-op.
  */
 export class IngestService {
-  constructor(readonly db: Db, private readonly pubsub: PubSub, private readonly logger: Logger) {}
+  constructor(
+    readonly db: Db,
+    private readonly pubsub: PubSub,
+    private readonly logger: Logger,
+    private readonly identity: MailIdentity,
+    private readonly attachmentStore: AttachmentStore | null,
+    private readonly onQueued: () => void = () => {},
+  ) {}
 
-  async preference(q: Db | Tx = this.db): Promise<EmailPreferenceRow> {
+  async preference(q: Queryable = this.db): Promise<EmailPreferenceRow> {
     const [row] = await q.select().from(emailPreference).where(eq(emailPreference.id, 1));
     if (row) return row;
     await q.insert(emailPreference).values({ id: 1 }).onConflictDoNothing();
@@ -53,34 +104,275 @@ export class IngestService {
 
   async ingestBatch(server: IncomingServerRow, items: IncomingItem[], checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome[]> {
     const pref = await this.preference();
-    const limits = { ...DEFAULT_LIMITS, maxMessageBytes: pref.maxMessageBytes };
-    const prepared = await Promise.all(items.map((item) => this.prepare(item, limits)));
+    const prepared = await Promise.all(items.map((item) => this.prepare(item, pref)));
 
     let outcomes: IngestOutcome[];
+    let planned: Planned[] = [];
     try {
       outcomes = await this.db.transaction(async (tx) => {
-        const results = await this.persistBatch(tx, server, prepared, pref);
+        const fresh = await this.skipCommitted(tx, prepared);
+        planned = await this.plan(tx, server, fresh, pref, null);
+        await this.write(tx, server, planned);
         if (checkpoint) await checkpoint(tx);
-        return results;
+        const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
+        return prepared.map((p) => {
+          const f = bySource.get(p.item.sourceKey);
+          return { sourceKey: p.item.sourceKey, outcome: f?.outcome ?? null, reason: f?.reason ?? null, ticketId: f?.ticketId ?? null };
+        });
       });
     } catch (err) {
-      if (prepared.length === 1) outcomes = [await this.recordFailure(server, prepared[0]!, err, checkpoint)];
-      else {
-        // One bad message must not block the batch: retry them one by one so only the culprit fails.
-        this.logger.warn({ err, serverId: server.id }, 'batch failed; retrying message by message');
-        outcomes = [];
-        for (const [i, item] of items.entries()) {
-          outcomes.push(...(await this.ingestBatch(server, [item], i === items.length - 1 ? checkpoint : undefined)));
-        }
-        return outcomes;
+      if (prepared.length === 1) return [await this.recordFailure(server, prepared[0]!, err, checkpoint)];
+      // One bad message must not block the batch: retry them one by one so only the culprit fails.
+      this.logger.warn({ err, serverId: server.id }, 'batch failed; retrying message by message');
+      outcomes = [];
+      for (const [i, item] of items.entries()) {
+        outcomes.push(...(await this.ingestBatch(server, [item], i === items.length - 1 ? checkpoint : undefined)));
       }
+      return outcomes;
+    }
+    await this.afterCommit(server, planned);
+    return outcomes;
+  }
+
+  /**
+   * The whole pipeline's decision for a raw message and a server, without writing anything
+   * (the rules panel's dry run). `excludeMessageRowId`: the message is already stored (taken from
+   * the audit log), so it must not count as its own duplicate.
+   */
+  async dryRun(server: IncomingServerRow, raw: Buffer, excludeMessageRowId: string | null = null): Promise<DryRunResult> {
+    const pref = await this.preference();
+    const p = await this.prepare({ sourceKey: 'dry-run', raw }, pref);
+    if (p.problem !== null) {
+      return { outcome: 'QUARANTINED', reason: p.problem, trace: [], route: null, matchedRules: [], ticketId: null, acknowledge: null, parsed: null };
+    }
+    const lookups = new BatchLookups(this.db, this.identity, excludeMessageRowId);
+    const d = await decide(p.parsed, server, pref, lookups, new Date());
+    return {
+      outcome: d.outcome,
+      reason: d.reason,
+      trace: d.trace,
+      route: d.outcome === 'TICKET_CREATED' ? d.route : null,
+      matchedRules: d.outcome === 'TICKET_CREATED' ? d.matchedRules : [],
+      ticketId: 'ticketId' in d ? (d.ticketId ?? null) : null,
+      acknowledge: d.outcome === 'TICKET_CREATED' ? d.acknowledge : null,
+      parsed: { subject: p.parsed.subject, from: p.parsed.from?.address ?? null, messageId: p.parsed.messageId },
+    };
+  }
+
+  /**
+   * Runs a stored (quarantined or failed) message through the pipeline again. `force` releases it:
+   * a ticket is created whatever the pipeline says (the admin looked at it and wants it).
+   */
+  async reprocess(messageRowId: string, opts: { force: boolean }): Promise<{ outcome: EmailOutcome; reason: string; ticketId: string | null }> {
+    const [row] = await this.db.select().from(messages).where(eq(messages.id, messageRowId));
+    if (!row) throw new Error('no such message');
+    const [server] = row.serverId ? await this.db.select().from(incomingServers).where(eq(incomingServers.id, row.serverId)) : [];
+    if (!server) throw new Error('the message\'s mailbox no longer exists');
+    if (row.ticketId) return { outcome: 'DUPLICATE', reason: 'the message already belongs to a ticket', ticketId: row.ticketId };
+    const pref = await this.preference();
+    const p = await this.prepare({ sourceKey: row.sourceKey, raw: row.raw }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
+    let planned: Planned[] = [];
+    const result = await this.db.transaction(async (tx) => {
+      planned = await this.plan(tx, server, [p], pref, { messageRowId, force: opts.force });
+      await this.write(tx, server, planned);
+      const f = planned[0]!;
+      return { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
+    });
+    await this.afterCommit(server, planned);
+    return result;
+  }
+
+  private async afterCommit(server: IncomingServerRow, planned: Planned[]): Promise<void> {
+    for (const f of planned) {
+      if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
+      if (f.outcome === 'APPENDED' && f.ticketId) this.pubsub.publish('ticketUpdated', f.ticketId);
+      if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
+    }
+    if (planned.some((f) => f.created)) this.onQueued();
+  }
+
+  private async prepare(item: IncomingItem, pref: Pick<EmailPreferenceRow, 'maxMessageBytes'>): Promise<Prepared> {
+    const overLimit = checkLimits(item.raw, { ...DEFAULT_LIMITS, maxMessageBytes: pref.maxMessageBytes });
+    if (overLimit) return { item, html: null, parsed: null, problem: overLimit };
+    try {
+      const parsed = await parseMessage(item.raw);
+      return { item, html: parsed.html ? sanitizeMailHtml(parsed.html) : null, parsed, problem: null };
+    } catch (err) {
+      if (err instanceof ParseError) return { item, html: null, parsed: null, problem: err.message };
+      throw err;
+    }
+  }
+
+  private async skipCommitted(tx: Tx, prepared: Prepared[]): Promise<Prepared[]> {
+    const keys = prepared.map((p) => p.item.sourceKey);
+    const done = new Set((await tx.select({ key: messages.sourceKey }).from(messages).where(inArray(messages.sourceKey, keys))).map((r) => r.key));
+    return prepared.filter((p) => !done.has(p.item.sourceKey) && (done.add(p.item.sourceKey), true));
+  }
+
+  /** Decides each message in order; later decisions see earlier ones of the same batch. */
+  private async plan(tx: Tx, server: IncomingServerRow, fresh: Prepared[], pref: EmailPreferenceRow, reprocess: { messageRowId: string; force: boolean } | null): Promise<Planned[]> {
+    const now = new Date();
+    const lookups = new BatchLookups(tx, this.identity, reprocess?.messageRowId ?? null);
+    const parsed = fresh.filter((p): p is Prepared & { parsed: ParsedMessage } => p.parsed !== null);
+    await lookups.prefetch(
+      parsed.map((p) => contentFingerprint(p.parsed)),
+      parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
+      new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
+      new Date(now.getTime() - 3_600_000),
+    );
+    const numbers = new TicketNumbers(tx);
+    const out: Planned[] = [];
+    for (const p of fresh) {
+      const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[] };
+      if (p.parsed === null) {
+        out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
+        continue;
+      }
+      let d = await decide(p.parsed, server, pref, lookups, now);
+      if (reprocess?.force && d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED' && p.parsed.from) {
+        d = {
+          outcome: 'TICKET_CREATED', reason: `released by an admin (the pipeline said ${d.outcome}: ${d.reason})`,
+          route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestType: null, priority: null },
+          matchedRules: [], acknowledge: false, acknowledgeNote: 'released from quarantine', trace: d.trace, fingerprint: d.fingerprint,
+        };
+      }
+      const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
+      if (d.outcome === 'TICKET_CREATED') {
+        planned.ticketId = randomUUID();
+        planned.created = { number: await numbers.next(), decision: d };
+        planned.reason = `created REQ-${planned.created.number}${d.reason ? `: ${d.reason}` : ''}`;
+      } else if (d.outcome === 'APPENDED') {
+        planned.ticketId = d.ticketId;
+        planned.appendText = d.appendText;
+      } else if (d.outcome === 'DUPLICATE') {
+        planned.ticketId = null;
+      }
+      if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.attachments.length && this.attachmentStore) {
+        const put = await this.attachmentStore.put(p.parsed.attachments, pref.maxAttachmentBytes);
+        planned.files = put.files;
+        if (put.note) planned.reason += ` (${put.note})`;
+      }
+      const ours = new Set(await lookups.ourAddresses());
+      const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
+        .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
+      lookups.remember({
+        messageId: p.parsed.messageId,
+        fingerprint: d.fingerprint,
+        ticketId: planned.ticketId,
+        created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people } : undefined,
+        appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
+      });
+      out.push(planned);
+    }
+    return out;
+  }
+
+  /** A few multi-row statements per batch: the commit, not the parse, bounds a backlog's ingest rate. */
+  private async write(tx: Tx, server: IncomingServerRow, planned: Planned[]): Promise<void> {
+    const creates = planned.filter((f) => f.created);
+    const ours = new Set((await tx.select({ email: incomingServers.email }).from(incomingServers)).map((r) => lower(r.email)));
+    if (creates.length) {
+      const people = new Map<string, string | null>();
+      for (const c of creates) {
+        const from = c.p.parsed!.from!;
+        if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
+      }
+      await tx.insert(requesters).values([...people].map(([email, name]) => ({ email, name }))).onConflictDoNothing();
+      const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(inArray(sql`lower(${requesters.email})`, [...people.keys()]));
+      const requesterId = new Map(found.map((r) => [lower(r.email), r.id]));
+      await tx.insert(tickets).values(creates.map((c) => {
+        const route = c.created!.decision.route;
+        return {
+          id: c.ticketId!,
+          number: c.created!.number,
+          subject: c.p.parsed!.subject || '(no subject)',
+          description: c.p.parsed!.text,
+          descriptionHtml: c.p.html ? rewriteCidImages(c.p.html, cidMap(c.files)) : null,
+          requesterId: requesterId.get(lower(c.p.parsed!.from!.address))!,
+          technicianGroupId: route.technicianGroupId,
+          categoryId: route.categoryId,
+          companyId: route.companyId,
+          requestType: route.requestType,
+          priority: route.priority,
+          incomingServerId: server.id,
+        };
+      }));
     }
 
-    for (const o of outcomes) {
-      if (o.outcome === 'TICKET_CREATED' && o.ticketId) await this.pubsub.publish('ticketCreated', o.ticketId);
-      if (o.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: o.sourceKey, reason: o.reason }, 'message quarantined');
+    const fresh = planned.filter((f) => !f.existingRow);
+    await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => tx.insert(messages).values(chunk.map((f) => this.messageRow(server, f))));
+    for (const f of planned.filter((x) => x.existingRow)) {
+      const { raw: _raw, sourceKey: _key, id: _id, ...row } = this.messageRow(server, f);
+      await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
     }
-    return outcomes;
+
+    const participants = planned.flatMap((f) => {
+      if (!f.ticketId || !(f.created || f.outcome === 'APPENDED')) return [];
+      const parsed = f.p.parsed!;
+      return [parsed.from?.address, ...parsed.to.map((a) => a.address), ...parsed.cc.map((a) => a.address)]
+        .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)))
+        .map((email) => ({ ticketId: f.ticketId!, email: lower(email) }));
+    });
+    if (participants.length) await tx.insert(ticketParticipants).values(participants).onConflictDoNothing();
+
+    const files = planned.flatMap((f) => f.files.map((file) => ({ ...file, messageRowId: f.messageRowId, ticketId: f.ticketId })));
+    if (files.length) await tx.insert(attachments).values(files);
+
+    const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
+    if (quarantined.length) await tx.insert(quarantine).values(quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
+
+    if (planned.length) {
+      await tx.insert(emailAudit).values(planned.map((f) => ({
+        serverId: server.id,
+        messageRowId: f.messageRowId,
+        messageId: f.p.parsed?.messageId ?? null,
+        fromAddress: f.p.parsed?.from?.address ?? null,
+        subject: f.p.parsed?.subject ?? null,
+        outcome: f.outcome,
+        reason: f.reason,
+        ticketId: f.ticketId,
+      })));
+    }
+
+    const appendedTo = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
+    if (appendedTo.length) await tx.update(tickets).set({ updatedAt: new Date() }).where(inArray(tickets.id, appendedTo));
+
+    for (const c of creates) {
+      const d = c.created!.decision;
+      if (!d.acknowledge) continue;
+      const parsed = c.p.parsed!;
+      const queued = await queueAcknowledgment(tx, {
+        ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
+        server: { id: server.id, email: server.email, outgoingServerId: server.outgoingServerId },
+        parsedMessage: parsed,
+        identity: this.identity,
+      });
+      if (!queued.queued) this.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
+    }
+  }
+
+  private messageRow(server: IncomingServerRow, f: Planned) {
+    const parsed = f.p.parsed;
+    return {
+      id: f.messageRowId,
+      serverId: server.id,
+      sourceKey: f.p.item.sourceKey,
+      ticketId: f.ticketId,
+      messageId: parsed?.messageId ?? null,
+      inReplyTo: parsed?.inReplyTo ?? null,
+      references: parsed?.references ?? [],
+      toAddresses: parsed?.to.map((a) => a.address) ?? [],
+      ccAddresses: parsed?.cc.map((a) => a.address) ?? [],
+      contentHash: f.fingerprint,
+      fromAddress: parsed?.from?.address ?? null,
+      fromName: parsed?.from?.name ?? null,
+      subject: parsed?.subject ?? null,
+      bodyText: f.appendText ?? parsed?.text ?? null,
+      bodyHtml: f.p.html ? rewriteCidImages(f.p.html, cidMap(f.files)) : null,
+      sentAt: parsed?.date ?? null,
+      rawSize: f.p.item.raw.length,
+      raw: f.p.item.raw,
+    };
   }
 
   /**
@@ -93,128 +385,41 @@ export class IngestService {
     return this.db.transaction(async (tx) => {
       const [message] = await tx
         .insert(messages)
-        .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: p.hash, rawSize: p.item.raw.length, raw: p.item.raw,
-          messageId: p.parsed?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null })
+        .values({
+          serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw,
+          messageId: p.parsed?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null,
+        })
         .onConflictDoNothing({ target: messages.sourceKey })
         .returning({ id: messages.id });
       if (message) {
-        await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, messageId: p.parsed?.messageId ?? null,
-          fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null, outcome: 'FAILED', reason });
+        await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
+        await tx.insert(emailAudit).values({
+          serverId: server.id, messageRowId: message.id, messageId: p.parsed?.messageId ?? null,
+          fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null, outcome: 'FAILED', reason,
+        });
       }
       if (checkpoint) await checkpoint(tx);
       return { sourceKey: p.item.sourceKey, outcome: message ? 'FAILED' : null, reason, ticketId: null };
     });
   }
+}
 
-  private async prepare(item: IncomingItem, limits: typeof DEFAULT_LIMITS): Promise<Prepared> {
-    const hash = contentHash(item.raw);
-    const overLimit = checkLimits(item.raw, limits);
-    if (overLimit) return { item, hash, html: null, parsed: null, problem: overLimit };
-    try {
-      const parsed = await parseMessage(item.raw);
-      const html = parsed.html ? sanitizeMailHtml(parsed.html) : null;
-      if (!parsed.from) return { item, hash, html, parsed, problem: 'no sender address (From) in the message' };
-      return { item, hash, html, parsed, problem: null };
-    } catch (err) {
-      if (err instanceof ParseError) return { item, hash, html: null, parsed: null, problem: err.message };
-      throw err;
-    }
-  }
+function cidMap(files: StoredFile[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const f of files) if (f.contentId) map.set(f.contentId.replace(/^<|>$/g, ''), f.id);
+  return map;
+}
 
-  /**
-   * Decides every fresh message of the batch, then writes with a few multi-row statements
-   * (requesters, tickets, messages, audit) instead of several statements per message: the
-   * commit, not the parse, is what bounds a backlog's ingest rate.
-   */
-  private async persistBatch(tx: Tx, server: IncomingServerRow, prepared: Prepared[], pref: EmailPreferenceRow): Promise<IngestOutcome[]> {
-    const keys = prepared.map((p) => p.item.sourceKey);
-    const done = new Set((await tx.select({ key: messages.sourceKey }).from(messages).where(inArray(messages.sourceKey, keys))).map((r) => r.key));
-    const outcomes: IngestOutcome[] = [];
-    const fresh: { p: Prepared; outcome: EmailOutcome; reason: string | null; ticketId: string | null; messageRowId: string }[] = [];
-    for (const p of prepared) {
-      if (done.has(p.item.sourceKey)) {
-        outcomes.push({ sourceKey: p.item.sourceKey, outcome: null, reason: null, ticketId: null });
-        continue;
-      }
-      done.add(p.item.sourceKey);
-      const decided = !pref.emailToTicket
-        ? { outcome: 'EMAIL_TO_TICKET_DISABLED' as const, reason: 'Email to Ticket is turned off in the email preference' }
-        : p.problem !== null || !p.parsed?.from
-          ? { outcome: 'QUARANTINED' as const, reason: p.problem ?? 'no sender address' }
-          : { outcome: 'TICKET_CREATED' as const, reason: null };
-      fresh.push({ p, ...decided, ticketId: decided.outcome === 'TICKET_CREATED' ? randomUUID() : null, messageRowId: randomUUID() });
-    }
+/**
+ * Ticket numbers from the tickets' sequence, drawn as each ticket is decided so a batch knows
+ * `REQ-n` before it writes (reasons, threading within the batch) without leaving gaps.
+ */
+class TicketNumbers {
+  constructor(private readonly tx: Tx) {}
 
-    const creates = fresh.filter((f) => f.outcome === 'TICKET_CREATED');
-    if (creates.length) {
-      const people = new Map<string, string | null>();
-      for (const c of creates) {
-        const from = c.p.parsed!.from!;
-        if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
-      }
-      await tx.insert(requesters).values([...people].map(([email, name]) => ({ email, name }))).onConflictDoNothing();
-      const found = await tx
-        .select({ id: requesters.id, email: requesters.email })
-        .from(requesters)
-        .where(inArray(sql`lower(${requesters.email})`, [...people.keys()]));
-      const requesterId = new Map(found.map((r) => [r.email.toLowerCase(), r.id]));
-      const numbers = await tx
-        .insert(tickets)
-        .values(creates.map((c) => ({
-          id: c.ticketId!,
-          subject: c.p.parsed!.subject || '(no subject)',
-          description: c.p.parsed!.text,
-          descriptionHtml: c.p.html,
-          requesterId: requesterId.get(c.p.parsed!.from!.address)!,
-          technicianGroupId: server.technicianGroupId,
-          categoryId: server.categoryId,
-          companyId: server.companyId,
-          incomingServerId: server.id,
-        })))
-        .returning({ id: tickets.id, number: tickets.number });
-      const numberOf = new Map(numbers.map((n) => [n.id, n.number]));
-      for (const c of creates) c.reason = `created REQ-${numberOf.get(c.ticketId!)}`;
-    }
-
-    await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) =>
-      tx.insert(messages).values(chunk.map((f) => ({
-        id: f.messageRowId,
-        serverId: server.id,
-        sourceKey: f.p.item.sourceKey,
-        ticketId: f.ticketId,
-        messageId: f.p.parsed?.messageId ?? null,
-        inReplyTo: f.p.parsed?.inReplyTo ?? null,
-        references: f.p.parsed?.references ?? [],
-        toAddresses: f.p.parsed?.to.map((a) => a.address) ?? [],
-        ccAddresses: f.p.parsed?.cc.map((a) => a.address) ?? [],
-        contentHash: f.p.hash,
-        fromAddress: f.p.parsed?.from?.address ?? null,
-        fromName: f.p.parsed?.from?.name ?? null,
-        subject: f.p.parsed?.subject ?? null,
-        bodyText: f.p.parsed?.text ?? null,
-        bodyHtml: f.p.html,
-        sentAt: f.p.parsed?.date ?? null,
-        rawSize: f.p.item.raw.length,
-        raw: f.p.item.raw,
-      }))),
-    );
-    if (fresh.length) {
-      await tx.insert(emailAudit).values(fresh.map((f) => ({
-        serverId: server.id,
-        messageRowId: f.messageRowId,
-        messageId: f.p.parsed?.messageId ?? null,
-        fromAddress: f.p.parsed?.from?.address ?? null,
-        subject: f.p.parsed?.subject ?? null,
-        outcome: f.outcome,
-        reason: f.reason,
-        ticketId: f.ticketId,
-      })));
-    }
-    const bySource = new Map(fresh.map((f) => [f.p.item.sourceKey, f]));
-    return prepared.map((p) => {
-      const f = bySource.get(p.item.sourceKey);
-      return f ? { sourceKey: p.item.sourceKey, outcome: f.outcome, reason: f.reason, ticketId: f.ticketId } : { sourceKey: p.item.sourceKey, outcome: null, reason: null, ticketId: null };
-    });
+  async next(): Promise<number> {
+    const result = await this.tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n`);
+    return Number(rowsOf<{ n: number }>(result)[0]!.n);
   }
 }
 

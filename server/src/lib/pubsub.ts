@@ -1,14 +1,63 @@
 import { createPubSub } from 'graphql-yoga';
+import type { Logger } from './logger.js';
 
 /** Event name → payload. Payloads are ids so every subscriber reads the committed row itself. */
 export type Events = {
   ticketCreated: [ticketId: string];
   ticketUpdated: [ticketId: string];
   incomingEmailServerUpdated: [serverId: string];
+  /** Configuration of a server changed (any process): its owner restarts the connector. */
+  incomingServerChanged: [serverId: string];
+  notificationAdded: [notificationId: string];
+  /** A notification's count (a flapping outage), text or read flag changed. */
+  notificationUpdated: [notificationId: string];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Events>>;
 
-export function createEventBus(): PubSub {
-  return createPubSub<Events>();
+/** LISTEN/NOTIFY on a PostgreSQL server; absent for the embedded database (one process). */
+export interface NotifyTransport {
+  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  notify(channel: string, payload: string): Promise<void>;
+}
+
+const CHANNEL = 'mailroom_events';
+
+/**
+ * An EventTarget for graphql-yoga's pub/sub that goes through PostgreSQL NOTIFY, so a subscriber
+ * on any process sees events published by every process. Local listeners are called when our
+ * own NOTIFY comes back, which keeps the order the same for everyone.
+ */
+class PostgresEventTarget extends EventTarget {
+  constructor(private readonly transport: NotifyTransport, private readonly logger: Logger) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    await this.transport.listen(CHANNEL, (payload) => {
+      try {
+        const { topic, detail } = JSON.parse(payload) as { topic: string; detail: unknown };
+        super.dispatchEvent(new CustomEvent(topic, { detail }));
+      } catch (err) {
+        this.logger.warn({ err }, 'ignored a malformed event notification');
+      }
+    });
+  }
+
+  override dispatchEvent(event: Event): boolean {
+    const detail = (event as CustomEvent).detail;
+    this.transport.notify(CHANNEL, JSON.stringify({ topic: event.type, detail })).catch((err: unknown) => {
+      // The database is down: deliver locally so this process's subscribers still hear it.
+      this.logger.warn({ err }, 'NOTIFY failed; delivering the event locally only');
+      super.dispatchEvent(new CustomEvent(event.type, { detail }));
+    });
+    return true;
+  }
+}
+
+export async function createEventBus(transport: NotifyTransport | null, logger: Logger): Promise<PubSub> {
+  if (!transport) return createPubSub<Events>();
+  const eventTarget = new PostgresEventTarget(transport, logger);
+  await eventTarget.start();
+  return createPubSub<Events>({ eventTarget });
 }

@@ -33,3 +33,25 @@ export function retryAfterMs(header: string | null, fallbackMs: number, capMs = 
   const ms = Number.isFinite(seconds) ? seconds * 1000 : new Date(header).getTime() - Date.now();
   return Math.min(capMs, Math.max(0, Number.isFinite(ms) ? ms : fallbackMs));
 }
+
+/**
+ * The socket-level code behind a failed httpFetch (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT, ...):
+ * undici reports TypeError('fetch failed') with the real error as its cause, sometimes nested.
+ * Timeouts and aborts count as ETIMEDOUT, a dropped socket as ECONNRESET.
+ */
+export function fetchFailureCode(err: unknown): string | null {
+  const UNDICI: Record<string, string> = {
+    UND_ERR_CONNECT_TIMEOUT: 'ETIMEDOUT', UND_ERR_HEADERS_TIMEOUT: 'ETIMEDOUT', UND_ERR_BODY_TIMEOUT: 'ETIMEDOUT', UND_ERR_SOCKET: 'ECONNRESET', UND_ERR_CLOSED: 'ECONNRESET',
+  };
+  let fallback: string | null = null;
+  let e = err as { code?: unknown; cause?: unknown; name?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'ETIMEDOUT';
+    if (typeof e.code === 'string') {
+      if (!UNDICI[e.code]) return e.code;
+      fallback ??= UNDICI[e.code]!;
+    }
+    e = e.cause as typeof e;
+  }
+  return fallback;
+}

@@ -37,11 +37,30 @@ export async function connectViaProxy(proxy: ProxyConfig, target: { host: string
       });
       return socket;
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ProxyError(proxy.name, e.code === 'ECONNREFUSED' ? 'connection refused by the proxy' : 'the SOCKS5 proxy could not connect to the mail server', e.code);
+      const code = socksFailureCode(err as NodeJS.ErrnoException);
+      throw new ProxyError(proxy.name, SOCKS_FAILURES[code] ?? 'the SOCKS5 proxy could not connect to the mail server', code);
     }
   }
   return httpConnect(proxy, target, timeoutMs);
+}
+
+const SOCKS_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused by the proxy',
+  ETIMEDOUT: 'no answer from the proxy',
+  EHOSTUNREACH: 'could not reach the proxy',
+  ENETUNREACH: 'could not reach the proxy',
+  PROXY_AUTH: 'the proxy refused our credentials',
+};
+
+/** The socks client puts the socket's error code only into its message ("connect ECONNREFUSED …"). */
+function socksFailureCode(err: NodeJS.ErrnoException): string {
+  const text = String(err.message ?? '');
+  if (err.code) return err.code;
+  const errno = /\b(E[A-Z]{4,})\b/.exec(text)?.[1];
+  if (errno) return errno;
+  if (/timed out/i.test(text)) return 'ETIMEDOUT';
+  if (/authentication/i.test(text)) return 'PROXY_AUTH';
+  return 'TUNNEL_REFUSED';
 }
 
 function httpConnect(proxy: ProxyConfig, target: { host: string; port: number }, timeoutMs: number): Promise<net.Socket> {
@@ -70,12 +89,20 @@ function httpConnect(proxy: ProxyConfig, target: { host: string; port: number },
       }
       clearTimeout(timer);
       socket.off('data', onData);
+      // Without a 'data' listener a flowing socket drops what arrives next (the mail server's
+      // greeting can follow the proxy's answer at once): hold it until the caller listens.
+      socket.pause();
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
       if (status !== 200) return fail(status === 407 ? 'the proxy refused our credentials' : `the proxy refused the tunnel (HTTP ${status || '?'})`, `HTTP_${status}`);
       const rest = Buffer.from(head.slice(end + 4), 'latin1');
       socket.removeAllListeners('error');
-      if (rest.length) socket.unshift(rest);
       resolve(socket);
+      // Like the socks client: bytes that came with the proxy's answer, then the flow resumes
+      // once the caller (who attaches its listeners right after the await) is listening.
+      setImmediate(() => {
+        if (rest.length) socket.emit('data', rest);
+        socket.resume();
+      });
     };
     socket.on('data', onData);
   });

@@ -1,40 +1,91 @@
 import type { IngestService } from '../ingest/ingest.service.js';
 import type { Logger } from '../lib/logger.js';
 import type { HealthService } from '../modules/health/health.service.js';
-import type { IncomingServerRow, IncomingServerService, ServerChangeListener } from '../modules/incoming-servers/incoming-server.service.js';
+import type { IncomingServerRow, IncomingServerService } from '../modules/incoming-servers/incoming-server.service.js';
+import type { PubSub } from '../lib/pubsub.js';
 import type { CheckpointStore } from './checkpoints.js';
+import type { LeaseManager } from './leases.js';
 import { MailError, type ConnectorFactory, type MailConnector } from './connector.js';
+import { EwsConnector } from './ews/ews-connector.js';
+import { GraphConnector } from './graph/graph-connector.js';
 import { ImapConnector } from './imap/imap-connector.js';
+import { Pop3Connector } from './pop3/pop3-connector.js';
+import type { ProxyConfig } from './proxy.js';
 
 const factories: Partial<Record<IncomingServerRow['protocol'], ConnectorFactory>> = {
   IMAP: (server, deps) => new ImapConnector(server, deps),
+  POP3: (server, deps) => new Pop3Connector(server, deps),
+  EWS: (server, deps) => new EwsConnector(server, deps),
+  GRAPH: (server, deps) => new GraphConnector(server, deps),
 };
 
 /**
  * Runs one connector per enabled server. Any change to a server replaces its connector; changes
  * for one server are applied in order, and a failing server never touches the others.
  */
-export class Supervisor implements ServerChangeListener {
+export class Supervisor {
   private readonly connectors = new Map<string, MailConnector>();
   private readonly pending = new Map<string, Promise<void>>();
   private running = false;
 
   constructor(
     private readonly servers: IncomingServerService,
-    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string },
+    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies?: { config(id: string): Promise<ProxyConfig | null> }; tokens?: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null): Promise<string> } },
+    /** null with the embedded database: one process owns it, so there is nobody to share mailboxes with. */
+    private readonly leases: LeaseManager | null = null,
+    private readonly pubsub: PubSub | null = null,
   ) {}
+
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private changes: AsyncIterator<string> | null = null;
 
   async start(): Promise<void> {
     this.running = true;
+    if (this.pubsub) {
+      // Changes made by any process (an admin's edit lands on whichever process served it).
+      const changes = this.pubsub.subscribe('incomingServerChanged');
+      this.changes = changes[Symbol.asyncIterator]();
+      void (async () => {
+        for await (const id of changes) this.serverChanged(id);
+      })();
+    }
     for (const server of await this.servers.list()) this.serverChanged(server.id);
     await Promise.all(this.pending.values());
+    if (this.leases) this.leaseTimer = setInterval(() => void this.renewLeases(), this.leaseRenewMs);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.changes?.return?.();
     await Promise.all(this.pending.values());
     await Promise.all([...this.connectors.values()].map((c) => c.stop()));
+    await this.leases?.release([...this.connectors.keys()]).catch(() => {});
     this.connectors.clear();
+  }
+
+  /** Renew what we hold, give up what we lost, and try again for mailboxes another process held. */
+  private leaseRenewMs = 10_000;
+  private readonly waitingForLease = new Set<string>();
+
+  setLeaseRenewInterval(ms: number): void {
+    this.leaseRenewMs = ms;
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (!this.leases || !this.running) return;
+    try {
+      const held = await this.leases.renew([...this.connectors.keys()]);
+      for (const id of [...this.connectors.keys()]) {
+        if (!held.has(id)) {
+          this.deps.logger.warn({ serverId: id }, 'lost the mailbox lease; another process reads it now');
+          this.serverChanged(id);
+        }
+      }
+      for (const id of this.waitingForLease) this.serverChanged(id);
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not renew mailbox leases');
+    }
   }
 
   get size(): number {
@@ -57,8 +108,14 @@ export class Supervisor implements ServerChangeListener {
     }
     const server = await this.servers.get(serverId);
     if (!this.running) return;
+    this.waitingForLease.delete(serverId);
+    if (!server || !server.enabled) await this.leases?.release([serverId]);
     if (!server) {
       this.deps.health.forget(serverId);
+      return;
+    }
+    if (server.enabled && this.leases && !(await this.leases.acquire(serverId))) {
+      this.waitingForLease.add(serverId); // another process reads it; it reports health too
       return;
     }
     if (!server.enabled) {
@@ -71,12 +128,20 @@ export class Supervisor implements ServerChangeListener {
       await this.deps.health.report(serverId, { connectionState: 'connectError', error: { kind: err.kind, message: err.message } });
       return;
     }
+    const proxy = server.proxyServerId ? ((await this.deps.proxies?.config(server.proxyServerId)) ?? null) : null;
+    if (server.proxyServerId && !proxy) {
+      // Never fall back to a direct connection: the proxy may be the only way out that is allowed.
+      const err = new MailError('NETWORK', 'The proxy server chosen for this mailbox no longer exists: choose another one');
+      await this.deps.health.report(serverId, { connectionState: 'connectError', error: { kind: err.kind, message: err.message } });
+      return;
+    }
     const credentials = this.servers.credentials(server);
     const connector = factory(server, {
       ...this.deps,
       credentials,
-      proxy: null,
+      proxy,
       accessToken: async () => {
+        if (this.deps.tokens) return this.deps.tokens.accessToken(server, proxy);
         if (!credentials.oauth.accessToken) throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings');
         return credentials.oauth.accessToken;
       },

@@ -1,11 +1,14 @@
 // SPEC §5 "Test Connection": DNS → TCP → TLS → AUTH → PROTOCOL with the saved settings,
 // each stage timed, the first failure named with likely causes, all within one budget.
+import { testEwsConnection } from './ews-probe.js';
+import { graphProbe } from './graph-probe.js';
 import { imapProbe } from './imap-probe.js';
+import { pop3Probe } from './pop3-probe.js';
 import { runProbe } from './probe-runner.js';
 import type { ConnectionTestOptions, ConnectionTestResult, ConnectionTestTarget } from './types.js';
 
 export type {
-  ConnectionStage, ConnectionTestOptions, ConnectionTestResult, ConnectionTestTarget, ImapTestTarget, SecurityMode, StageResult,
+  ConnectionStage, ConnectionTestOptions, ConnectionTestResult, ConnectionTestTarget, EwsTestTarget, GraphTestTarget, ImapTestTarget, Pop3TestTarget, SecurityMode, StageResult,
 } from './types.js';
 export { CONNECTION_STAGES } from './types.js';
 export { likelyCauses } from './diagnosis.js';
@@ -18,5 +21,11 @@ export async function testConnection(target: ConnectionTestTarget, opts: Connect
   switch (target.protocol) {
     case 'IMAP':
       return runProbe(imapProbe(target, resolved));
+    case 'POP3':
+      return runProbe(pop3Probe(target, resolved));
+    case 'EWS':
+      return testEwsConnection(target, resolved);
+    case 'GRAPH':
+      return runProbe(graphProbe(target, resolved));
   }
 }

@@ -132,6 +132,11 @@ export interface DiagnosisFacts {
   authMethod?: 'PASSWORD' | 'OAUTH';
 }
 
+/** "an IMAP", "a POP3". */
+function article(protocol: string): string {
+  return /^[AEIOU]/i.test(protocol) ? 'an' : 'a';
+}
+
 export function formatSeconds(ms: number): string {
   const seconds = Math.round(ms / 100) / 10;
   return `${seconds} s`;
@@ -158,7 +163,7 @@ export function failureMessage(stage: ConnectionStage, protocol: string, facts: 
         : `${at} closed the connection unexpectedly`;
     case 'NOT_TLS': return 'The server did not start a TLS handshake — wrong security type or port?';
     case 'NO_GREETING': return `The server sent no ${protocol} greeting — wrong security type or port?`;
-    case 'UNEXPECTED_GREETING': return `The server did not answer like an ${protocol} server — wrong port?`;
+    case 'UNEXPECTED_GREETING': return `The server did not answer like ${article(protocol)} ${protocol} server — wrong port?`;
     case 'STARTTLS_UNSUPPORTED': return 'The server does not offer STARTTLS on this port';
     case 'CERT_SELF_SIGNED': return "The server's certificate is self-signed and not trusted";
     case 'CERT_UNTRUSTED': return "The server's certificate is not issued by a trusted authority";
@@ -203,7 +208,11 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
   const portText = detail.port === undefined ? 'this port' : `port ${detail.port}`;
   const sslPort = protocol === 'POP3' ? 995 : 993;
   const plainPort = protocol === 'POP3' ? 110 : 143;
-  const wrongSecurity = `Wrong security type for ${portText}: ${protocol} normally uses ${sslPort} with SSL and ${plainPort} with STARTTLS (TLS) or None`;
+  // EWS and Graph are HTTPS: SSL on 443, None (plain http) only behind a TLS-terminating proxy.
+  const overHttp = protocol === 'EWS' || protocol === 'Microsoft Graph';
+  const wrongSecurity = overHttp
+    ? `Wrong security type for ${portText}: ${protocol} normally uses HTTPS (SSL) on port 443; None means plain http`
+    : `Wrong security type for ${portText}: ${protocol} normally uses ${sslPort} with SSL and ${plainPort} with STARTTLS (TLS) or None`;
   const firewall = 'A firewall blocks the connection, on this network or in front of the mail server';
   const wrongHost = 'Wrong server address';
 
@@ -261,7 +270,9 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
       switch (code) {
         case 'NOT_TLS':
           return [
-            `Wrong security type: ${portText} speaks plain ${protocol} — choose STARTTLS (TLS) or None, or use port ${sslPort} for SSL`,
+            overHttp
+              ? `Wrong security type: ${portText} speaks plain http — choose None, or use port 443 with SSL`
+              : `Wrong security type: ${portText} speaks plain ${protocol} — choose STARTTLS (TLS) or None, or use port ${sslPort} for SSL`,
           ];
         case 'NO_GREETING':
           return [
@@ -269,7 +280,7 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
             wrongSecurity,
           ];
         case 'UNEXPECTED_GREETING':
-          return [`Wrong port: ${portText} at ${host} is not an ${protocol} service`, wrongSecurity];
+          return [`Wrong port: ${portText} at ${host} is not ${article(protocol)} ${protocol} service`, wrongSecurity];
         case 'STARTTLS_UNSUPPORTED':
           return [
             `Wrong security type: choose SSL with port ${sslPort}, or None if the server really offers no encryption`,

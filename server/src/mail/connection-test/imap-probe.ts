@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { hostWithoutBrackets } from '../address-guard.js';
+import { routeProxyUrl } from '../mail-route.js';
 import { failureCode, type FailureCode } from './diagnosis.js';
 import { dnsStep, LineReader, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
 import { Deadline, OpenResources, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
@@ -30,6 +31,7 @@ export function imapProbe(target: ImapTestTarget, opts: Required<ConnectionTestO
     addresses: [],
     address: null,
     socket: null,
+    proxy: target.proxy ?? null,
     target,
     client: null,
   };
@@ -152,6 +154,7 @@ function imapFlowOptions(ctx: ImapContext, address: string): ImapFlowOptions {
     connectionTimeout: remaining,
     greetingTimeout: Math.max(1, Math.round(greetingWaitMs(ctx.deadline))),
     socketTimeout: remaining,
+    ...(ctx.proxyRoute ? { proxy: routeProxyUrl(ctx.proxyRoute) } : {}),
   };
 }
 

@@ -2,7 +2,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { hostWithoutBrackets, resolveTarget, type ResolvedAddress } from '../address-guard.js';
+import { connectViaProxy, ProxyError, type ProxyConfig } from '../proxy.js';
 import { type ProbeContext, type ProbeStep, OpenResources, StageFailure } from './probe-runner.js';
+import { proxyConnectFailure, proxyDnsFailure } from './proxy-diagnosis.js';
 
 export interface NetworkContext extends ProbeContext {
   host: string;
@@ -13,13 +15,25 @@ export interface NetworkContext extends ProbeContext {
   address: string | null;
   /** Open after TCP; the TLS step takes it over. */
   socket: net.Socket | null;
+  /** The server's proxy, as configured; TCP then connects through it. */
+  proxy?: ProxyConfig | null;
+  /** The proxy with its address vetted by the DNS step; later steps connect to this one. */
+  proxyRoute?: ProxyConfig | null;
 }
 
 export const dnsStep: ProbeStep<NetworkContext> = {
   stage: 'DNS',
   async run(ctx) {
     ctx.addresses = await resolveTarget(ctx.host, { allowLoopback: ctx.allowLoopback });
-    return { note: ctx.addresses.map((a) => a.address).join(', ') };
+    const note = ctx.addresses.map((a) => a.address).join(', ');
+    const proxy = ctx.proxy;
+    if (!proxy) return { note };
+    // The proxy host passes the same guard: a proxy at the metadata address is the same probe.
+    const proxyAddresses = await resolveTarget(proxy.host, { allowLoopback: ctx.allowLoopback }).catch((err: unknown) => {
+      throw proxyDnsFailure(proxy, err);
+    });
+    ctx.proxyRoute = { ...proxy, host: proxyAddresses[0]!.address };
+    return { note: `${note}; proxy "${proxy.name}": ${ctx.proxyRoute.host}` };
   },
 };
 
@@ -30,6 +44,7 @@ const TRY_NEXT_ADDRESS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
 export const tcpStep: ProbeStep<NetworkContext> = {
   stage: 'TCP',
   async run(ctx) {
+    if (ctx.proxyRoute) return tcpThroughProxy(ctx, ctx.proxyRoute);
     const errors: NodeJS.ErrnoException[] = [];
     for (const { address, family } of ctx.addresses) {
       try {
@@ -45,6 +60,29 @@ export const tcpStep: ProbeStep<NetworkContext> = {
     throw errors.find((e) => e.code === 'ECONNREFUSED') ?? errors[0] ?? new StageFailure('UNREACHABLE');
   },
 };
+
+async function tcpThroughProxy(ctx: NetworkContext, proxy: ProxyConfig): Promise<{ note: string }> {
+  const shown = (ctx.proxy ?? proxy).host;
+  let failure: ProxyError | null = null;
+  for (const { address } of ctx.addresses) {
+    const target = { host: address, port: ctx.port };
+    try {
+      const socket = await connectViaProxy(proxy, target, ctx.deadline.remainingMs());
+      socket.on('error', () => undefined);
+      ctx.resources.add(() => socket.destroy());
+      ctx.socket = socket;
+      ctx.address = address;
+      return { note: `${formatAddress(address)}:${ctx.port} through proxy "${proxy.name}" (${shown}:${proxy.port})` };
+    } catch (err) {
+      if (!(err instanceof ProxyError)) throw err;
+      failure = err;
+      // The proxy itself failing won't change with another mail server address.
+      if (['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'PROXY_AUTH', 'HTTP_407'].includes(err.code ?? '')) break;
+    }
+  }
+  if (!failure) throw new StageFailure('UNREACHABLE');
+  throw proxyConnectFailure({ ...proxy, host: shown }, ctx.host, { host: ctx.address ?? ctx.host, port: ctx.port }, failure);
+}
 
 function connectTcp(address: string, family: 4 | 6, port: number, resources: OpenResources): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

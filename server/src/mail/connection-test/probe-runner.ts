@@ -8,7 +8,11 @@ import type { ConnectionStage, ConnectionTestResult, StageResult } from './types
 
 /** Thrown by steps that already know what went wrong. Its text is never shown. */
 export class StageFailure extends Error {
-  constructor(readonly code: FailureCode) {
+  constructor(
+    readonly code: FailureCode,
+    /** Our own message and causes, when the generic ones for `code` would mislead (e.g. naming the proxy rather than the mail server). */
+    readonly explanation?: { message: string; causes: string[] },
+  ) {
     super(code);
   }
 }
@@ -86,7 +90,7 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
   const { context: ctx } = probe;
   const started = performance.now();
   const stages: StageResult[] = [];
-  let failure: { stage: ConnectionStage; code: FailureCode; message: string } | null = null;
+  let failure: { stage: ConnectionStage; code: FailureCode; message: string; causes?: string[] } | null = null;
 
   try {
     for (const step of probe.steps) {
@@ -105,8 +109,9 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
         const code = codeOf(err);
         const facts = { ...probe.facts, code, timeoutMs: ctx.deadline.budgetMs };
         // The guard's message is ours and more specific than the generic one for its code.
-        const message = err instanceof TargetRefusedError ? err.message : failureMessage(step.stage, probe.protocol, facts);
-        failure = { stage: step.stage, code, message };
+        const explanation = err instanceof StageFailure ? err.explanation : undefined;
+        const message = explanation?.message ?? (err instanceof TargetRefusedError ? err.message : failureMessage(step.stage, probe.protocol, facts));
+        failure = { stage: step.stage, code, message, causes: explanation?.causes };
         stages.push({ stage: step.stage, ok: false, skipped: false, durationMs: elapsedSince(stepStarted), message });
       }
     }
@@ -122,7 +127,7 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
     ok: failure === null,
     failedStage: failure?.stage ?? null,
     message: failure?.message ?? null,
-    causes: failure ? likelyCauses(failure.stage, probe.protocol, { ...probe.facts, code: failure.code }) : [],
+    causes: failure ? (failure.causes ?? likelyCauses(failure.stage, probe.protocol, { ...probe.facts, code: failure.code })) : [],
     stages,
     durationMs: elapsedSince(started),
   };

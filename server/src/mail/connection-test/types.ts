@@ -1,3 +1,5 @@
+import type { ProxyConfig } from '../proxy.js';
+
 export type ConnectionStage = 'DNS' | 'TCP' | 'TLS' | 'AUTH' | 'PROTOCOL';
 
 export const CONNECTION_STAGES: readonly ConnectionStage[] = ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'];
@@ -31,10 +33,47 @@ export interface ImapTestTarget {
   username: string;
   password?: string | null;
   accessToken?: string | null;
+  /** Every connection of the test goes through this proxy when set. */
+  proxy?: ProxyConfig | null;
+}
+
+export interface Pop3TestTarget {
+  protocol: 'POP3';
+  host: string;
+  port: number;
+  /** TLS means STLS. */
+  security: SecurityMode;
+  allowSelfSignedCertificate: boolean;
+  username: string;
+  password?: string | null;
+  proxy?: ProxyConfig | null;
+}
+
+export interface EwsTestTarget {
+  protocol: 'EWS';
+  /** The EWS endpoint (https://host/EWS/Exchange.asmx, or the admin's EWS URL). */
+  url: string;
+  /** The mailbox whose Inbox is opened (the server's email address). */
+  mailbox: string;
+  allowSelfSignedCertificate: boolean;
+  username: string;
+  password?: string | null;
+  accessToken?: string | null;
+  proxy?: ProxyConfig | null;
+}
+
+export interface GraphTestTarget {
+  protocol: 'GRAPH';
+  /** https://graph.microsoft.com/v1.0, or the server's own host for national clouds and tests. */
+  baseUrl: string;
+  mailbox: string;
+  allowSelfSignedCertificate: boolean;
+  accessToken?: string | null;
+  proxy?: ProxyConfig | null;
 }
 
 /** Grows into a union as POP3, EWS and Graph probes are added. */
-export type ConnectionTestTarget = ImapTestTarget;
+export type ConnectionTestTarget = ImapTestTarget | Pop3TestTarget | EwsTestTarget | GraphTestTarget;
 
 export interface ConnectionTestOptions {
   /** Budget for the whole test. */

@@ -5,6 +5,7 @@ import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js
 import { faultPoint } from '../../lib/faults.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
+import { resolveMailRoute, routeProxyUrl } from '../mail-route.js';
 import { classifyImapError } from './imap-errors.js';
 import { planSync } from './imap-sync-plan.js';
 
@@ -56,6 +57,9 @@ export class ImapConnector extends ConnectorLoop {
   }
 
   protected classify(err: unknown): MailError {
+    if (this.deps.proxy && (err as Error | undefined)?.message === 'Failed to setup proxy connection') {
+      return new MailError('NETWORK', `Could not connect through the proxy "${this.deps.proxy.name}"`);
+    }
     return classifyImapError(err);
   }
 
@@ -76,7 +80,10 @@ export class ImapConnector extends ConnectorLoop {
       throw err;
     }
 
-    const client = new ImapFlow(imapClientOptions(this.server, { password: this.deps.credentials.password, accessToken }, address));
+    // The proxy's own address passes the guard too, and imapflow is handed that address.
+    const proxy = this.deps.proxy ? (await resolveMailRoute(address, this.deps.proxy, { allowLoopback: this.deps.allowLoopback })).proxy : null;
+    const options = imapClientOptions(this.server, { password: this.deps.credentials.password, accessToken }, address);
+    const client = new ImapFlow(proxy ? { ...options, proxy: routeProxyUrl(proxy) } : options);
     this.client = client;
     let closed = false;
     client.on('error', (err: Error) => this.log.debug({ err: err.message }, 'imap client error'));

@@ -53,10 +53,20 @@ const EmailPreferenceRef = builder.objectRef<EmailPreferenceRow>('EmailPreferenc
     emailToTicket: t.exposeBoolean('emailToTicket'),
     duplicateWindowMinutes: t.exposeInt('duplicateWindowMinutes'),
     maxMessageBytes: t.exposeInt('maxMessageBytes'),
+    perSenderHourlyCap: t.exposeInt('perSenderHourlyCap', { description: 'Tickets one sender may open per hour; more is treated as a mail loop.' }),
+    quarantineRetentionDays: t.exposeInt('quarantineRetentionDays'),
+    maxAttachmentBytes: t.exposeInt('maxAttachmentBytes'),
   }),
 });
 const EmailPreferenceInput = builder.inputType('EmailPreferenceInput', {
-  fields: (t) => ({ emailToTicket: t.boolean(), duplicateWindowMinutes: t.int(), maxMessageBytes: t.int() }),
+  fields: (t) => ({
+    emailToTicket: t.boolean(),
+    duplicateWindowMinutes: t.int(),
+    maxMessageBytes: t.int(),
+    perSenderHourlyCap: t.int(),
+    quarantineRetentionDays: t.int(),
+    maxAttachmentBytes: t.int(),
+  }),
 });
 const preferenceResult = resultUnion('EmailPreference', 'preference', EmailPreferenceRef, [ValidationErrorRef]);
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { emailAudit, emailPreference, messages, type EmailOutcome } from '../../db/schema.js';
 import { ValidationError } from '../../graphql/errors.js';
@@ -8,11 +8,10 @@ import { recordConfigChange } from '../config-audit/config-audit.service.js';
 
 export type EmailAuditRow = typeof emailAudit.$inferSelect;
 
-const encode = (row: { at: Date; id: string }) => Buffer.from(`${row.at.toISOString()}|${row.id}`).toString('base64url');
+const encode = (row: { seq: number }) => Buffer.from(`a:${row.seq}`).toString('base64url');
 const decode = (cursor: string) => {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const date = new Date(at ?? '');
-  return id && isUuid(id) && !Number.isNaN(date.getTime()) ? { at: date, id } : null;
+  const m = /^a:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m ? Number(m[1]) : null;
 };
 
 export interface AuditFilter { serverId?: string | null; outcome?: EmailOutcome | null; since?: Date | null; until?: Date | null }
@@ -28,8 +27,8 @@ export class EmailAuditService {
     if (filter.since) where.push(gte(emailAudit.at, filter.since));
     if (filter.until) where.push(lte(emailAudit.at, filter.until));
     const cursor = after ? decode(after) : null;
-    if (cursor) where.push(or(lt(emailAudit.at, cursor.at), and(eq(emailAudit.at, cursor.at), lt(emailAudit.id, cursor.id)))!);
-    const rows = await this.db.select().from(emailAudit).where(and(...where)).orderBy(desc(emailAudit.at), desc(emailAudit.id)).limit(limit + 1);
+    if (cursor !== null) where.push(lt(emailAudit.seq, cursor));
+    const rows = await this.db.select().from(emailAudit).where(and(...where)).orderBy(desc(emailAudit.seq)).limit(limit + 1);
     const page = rows.slice(0, limit);
     return {
       edges: page.map((node) => ({ cursor: encode(node), node })),
@@ -51,13 +50,28 @@ export class EmailAuditService {
     return this.ingest.preference();
   }
 
-  async updatePreference(input: { emailToTicket?: boolean | null; duplicateWindowMinutes?: number | null; maxMessageBytes?: number | null }, actorUserId: string | null) {
-    const errors = [];
+  async updatePreference(
+    input: {
+      emailToTicket?: boolean | null; duplicateWindowMinutes?: number | null; maxMessageBytes?: number | null;
+      perSenderHourlyCap?: number | null; quarantineRetentionDays?: number | null; maxAttachmentBytes?: number | null;
+    },
+    actorUserId: string | null,
+  ) {
+    const errors: { path: string[]; message: string }[] = [];
     if (input.duplicateWindowMinutes != null && (input.duplicateWindowMinutes < 0 || input.duplicateWindowMinutes > 10080)) {
       errors.push({ path: ['duplicateWindowMinutes'], message: 'Between 0 and 10080 minutes (one week)' });
     }
     if (input.maxMessageBytes != null && (input.maxMessageBytes < 1024 || input.maxMessageBytes > 150 * 1024 * 1024)) {
       errors.push({ path: ['maxMessageBytes'], message: 'Between 1 KB and 150 MB' });
+    }
+    if (input.perSenderHourlyCap != null && (input.perSenderHourlyCap < 1 || input.perSenderHourlyCap > 10000)) {
+      errors.push({ path: ['perSenderHourlyCap'], message: 'Between 1 and 10000 tickets per hour' });
+    }
+    if (input.quarantineRetentionDays != null && (input.quarantineRetentionDays < 1 || input.quarantineRetentionDays > 3650)) {
+      errors.push({ path: ['quarantineRetentionDays'], message: 'Between 1 and 3650 days' });
+    }
+    if (input.maxAttachmentBytes != null && (input.maxAttachmentBytes < 1024 || input.maxAttachmentBytes > 150 * 1024 * 1024)) {
+      errors.push({ path: ['maxAttachmentBytes'], message: 'Between 1 KB and 150 MB' });
     }
     if (errors.length) return ValidationError.of(errors);
     const before = await this.ingest.preference();
@@ -68,6 +82,9 @@ export class EmailAuditService {
           emailToTicket: input.emailToTicket ?? before.emailToTicket,
           duplicateWindowMinutes: input.duplicateWindowMinutes ?? before.duplicateWindowMinutes,
           maxMessageBytes: input.maxMessageBytes ?? before.maxMessageBytes,
+          perSenderHourlyCap: input.perSenderHourlyCap ?? before.perSenderHourlyCap,
+          quarantineRetentionDays: input.quarantineRetentionDays ?? before.quarantineRetentionDays,
+          maxAttachmentBytes: input.maxAttachmentBytes ?? before.maxAttachmentBytes,
           updatedAt: new Date(),
         })
         .where(eq(emailPreference.id, 1))

@@ -1,5 +1,10 @@
+import type { EnumRef } from '@pothos/core';
+import type { EmailOutcome } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
+import type { IngestBucket } from '../email-audit/email-audit.stats.js';
+import { ERROR_HINTS } from './error-hints.js';
 import type { HealthRow } from './health.service.js';
+import { lagSeconds } from './health.transitions.js';
 
 const ServerStatus = builder.enumType('ServerStatus', { values: ['REACHABLE', 'UNREACHABLE', 'UNKNOWN'] as const });
 const ErrorKind = builder.enumType('ServerErrorKind', { values: ['NETWORK', 'TLS', 'AUTH', 'OAUTH_TOKEN', 'THROTTLED', 'PROTOCOL', 'INTERNAL'] as const });
@@ -9,6 +14,7 @@ const ServerErrorRef = builder.objectRef<HealthRow>('ServerError').implement({
     message: t.string({ resolve: (h) => h.lastErrorMessage ?? '' }),
     kind: t.field({ type: ErrorKind, resolve: (h) => h.lastErrorKind ?? 'INTERNAL' }),
     at: t.field({ type: 'DateTime', resolve: (h) => h.lastErrorAt ?? h.updatedAt }),
+    hint: t.string({ description: 'What usually fixes this class of failure.', resolve: (h) => ERROR_HINTS[h.lastErrorKind ?? 'INTERNAL'] }),
   }),
 });
 
@@ -18,7 +24,41 @@ export const ServerHealthRef = builder.objectRef<HealthRow>('ServerHealth').impl
     connectionState: t.exposeString('connectionState'),
     lastSyncAt: t.expose('lastSyncAt', { type: 'DateTime', nullable: true }),
     inboundQueueCount: t.exposeInt('inboundQueueCount'),
+    lagSeconds: t.int({
+      nullable: true,
+      description: 'Age of the oldest message waiting to be read; 0 when nothing waits; null when unknown (e.g. unreachable).',
+      resolve: (h) => lagSeconds(h, new Date()),
+    }),
+    downSince: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Start of the current outage while the server is unreachable (a flapping server keeps its first failure).',
+      resolve: (h) => (h.status === 'UNREACHABLE' ? h.downSince : null),
+    }),
+    outageCount: t.int({ description: 'Failures folded into the current outage (flapping); 0 when there is none.', resolve: (h) => h.flapCount }),
+    consecutiveAuthFailures: t.exposeInt('consecutiveAuthFailures'),
     lastError: t.field({ type: ServerErrorRef, nullable: true, resolve: (h) => (h.lastErrorMessage ? h : null) }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
+
+// Implemented in email-audit.schema.ts; Pothos resolves a type given by name when the schema is built.
+const EmailOutcomeRef = 'EmailOutcome' as unknown as EnumRef<typeof builder.$inferSchemaTypes, EmailOutcome>;
+
+const EmailIngestBucketRef = builder.objectRef<IngestBucket>('EmailIngestBucket').implement({
+  fields: (t) => ({
+    hour: t.expose('hour', { type: 'DateTime', description: 'Start of the hour (UTC).' }),
+    outcome: t.field({ type: EmailOutcomeRef, resolve: (b) => b.outcome }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  emailIngestStats: t.field({
+    type: [EmailIngestBucketRef],
+    authScopes: { manageSupportChannels: true },
+    description: 'Messages per hour and outcome over the last `hours` hours (at most 744), oldest first; empty hours are left out.',
+    args: { serverId: t.arg.id(), hours: t.arg.int({ defaultValue: 24 }) },
+    resolve: (_r, args, ctx) => ctx.services.ingestStats.perHour(args.serverId ? String(args.serverId) : null, args.hours ?? 24),
+  }),
+}));

@@ -1,8 +1,15 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { serverHealth, type ConnectionState, type ErrorKind, type ServerStatus } from '../../db/schema.js';
+import { incomingServers, serverHealth, type ConnectionState, type ErrorKind } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
+import type { NotificationService } from '../notifications/notification.service.js';
+import {
+  DEFAULT_HEALTH_TIMING, conditionOf, conditionOfRow, isAuthError, observe, statusFor,
+  type HealthEffect, type HealthTiming, type Outage, type OutageKind,
+} from './health.transitions.js';
+
+export { statusFor } from './health.transitions.js';
 
 export type HealthRow = typeof serverHealth.$inferSelect;
 
@@ -10,30 +17,56 @@ export interface HealthPatch {
   connectionState?: ConnectionState;
   lastSyncAt?: Date;
   inboundQueueCount?: number;
+  /** Arrival of the oldest message still waiting, when the protocol can tell; otherwise approximated (see apply). */
+  oldestWaitingAt?: Date | null;
   error?: { kind: ErrorKind; message: string } | null;
 }
 
-/** Reachable means the mail server answered; an auth failure still leaves the mailbox unread, so it counts as unreachable. */
-export function statusFor(state: ConnectionState, previous: ServerStatus): ServerStatus {
-  switch (state) {
-    case 'connected':
-    case 'syncing': return 'REACHABLE';
-    case 'connectError':
-    case 'authenticationError': return 'UNREACHABLE';
-    case 'disabled': return 'UNKNOWN';
-    case 'connecting': return previous;
-  }
+export type OutageNotifier = Pick<NotificationService, 'notifyChannelManagers' | 'foldOrNotify' | 'latestForServer'>;
+
+export interface HealthOptions {
+  notifier?: OutageNotifier;
+  timing?: Partial<HealthTiming>;
+  now?: () => Date;
+  /** Runs `fn` after `ms`; returns a cancel function. Tests replace it to step time by hand. */
+  schedule?: (fn: () => void, ms: number) => () => void;
 }
 
+const defaultSchedule = (fn: () => void, ms: number) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+const COMPARED = [
+  'connectionState', 'status', 'lastSyncAt', 'inboundQueueCount', 'lastErrorKind', 'lastErrorMessage', 'oldestWaitingAt',
+  'downSince', 'outageNotifiedAt', 'flapCount', 'consecutiveAuthFailures',
+] as const satisfies readonly (keyof HealthRow)[];
+
+const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? null) === (b ?? null));
+
 /**
- * Keeps each server's health row current and publishes `incomingEmailServerUpdated` on every change.
- * Writes are serialised per server so a slow write never lets an older state overwrite a newer one.
+ * Keeps each server's health row current, publishes `incomingEmailServerUpdated` on every change,
+ * and runs the outage state machine (health.transitions.ts) that tells the channel managers when
+ * a mailbox goes down and when it is back. Writes are serialised per server so a slow write never
+ * lets an older state overwrite a newer one.
  */
 export class HealthService {
   private readonly cache = new Map<string, HealthRow>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Loaded lazily per server; the row's downSince/flapCount persist the part that must survive a restart. */
+  private readonly outages = new Map<string, Outage | null>();
+  private readonly rechecks = new Map<string, () => void>();
+  private readonly timing: HealthTiming;
+  private readonly now: () => Date;
+  private readonly schedule: NonNullable<HealthOptions['schedule']>;
+  private stopped = false;
 
-  constructor(private readonly db: Db, private readonly pubsub: PubSub, private readonly logger: Logger) {}
+  constructor(private readonly db: Db, private readonly pubsub: PubSub, private readonly logger: Logger, private readonly options: HealthOptions = {}) {
+    this.timing = { ...DEFAULT_HEALTH_TIMING, ...options.timing };
+    this.now = options.now ?? (() => new Date());
+    this.schedule = options.schedule ?? defaultSchedule;
+  }
 
   async get(serverId: string): Promise<HealthRow> {
     const cached = this.cache.get(serverId);
@@ -53,10 +86,21 @@ export class HealthService {
   forget(serverId: string): void {
     this.cache.delete(serverId);
     this.chains.delete(serverId);
+    this.outages.delete(serverId);
+    this.rechecks.get(serverId)?.();
+    this.rechecks.delete(serverId);
+  }
+
+  /** Cancels pending rechecks (app shutdown). */
+  stop(): void {
+    this.stopped = true;
+    for (const cancel of this.rechecks.values()) cancel();
+    this.rechecks.clear();
   }
 
   private async apply(serverId: string, patch: HealthPatch): Promise<void> {
     const current = await this.get(serverId);
+    const now = this.now();
     const connectionState = patch.connectionState ?? current.connectionState;
     const values: HealthRow = {
       ...current,
@@ -64,26 +108,156 @@ export class HealthService {
       status: statusFor(connectionState, current.status),
       lastSyncAt: patch.lastSyncAt ?? current.lastSyncAt,
       inboundQueueCount: patch.inboundQueueCount ?? current.inboundQueueCount,
-      updatedAt: new Date(),
+      updatedAt: now,
     };
     if (patch.error !== undefined) {
       values.lastErrorKind = patch.error?.kind ?? null;
       values.lastErrorMessage = patch.error?.message ?? null;
-      values.lastErrorAt = patch.error ? new Date() : current.lastErrorAt;
+      values.lastErrorAt = patch.error ? now : current.lastErrorAt;
     }
-    const changed = (['connectionState', 'status', 'lastSyncAt', 'inboundQueueCount', 'lastErrorKind', 'lastErrorMessage'] as const).some(
-      (k) => String(values[k] ?? '') !== String(current[k] ?? ''),
-    );
-    if (!changed) return;
-    const [row] = await this.db
-      .insert(serverHealth)
-      .values(values)
-      .onConflictDoUpdate({ target: serverHealth.serverId, set: { ...values, serverId: undefined } })
-      .returning();
-    if (!row) return;
-    this.cache.set(serverId, row);
-    await this.pubsub.publish('incomingEmailServerUpdated', serverId);
+    if (patch.oldestWaitingAt !== undefined) values.oldestWaitingAt = patch.oldestWaitingAt;
+    // Most protocols only count what waits: lag then runs from when we first saw the queue non-empty.
+    else if (values.inboundQueueCount === 0) values.oldestWaitingAt = null;
+    else if (!current.oldestWaitingAt) values.oldestWaitingAt = now;
+    if (connectionState === 'authenticationError' && current.connectionState !== 'authenticationError') values.consecutiveAuthFailures = current.consecutiveAuthFailures + 1;
+    else if (connectionState === 'connected' || connectionState === 'disabled') values.consecutiveAuthFailures = 0;
+
+    const effects = await this.observeOutage(serverId, current, values, now);
+
+    if (COMPARED.some((k) => !same(values[k], current[k]))) {
+      const [row] = await this.db
+        .insert(serverHealth)
+        .values(values)
+        .onConflictDoUpdate({ target: serverHealth.serverId, set: { ...values, serverId: undefined } })
+        .returning();
+      if (row) {
+        this.cache.set(serverId, row);
+        await this.pubsub.publish('incomingEmailServerUpdated', serverId);
+      }
+    }
+    await this.run(serverId, effects, values, now);
   }
+
+  /** Feeds the condition to the outage state machine and writes its persistent part into `values`. */
+  private async observeOutage(serverId: string, current: HealthRow, values: HealthRow, now: Date): Promise<HealthEffect[]> {
+    const condition = conditionOf(values.connectionState, conditionOfRow(current));
+    if (!condition) return [];
+    const before = await this.outage(serverId, current, now);
+    const { outage, effects } = observe(before, condition, now, this.timing);
+    this.outages.set(serverId, outage);
+    values.downSince = outage?.since ?? null;
+    values.flapCount = outage?.count ?? 0;
+    if (!outage) values.outageNotifiedAt = null;
+    else if (effects.some((e) => e.type === 'notifyOutage')) values.outageNotifiedAt = now;
+    if (!outage || outage.phase === 'down') this.cancelRecheck(serverId);
+    return effects;
+  }
+
+  /**
+   * The server's open outage. After a restart (or when another process read this mailbox before)
+   * it is rebuilt from the row and the notifications already sent for it.
+   */
+  private async outage(serverId: string, row: HealthRow, now: Date): Promise<Outage | null> {
+    if (this.outages.has(serverId)) return this.outages.get(serverId)!;
+    if (!row.downSince) return null;
+    const condition = conditionOfRow(row);
+    const latest = this.options.notifier
+      ? await this.options.notifier.latestForServer(serverId, ['SERVER_UNREACHABLE', 'AUTH_FAILED', 'SERVER_RECOVERED'], row.downSince)
+      : new Map();
+    const downs = (['SERVER_UNREACHABLE', 'AUTH_FAILED'] as const).filter((k) => latest.has(k)).sort((a, b) => latest.get(b)!.updatedAt.getTime() - latest.get(a)!.updatedAt.getTime());
+    const lastDown = downs[0] ? latest.get(downs[0])! : undefined;
+    const recovered = latest.get('SERVER_RECOVERED');
+    const isDown = condition === 'SERVER_UNREACHABLE' || condition === 'AUTH_FAILED';
+    const kind: OutageKind = isDown ? condition : (downs[0] ?? (isAuthError(row.lastErrorKind) ? 'AUTH_FAILED' : 'SERVER_UNREACHABLE'));
+    const phase = isDown ? 'down' : recovered && !(lastDown && lastDown.updatedAt > recovered.updatedAt) ? 'recovered' : 'recovering';
+    return {
+      kind,
+      since: row.downSince,
+      count: Math.max(1, row.flapCount),
+      phase,
+      upSince: phase === 'recovering' ? now : null,
+      recoveredAt: recovered?.updatedAt ?? null,
+    };
+  }
+
+  private async run(serverId: string, effects: HealthEffect[], row: HealthRow, now: Date): Promise<void> {
+    for (const effect of effects) {
+      if (effect.type === 'recheckAt') {
+        this.scheduleRecheck(serverId, Math.max(0, effect.at.getTime() - now.getTime()));
+        continue;
+      }
+      const notifier = this.options.notifier;
+      const outage = this.outages.get(serverId);
+      if (!notifier || !outage) continue;
+      try {
+        const text = await this.describe(serverId, effect, outage, row, now);
+        if (!text) continue;
+        const kind = effect.type === 'notifyOutage' ? effect.kind : 'SERVER_RECOVERED';
+        if (effect.repeat) await notifier.foldOrNotify(serverId, kind, outage.since, text);
+        else await notifier.notifyChannelManagers({ kind, serverId, ...text });
+        this.logger.info({ serverId, kind, repeat: effect.repeat, count: outage.count }, 'notified channel managers');
+      } catch (err) {
+        this.logger.warn({ err, serverId }, 'could not create the health notification');
+      }
+    }
+  }
+
+  private async describe(serverId: string, effect: Exclude<HealthEffect, { type: 'recheckAt' }>, outage: Outage, row: HealthRow, now: Date) {
+    const [server] = await this.db
+      .select({ name: incomingServers.name, email: incomingServers.email, host: incomingServers.host, port: incomingServers.port })
+      .from(incomingServers)
+      .where(eq(incomingServers.id, serverId));
+    if (!server) return null;
+    const where = server.host ? `${server.host}${server.port ? `:${server.port}` : ''}` : server.email;
+    const reason = row.lastErrorMessage ? ` ${sentence(row.lastErrorMessage)}` : '';
+    const repeats = outage.count > 1 ? ` It has gone down ${outage.count} times since ${outage.since.toISOString()}.` : '';
+    if (effect.type === 'notifyRecovered') {
+      return {
+        title: `${server.name} is reachable again`,
+        body: `Mailroom reads ${server.email} again (${where}); the outage started ${outage.since.toISOString()} and lasted ${duration(now.getTime() - outage.since.getTime())}. Mail that arrived meanwhile is being turned into tickets.`,
+      };
+    }
+    if (effect.kind === 'AUTH_FAILED') {
+      return {
+        title: `${server.name}: sign-in refused`,
+        body: `The mail server refused Mailroom's credentials for ${server.email}.${reason} New mail is not read until the password or OAuth sign-in is fixed in the server settings.${repeats}`,
+      };
+    }
+    return {
+      title: `${server.name} is unreachable`,
+      body: `Mailroom cannot reach ${where} for ${server.email}.${reason} New mail waits on the server and is read when it is back.${repeats}`,
+    };
+  }
+
+  private scheduleRecheck(serverId: string, ms: number): void {
+    if (this.stopped) return;
+    this.cancelRecheck(serverId);
+    const cancel = this.schedule(() => {
+      if (this.rechecks.get(serverId) === cancel) this.rechecks.delete(serverId);
+      void this.report(serverId, {});
+    }, ms);
+    this.rechecks.set(serverId, cancel);
+  }
+
+  private cancelRecheck(serverId: string): void {
+    this.rechecks.get(serverId)?.();
+    this.rechecks.delete(serverId);
+  }
+}
+
+function sentence(text: string): string {
+  const t = text.trim();
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+function duration(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m % 60} min`;
 }
 
 function defaultHealth(serverId: string): HealthRow {

@@ -12,18 +12,13 @@ export type IncomingServerRow = typeof incomingServers.$inferSelect;
 export interface OAuthSecrets { clientSecret?: string; accessToken?: string; refreshToken?: string; expiresAt?: number }
 
 /** A server with its secrets opened, for connectors only; never returned over GraphQL. */
-export interface ServerCredentials { password: string | null; oauth: OAuthSecrets }
-
+/** Anything that restarts a server's connector when something it depends on changes (the supervisor). */
 export interface ServerChangeListener { serverChanged(serverId: string): void }
 
+export interface ServerCredentials { password: string | null; oauth: OAuthSecrets }
+
 export class IncomingServerService {
-  private listeners: ServerChangeListener[] = [];
-
   constructor(private readonly db: Db, private readonly secrets: SecretBox, private readonly pubsub: PubSub) {}
-
-  onChange(listener: ServerChangeListener): void {
-    this.listeners.push(listener);
-  }
 
   list(): Promise<IncomingServerRow[]> {
     return this.db.select().from(incomingServers).orderBy(asc(incomingServers.createdAt));
@@ -62,7 +57,7 @@ export class IncomingServerService {
       await recordConfigChange(tx, { actorUserId, entityType: 'IncomingEmailServer', entityId: created!.id, action: 'CREATE', after: created });
       return created!;
     });
-    this.changed(row.id);
+    this.notifyChanged(row.id);
     return row;
   }
 
@@ -101,7 +96,7 @@ export class IncomingServerService {
       await recordConfigChange(tx, { actorUserId, entityType: 'IncomingEmailServer', entityId: id, action: 'UPDATE', before: existing, after: updated });
       return updated!;
     });
-    this.changed(id);
+    this.notifyChanged(id);
     return row;
   }
 
@@ -112,7 +107,7 @@ export class IncomingServerService {
       await tx.delete(incomingServers).where(eq(incomingServers.id, id));
       await recordConfigChange(tx, { actorUserId, entityType: 'IncomingEmailServer', entityId: id, action: 'DELETE', before: existing });
     });
-    for (const l of this.listeners) l.serverChanged(id);
+    this.pubsub.publish('incomingServerChanged', id);
     return { id };
   }
 
@@ -121,9 +116,10 @@ export class IncomingServerService {
     await this.db.update(incomingServers).set({ oauthSecretsSealed: this.secrets.seal(JSON.stringify(secrets)) }).where(eq(incomingServers.id, id));
   }
 
-  private changed(id: string): void {
-    for (const l of this.listeners) l.serverChanged(id);
-    void this.pubsub.publish('incomingEmailServerUpdated', id);
+  /** Tells every process's supervisor to restart the server's connector (new settings or credentials). */
+  notifyChanged(id: string): void {
+    this.pubsub.publish('incomingServerChanged', id);
+    this.pubsub.publish('incomingEmailServerUpdated', id);
   }
 
   private columns(v: ResolvedServer) {

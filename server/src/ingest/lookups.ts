@@ -1,0 +1,130 @@
+import { and, asc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { incomingRules, incomingServers, messages, requesters, ticketParticipants, tickets } from '../db/schema.js';
+import type { MailIdentity } from '../mail/outbound/identity.js';
+import type { PipelineLookups, RuleRow } from './pipeline.js';
+
+const lower = (s: string) => s.trim().toLowerCase();
+
+interface PendingTicket { id: string; number: number; participants: Set<string>; requester: string }
+
+/**
+ * The pipeline's view of the database for one batch, read inside the batch's transaction. Rows the
+ * batch itself will write are not in the database yet, so decisions already taken in this batch
+ * are kept here too: a second copy of a message, a reply to a ticket opened two messages earlier,
+ * or the tenth ticket from one sender in the batch are all seen.
+ */
+export class BatchLookups implements PipelineLookups {
+  readonly ourMessageIdDomain: string;
+  readonly ourLoopValue: string;
+  private addresses: Promise<string[]> | null = null;
+  private ruleRows: Promise<RuleRow[]> | null = null;
+  private readonly pendingTickets: PendingTicket[] = [];
+  private readonly pendingMessages: { messageId: string | null; fingerprint: string; ticketId: string | null }[] = [];
+  private readonly pendingBySender = new Map<string, number>();
+  private readonly priorDuplicates = new Map<string, { messageId: string | null; ticketId: string | null }[]>();
+  private readonly priorSenderCounts = new Map<string, number>();
+
+  constructor(private readonly q: Queryable, identity: MailIdentity, private readonly excludeMessageRowId: string | null = null) {
+    this.ourMessageIdDomain = identity.messageIdDomain;
+    this.ourLoopValue = identity.loopValue;
+  }
+
+  /** One query each for the common path (duplicates, sender cap) instead of two per message. */
+  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date): Promise<void> {
+    if (fingerprints.length) {
+      // Two mailboxes receiving the same mail (To + Cc) are read by two connectors in two concurrent
+      // transactions; neither would see the other's row. A transaction-scoped lock per fingerprint
+      // makes the second wait for the first to commit, and then see it.
+      const keys = [...new Set(fingerprints)].sort();
+      await this.q.execute(sql`select pg_advisory_xact_lock(k) from (select distinct hashtextextended(f, 7) as k from unnest(ARRAY[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]) f order by 1) s`);
+      const rows = await this.q
+        .select({ hash: messages.contentHash, messageId: messages.messageId, ticketId: messages.ticketId })
+        .from(messages)
+        .where(and(inArray(messages.contentHash, fingerprints), gte(messages.receivedAt, duplicateSince), eq(messages.direction, 'INBOUND'), this.notExcluded()));
+      for (const r of rows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
+    }
+    if (senders.length) {
+      const rows = await this.q
+        .select({ email: sql<string>`lower(${requesters.email})`, n: sql<number>`count(*)::int` })
+        .from(tickets)
+        .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
+        .where(and(inArray(sql`lower(${requesters.email})`, senders.map(lower)), gte(tickets.createdAt, senderSince)))
+        .groupBy(sql`lower(${requesters.email})`);
+      for (const r of rows) this.priorSenderCounts.set(r.email, r.n);
+    }
+  }
+
+  private notExcluded() {
+    return this.excludeMessageRowId ? ne(messages.id, this.excludeMessageRowId) : undefined;
+  }
+
+  ourAddresses(): Promise<string[]> {
+    return (this.addresses ??= this.q.select({ email: incomingServers.email }).from(incomingServers).then((rows) => rows.map((r) => lower(r.email))));
+  }
+
+  rules(): Promise<RuleRow[]> {
+    return (this.ruleRows ??= this.q.select().from(incomingRules).where(eq(incomingRules.enabled, true)).orderBy(asc(incomingRules.position), asc(incomingRules.createdAt)));
+  }
+
+  async ticketByNumber(n: number) {
+    const pending = this.pendingTickets.find((t) => t.number === n);
+    if (pending) return { id: pending.id, number: pending.number };
+    const [row] = await this.q.select({ id: tickets.id, number: tickets.number }).from(tickets).where(eq(tickets.number, n));
+    return row ?? null;
+  }
+
+  async ticketsByMessageIds(ids: string[]) {
+    if (!ids.length) return [];
+    const wanted = ids.map(lower);
+    const found = new Map<string, { id: string; number: number }>();
+    const rows = await this.q
+      .selectDistinct({ id: tickets.id, number: tickets.number })
+      .from(messages)
+      .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+      .where(and(inArray(sql`lower(${messages.messageId})`, wanted), isNotNull(messages.ticketId), this.notExcluded()));
+    for (const r of rows) found.set(r.id, r);
+    for (const m of this.pendingMessages) {
+      if (m.ticketId && m.messageId && wanted.includes(lower(m.messageId))) {
+        const t = this.pendingTickets.find((p) => p.id === m.ticketId);
+        if (t) found.set(t.id, { id: t.id, number: t.number });
+      }
+    }
+    return [...found.values()];
+  }
+
+  async isParticipant(ticketId: string, address: string): Promise<boolean> {
+    const pending = this.pendingTickets.find((t) => t.id === ticketId);
+    if (pending?.participants.has(lower(address))) return true;
+    const rows = await this.q
+      .select({ email: ticketParticipants.email })
+      .from(ticketParticipants)
+      .where(and(eq(ticketParticipants.ticketId, ticketId), eq(ticketParticipants.email, lower(address))));
+    return rows.length > 0;
+  }
+
+  async duplicateOf(messageId: string | null, fingerprint: string, _since: Date) {
+    const same = (other: string | null) => (other === null || messageId === null ? other === messageId : lower(other) === lower(messageId));
+    const pending = this.pendingMessages.find((m) => m.fingerprint === fingerprint && same(m.messageId));
+    if (pending) return { ticketId: pending.ticketId };
+    const prior = (this.priorDuplicates.get(fingerprint) ?? []).find((m) => same(m.messageId));
+    return prior ? { ticketId: prior.ticketId } : null;
+  }
+
+  async ticketsFromSenderSince(address: string, _since: Date): Promise<number> {
+    return (this.priorSenderCounts.get(lower(address)) ?? 0) + (this.pendingBySender.get(lower(address)) ?? 0);
+  }
+
+  /** Record what the batch decided, for the decisions that follow. */
+  remember(entry: { messageId: string | null; fingerprint: string; ticketId: string | null; created?: { number: number; requester: string; participants: string[] }; appendedParticipants?: string[] }): void {
+    this.pendingMessages.push({ messageId: entry.messageId, fingerprint: entry.fingerprint, ticketId: entry.ticketId });
+    if (entry.created && entry.ticketId) {
+      this.pendingTickets.push({ id: entry.ticketId, number: entry.created.number, requester: lower(entry.created.requester), participants: new Set(entry.created.participants.map(lower)) });
+      this.pendingBySender.set(lower(entry.created.requester), (this.pendingBySender.get(lower(entry.created.requester)) ?? 0) + 1);
+    }
+    if (entry.appendedParticipants && entry.ticketId) {
+      const t = this.pendingTickets.find((p) => p.id === entry.ticketId);
+      for (const a of entry.appendedParticipants) t?.participants.add(lower(a));
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { builder } from '../../graphql/builder.js';
+import { DeleteResultRef, NotFoundError, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import type { OutboundMailRow } from '../../mail/outbound/outbox.js';
+import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
+import { TicketRef } from '../tickets/ticket.schema.js';
+import type { OutgoingServerRow, OutgoingTestResult } from './outgoing-server.service.js';
+
+const SmtpSecurity = builder.enumType('SmtpSecurity', {
+  values: {
+    NONE: { description: 'Plain SMTP (port 25).' },
+    SSL: { description: 'TLS from the first byte (port 465).' },
+    TLS: { description: 'STARTTLS (port 587).' },
+  } as const,
+});
+const SmtpAuthType = builder.enumType('SmtpAuthType', { values: ['NONE', 'BASIC'] as const });
+const SmtpStage = builder.enumType('SmtpStage', { values: ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL', 'SEND'] as const });
+const OutboundMailStatus = builder.enumType('OutboundMailStatus', { values: ['PENDING', 'SENT', 'FAILED'] as const });
+
+export const OutgoingEmailServerRef = builder.objectRef<OutgoingServerRow>('OutgoingEmailServer').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    host: t.exposeString('host'),
+    port: t.exposeInt('port'),
+    security: t.field({ type: SmtpSecurity, resolve: (s) => s.security }),
+    authType: t.field({ type: SmtpAuthType, resolve: (s) => s.authType }),
+    username: t.string({ nullable: true, description: 'Defaults to the from address.', resolve: (s) => (s.authType === 'BASIC' ? s.username || s.fromAddress : null) }),
+    passwordSet: t.boolean({ resolve: (s) => Boolean(s.passwordSealed) }),
+    fromAddress: t.exposeString('fromAddress'),
+    fromName: t.exposeString('fromName', { nullable: true }),
+    allowSelfSignedCertificate: t.exposeBoolean('allowSelfSignedCertificate'),
+    enabled: t.exposeBoolean('enabled'),
+    primary: t.exposeBoolean('primary'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const OutgoingEmailServerInput = builder.inputType('OutgoingEmailServerInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    host: t.string({ required: true }),
+    port: t.int({ description: 'Filled from security when omitted: 25, 465 (SSL), 587 (STARTTLS).' }),
+    security: t.field({ type: SmtpSecurity, defaultValue: 'TLS' }),
+    authType: t.field({ type: SmtpAuthType, defaultValue: 'BASIC' }),
+    username: t.string({ description: 'Defaults to the from address.' }),
+    password: t.string({ description: 'Write-only; omit to keep the stored one.' }),
+    fromAddress: t.string({ required: true }),
+    fromName: t.string(),
+    allowSelfSignedCertificate: t.boolean({ defaultValue: false }),
+    enabled: t.boolean({ defaultValue: true }),
+    primary: t.boolean({ description: 'Omit to keep it as it is; the first server is always primary.' }),
+  }),
+});
+
+const OutgoingServerTestResultRef = builder.objectRef<OutgoingTestResult>('OutgoingServerTestResult').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    failedStage: t.field({ type: SmtpStage, nullable: true, resolve: (r) => r.failedStage }),
+    message: t.exposeString('message', { nullable: true }),
+    causes: t.exposeStringList('causes'),
+    durationMs: t.exposeInt('durationMs'),
+  }),
+});
+
+type OutboundMailView = Omit<OutboundMailRow, 'raw'>;
+
+export const OutboundMailRef = builder.objectRef<OutboundMailView>('OutboundMail').implement({
+  description: 'Mail Mailroom sends (acknowledgments): queued, sent, or failed with the reason.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind'),
+    toAddress: t.exposeString('toAddress'),
+    subject: t.exposeString('subject'),
+    messageId: t.exposeString('messageId'),
+    status: t.field({ type: OutboundMailStatus, resolve: (m) => m.status }),
+    attempts: t.exposeInt('attempts'),
+    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, description: 'When the next attempt is due; null once sent or failed.', resolve: (m) => (m.status === 'PENDING' ? m.nextAttemptAt : null) }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
+    ticket: t.field({ type: TicketRef, nullable: true, resolve: async (m, _a, ctx) => (m.ticketId ? ((await ctx.services.tickets.get(m.ticketId)) ?? null) : null) }),
+    outgoingServer: t.field({
+      type: OutgoingEmailServerRef,
+      nullable: true,
+      resolve: async (m, _a, ctx) => (m.outgoingServerId ? ((await ctx.services.outgoingServers.get(m.outgoingServerId)) ?? null) : null),
+    }),
+  }),
+});
+
+builder.objectField(IncomingEmailServerRef, 'outgoingServer', (t) =>
+  t.field({
+    type: OutgoingEmailServerRef,
+    nullable: true,
+    description: 'The linked outgoing server; acknowledgments use the primary one when none is linked.',
+    resolve: async (s, _a, ctx) => (s.outgoingServerId ? ((await ctx.services.outgoingServers.get(s.outgoingServerId)) ?? null) : null),
+  }));
+
+const serverResult = resultUnion('OutgoingEmailServer', 'server', OutgoingEmailServerRef, [ValidationErrorRef, NotFoundErrorRef]);
+const mailResult = resultUnion('OutboundMail', 'mail', OutboundMailRef, [ValidationErrorRef, NotFoundErrorRef]);
+const admin = { manageSupportChannels: true } as const;
+
+builder.queryFields((t) => ({
+  outgoingServers: t.field({
+    type: [OutgoingEmailServerRef],
+    authScopes: admin,
+    resolve: (_r, _a, ctx) => ctx.services.outgoingServers.list(),
+  }),
+  outgoingServer: t.field({
+    type: OutgoingEmailServerRef,
+    nullable: true,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => (await ctx.services.outgoingServers.get(String(id))) ?? null,
+  }),
+  outboundMail: t.field({
+    type: [OutboundMailRef],
+    authScopes: admin,
+    description: 'Newest first. status: FAILED lists what could not be sent, with lastError.',
+    args: { status: t.arg({ type: OutboundMailStatus }), ticketId: t.arg.id(), first: t.arg.int({ defaultValue: 50 }) },
+    resolve: (_r, args, ctx) => ctx.services.outbox.list({ status: args.status, ticketId: args.ticketId?.toString() }, args.first ?? 50),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createOutgoingServer: t.field({
+    type: serverResult.union,
+    authScopes: admin,
+    args: { input: t.arg({ type: OutgoingEmailServerInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => okOrError(await ctx.services.outgoingServers.create(input, ctx.viewer!.user.id), serverResult.ok),
+  }),
+  updateOutgoingServer: t.field({
+    type: serverResult.union,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: OutgoingEmailServerInput, required: true }) },
+    resolve: async (_r, { id, input }, ctx) => okOrError(await ctx.services.outgoingServers.update(String(id), input, ctx.viewer!.user.id), serverResult.ok),
+  }),
+  deleteOutgoingServer: t.field({
+    type: DeleteResultRef,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, { id }, ctx) => ctx.services.outgoingServers.delete(String(id), ctx.viewer!.user.id),
+  }),
+  testOutgoingServerConnection: t.field({
+    type: OutgoingServerTestResultRef,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => {
+      const result = await ctx.services.outgoingServers.test(String(id));
+      return result instanceof NotFoundError ? { ok: false, failedStage: null, message: result.message, causes: [], durationMs: 0 } : result;
+    },
+  }),
+  retryOutboundMail: t.field({
+    type: mailResult.union,
+    authScopes: admin,
+    description: 'Queues a FAILED mail again with a fresh set of attempts.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => {
+      const result = okOrError(await ctx.services.outbox.retry(String(id)), mailResult.ok);
+      ctx.services.outboundWorker.kick();
+      return result;
+    },
+  }),
+}));

@@ -1,0 +1,165 @@
+import { performance } from 'node:perf_hooks';
+import { and, asc, count, desc, eq, ne } from 'drizzle-orm';
+import type { Db, Queryable } from '../../db/client.js';
+import { outgoingServers } from '../../db/schema.js';
+import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import type { SecretBox } from '../../lib/secrets.js';
+import { describeSmtpFailure, withSmtpTransport, type SmtpStage, type SmtpTarget } from '../../mail/outbound/smtp.js';
+import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { resolveOutgoingInput, type ResolvedOutgoingServer } from './outgoing-server.rules.js';
+
+export type OutgoingServerRow = typeof outgoingServers.$inferSelect;
+
+export interface OutgoingTestResult {
+  ok: boolean;
+  failedStage: SmtpStage | null;
+  message: string | null;
+  causes: string[];
+  durationMs: number;
+}
+
+export const OUTGOING_TEST_TIMEOUT_MS = 10_000;
+
+/** The server mail goes out through: the preferred one (an incoming server's link) if enabled, else the enabled primary. */
+export async function outgoingServerForSending(q: Queryable, preferredId: string | null | undefined): Promise<OutgoingServerRow | undefined> {
+  if (preferredId && isUuid(preferredId)) {
+    const [preferred] = await q.select().from(outgoingServers).where(eq(outgoingServers.id, preferredId));
+    if (preferred?.enabled) return preferred;
+  }
+  const [primary] = await q.select().from(outgoingServers).where(and(eq(outgoingServers.primary, true), eq(outgoingServers.enabled, true)));
+  return primary;
+}
+const ENTITY = 'OutgoingEmailServer';
+
+export class OutgoingServerService {
+  constructor(private readonly db: Db, private readonly secrets: SecretBox, private readonly opts: { allowLoopback: boolean; testTimeoutMs?: number }) {}
+
+  list(): Promise<OutgoingServerRow[]> {
+    return this.db.select().from(outgoingServers).orderBy(desc(outgoingServers.primary), asc(outgoingServers.createdAt));
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<OutgoingServerRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await q.select().from(outgoingServers).where(eq(outgoingServers.id, id));
+    return row;
+  }
+
+  forSending(preferredId: string | null | undefined, q: Queryable = this.db): Promise<OutgoingServerRow | undefined> {
+    return outgoingServerForSending(q, preferredId);
+  }
+
+  /** Settings with the password opened, for the worker and Test Connection only. */
+  smtpTarget(row: OutgoingServerRow): SmtpTarget {
+    return {
+      host: row.host,
+      port: row.port,
+      security: row.security,
+      authType: row.authType,
+      username: row.authType === 'BASIC' ? row.username || row.fromAddress : null,
+      password: row.passwordSealed ? this.secrets.open(row.passwordSealed) : null,
+      allowSelfSignedCertificate: row.allowSelfSignedCertificate,
+    };
+  }
+
+  async create(raw: unknown, actorUserId: string | null): Promise<OutgoingServerRow | ValidationError> {
+    const resolved = resolveOutgoingInput(raw, null);
+    if (!resolved.ok) return ValidationError.of(resolved.errors);
+    const v = resolved.value;
+    return this.db.transaction(async (tx) => {
+      const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(outgoingServers);
+      // Exactly one primary: the first server is it, and marking another moves the flag.
+      const primary = n === 0 || v.primary === true;
+      if (primary) await tx.update(outgoingServers).set({ primary: false }).where(eq(outgoingServers.primary, true));
+      const [created] = await tx
+        .insert(outgoingServers)
+        .values({ ...this.columns(v), primary, passwordSealed: v.password ? this.secrets.seal(v.password) : null })
+        .returning();
+      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: created!.id, action: 'CREATE', after: created });
+      return created!;
+    });
+  }
+
+  async update(id: string, raw: unknown, actorUserId: string | null): Promise<OutgoingServerRow | ValidationError | NotFoundError> {
+    const existing = await this.get(id);
+    if (!existing) return new NotFoundError('No such outgoing email server');
+    const resolved = resolveOutgoingInput(raw, { hasPassword: existing.passwordSealed !== null });
+    if (!resolved.ok) return ValidationError.of(resolved.errors);
+    const v = resolved.value;
+    if (existing.primary && v.primary === false) {
+      return ValidationError.of([{ path: ['primary'], message: 'One outgoing server is always primary: mark another one as primary instead' }]);
+    }
+    const primary = v.primary ?? existing.primary;
+    return this.db.transaction(async (tx) => {
+      if (primary && !existing.primary) await tx.update(outgoingServers).set({ primary: false }).where(and(eq(outgoingServers.primary, true), ne(outgoingServers.id, id)));
+      const [updated] = await tx
+        .update(outgoingServers)
+        .set({
+          ...this.columns(v),
+          primary,
+          ...(v.password === undefined ? {} : { passwordSealed: v.password === null ? null : this.secrets.seal(v.password) }),
+          updatedAt: new Date(),
+        })
+        .where(eq(outgoingServers.id, id))
+        .returning();
+      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: id, action: 'UPDATE', before: existing, after: updated });
+      return updated!;
+    });
+  }
+
+  async delete(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError> {
+    const existing = await this.get(id);
+    if (!existing) return new NotFoundError('No such outgoing email server');
+    await this.db.transaction(async (tx) => {
+      await tx.delete(outgoingServers).where(eq(outgoingServers.id, id));
+      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: id, action: 'DELETE', before: existing });
+      if (!existing.primary) return;
+      // The primary went away: the oldest remaining server (enabled first) takes over.
+      const [next] = await tx.select().from(outgoingServers).orderBy(desc(outgoingServers.enabled), asc(outgoingServers.createdAt)).limit(1);
+      if (!next) return;
+      const [promoted] = await tx.update(outgoingServers).set({ primary: true, updatedAt: new Date() }).where(eq(outgoingServers.id, next.id)).returning();
+      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: next.id, action: 'UPDATE', before: next, after: promoted });
+    });
+    return { id };
+  }
+
+  /** Connect, STARTTLS/TLS, authenticate (nodemailer's verify) within 10 s; never throws for a failed test. */
+  async test(id: string): Promise<OutgoingTestResult | NotFoundError> {
+    const row = await this.get(id);
+    if (!row) return new NotFoundError('No such outgoing email server');
+    const target = this.smtpTarget(row);
+    const budget = this.opts.testTimeoutMs ?? OUTGOING_TEST_TIMEOUT_MS;
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        withSmtpTransport(target, { allowLoopback: this.opts.allowLoopback, timeouts: { connectMs: budget, greetingMs: budget, socketMs: budget } }, (t) => t.verify()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error('test budget exhausted'), { code: 'ETIMEDOUT' })), budget);
+        }),
+      ]);
+      return { ok: true, failedStage: null, message: null, causes: [], durationMs: elapsed() };
+    } catch (err) {
+      const failure = describeSmtpFailure(err, target, { timeoutMs: budget });
+      return { ok: false, failedStage: failure.stage, message: failure.message, causes: failure.causes, durationMs: elapsed() };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private columns(v: ResolvedOutgoingServer) {
+    return {
+      name: v.name,
+      host: v.host,
+      port: v.port,
+      security: v.security,
+      authType: v.authType,
+      username: v.username,
+      fromAddress: v.fromAddress,
+      fromName: v.fromName,
+      allowSelfSignedCertificate: v.allowSelfSignedCertificate,
+      enabled: v.enabled,
+    };
+  }
+}

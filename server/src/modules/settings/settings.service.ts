@@ -1,0 +1,104 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Db, Queryable } from '../../db/client.js';
+import { appSettings, companies, incomingRules } from '../../db/schema.js';
+import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { isUuid } from '../incoming-servers/incoming-server.service.js';
+
+export type AppSettingsRow = typeof appSettings.$inferSelect;
+export type CompanyRow = typeof companies.$inferSelect;
+
+const MSP_OFF = 'Companies are available only with the Managed Services Provider feature on';
+
+/** The installation-wide switches; a missing row means the defaults. */
+export async function loadAppSettings(q: Queryable): Promise<AppSettingsRow> {
+  const [row] = await q.select().from(appSettings).where(eq(appSettings.id, 1));
+  if (row) return row;
+  await q.insert(appSettings).values({ id: 1 }).onConflictDoNothing();
+  return (await q.select().from(appSettings).where(eq(appSettings.id, 1)))[0]!;
+}
+
+/** For checks elsewhere (servers, rules, ingest): may a company be set at all? */
+export async function mspEnabled(q: Queryable): Promise<boolean> {
+  const [row] = await q.select({ on: appSettings.mspEnabled }).from(appSettings).where(eq(appSettings.id, 1));
+  return row?.on ?? false;
+}
+
+/** Installation settings (the Managed Services Provider switch) and the companies it enables. */
+export class SettingsService {
+  constructor(private readonly db: Db) {}
+
+  get(): Promise<AppSettingsRow> {
+    return loadAppSettings(this.db);
+  }
+
+  async update(input: { mspEnabled?: boolean | null }, actorUserId: string | null): Promise<AppSettingsRow> {
+    return this.db.transaction(async (tx) => {
+      const before = await loadAppSettings(tx);
+      const [after] = await tx
+        .update(appSettings)
+        .set({ mspEnabled: input.mspEnabled ?? before.mspEnabled, updatedAt: new Date() })
+        .where(eq(appSettings.id, 1))
+        .returning();
+      // Turning MSP off keeps the companies already set on servers and rules: they are ignored while off and back when it is on.
+      await recordConfigChange(tx, { actorUserId, entityType: 'AppSettings', entityId: '1', action: 'UPDATE', before, after });
+      return after!;
+    });
+  }
+
+  listCompanies(): Promise<CompanyRow[]> {
+    return this.db.select().from(companies).orderBy(asc(companies.name));
+  }
+
+  async getCompany(id: string): Promise<CompanyRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select().from(companies).where(eq(companies.id, id));
+    return row;
+  }
+
+  async createCompany(name: string, actorUserId: string | null): Promise<CompanyRow | ValidationError> {
+    const valid = await this.validName(name);
+    if (valid instanceof ValidationError) return valid;
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.insert(companies).values({ name: valid }).returning();
+      await recordConfigChange(tx, { actorUserId, entityType: 'Company', entityId: row!.id, action: 'CREATE', after: row });
+      return row!;
+    });
+  }
+
+  async renameCompany(id: string, name: string, actorUserId: string | null): Promise<CompanyRow | ValidationError | NotFoundError> {
+    const existing = await this.getCompany(id);
+    if (!existing) return new NotFoundError('No such company');
+    const valid = await this.validName(name, id);
+    if (valid instanceof ValidationError) return valid;
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.update(companies).set({ name: valid }).where(eq(companies.id, id)).returning();
+      await recordConfigChange(tx, { actorUserId, entityType: 'Company', entityId: id, action: 'UPDATE', before: existing, after: row });
+      return row!;
+    });
+  }
+
+  /** Servers and tickets lose the company through their foreign keys; rule actions are JSON and are cleared here. */
+  async deleteCompany(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError> {
+    const existing = await this.getCompany(id);
+    if (!existing) return new NotFoundError('No such company');
+    await this.db.transaction(async (tx) => {
+      await tx
+        .update(incomingRules)
+        .set({ actions: sql`${incomingRules.actions} - 'companyId'` })
+        .where(sql`${incomingRules.actions}->>'companyId' = ${id}`);
+      await tx.delete(companies).where(eq(companies.id, id));
+      await recordConfigChange(tx, { actorUserId, entityType: 'Company', entityId: id, action: 'DELETE', before: existing });
+    });
+    return { id };
+  }
+
+  private async validName(name: string, exceptId?: string): Promise<string | ValidationError> {
+    if (!(await mspEnabled(this.db))) return ValidationError.of([{ path: ['name'], message: MSP_OFF }]);
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 200) return ValidationError.of([{ path: ['name'], message: 'Enter a name (1–200 characters)' }]);
+    const [clash] = await this.db.select({ id: companies.id }).from(companies).where(sql`lower(${companies.name}) = lower(${trimmed})`);
+    if (clash && clash.id !== exceptId) return ValidationError.of([{ path: ['name'], message: 'A company with this name exists' }]);
+    return trimmed;
+  }
+}

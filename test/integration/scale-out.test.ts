@@ -1,0 +1,70 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphQLClient, spawnServer, startTestApp, subscribe, type ServerProcess, type TestApp } from '../testkit/app.ts';
+import { getDovecot, testDbMode, testDatabaseUrl } from '../testkit/env.ts';
+import { mail } from '../testkit/mail.ts';
+import { waitFor } from '../testkit/services/util.ts';
+
+// Several Mailroom processes on one PostgreSQL: each mailbox is read by exactly one of them (a lease),
+// and a subscriber on any process sees events from all of them (LISTEN/NOTIFY).
+describe.skipIf(testDbMode() !== 'postgres')('scale-out on one PostgreSQL', () => {
+  let a: TestApp;
+  let b: ServerProcess;
+  const user = `scale-${randomUUID().slice(0, 8)}@example.test`;
+
+  beforeAll(async () => {
+    await getDovecot().addUser(user, 'scale-pass');
+    const databaseUrl = await testDatabaseUrl();
+    // Processes sharing a database share the secret key too (a mismatching one refuses to start).
+    const env = { MAILROOM_SECRET_KEY: randomBytes(32).toString('hex') };
+    a = await startTestApp({ databaseUrl, env });
+    const wrongKey = await spawnServer({ dataDir: mkdtempSync(path.join(tmpdir(), 'mailroom-c-')), databaseUrl }).catch((err: Error) => err);
+    expect(String(wrongKey)).toMatch(/MAILROOM_SECRET_KEY does not match/);
+    b = await spawnServer({ dataDir: mkdtempSync(path.join(tmpdir(), 'mailroom-b-')), databaseUrl, env });
+  }, 90_000);
+  let aStopped = false;
+  afterAll(async () => {
+    await b?.kill('SIGTERM');
+    if (!aStopped) await a?.stop();
+  });
+
+  it('reads a mailbox in exactly one process, pushes its tickets to subscribers of the other, and fails over', async () => {
+    const clientB = new GraphQLClient(b.url);
+    await clientB.signIn();
+    const ws = clientB.ws();
+    const created = subscribe(ws, 'subscription { ticketCreated { subject } }');
+    await new Promise((r) => setTimeout(r, 300));
+
+    // Created through process A; whichever process holds the lease reads it.
+    const res = await a.admin.execute(`mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }`, {
+      input: { name: 'Scale', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'scale-pass', realTimeScanning: true },
+    });
+    const id = res.createIncomingEmailServer.server.id;
+    await waitFor('connected', async () => (await clientB.execute(`query($id: ID!) { incomingEmailServer(id: $id) { health { connectionState } } }`, { id })).incomingEmailServer.health.connectionState === 'connected', 20_000);
+
+    for (let i = 0; i < 5; i++) await getDovecot().deliver(user, mail({ from: 'x@customer.example', to: user, subject: `Scale ${i}`, body: 'x' }));
+    const seen = [];
+    for (let i = 0; i < 5; i++) seen.push((await created.next(20_000)).ticketCreated.subject);
+    expect(seen.sort()).toEqual(['Scale 0', 'Scale 1', 'Scale 2', 'Scale 3', 'Scale 4']);
+    expect((await a.admin.execute('{ tickets(first: 50) { totalCount } }')).tickets.totalCount).toBe(5);
+
+    // Whoever holds it, stopping that process hands the mailbox to the other within the lease TTL.
+    const owner = (await a.app.services.db.query.mailboxLeases.findFirst())!.owner;
+    const aOwns = owner.includes(`:${process.pid}:`);
+    if (aOwns) {
+      await a.stop();
+      aStopped = true;
+    }
+    else await b.kill('SIGKILL');
+    const survivor = aOwns ? clientB : a.admin;
+    await getDovecot().deliver(user, mail({ from: 'x@customer.example', to: user, subject: 'After failover', body: 'x' }));
+    await waitFor('failover', async () => (await survivor.execute('{ tickets(first: 50) { nodes { subject } } }')).tickets.nodes.some((n: { subject: string }) => n.subject === 'After failover'), 30_000)
+      .catch((err: Error) => { throw new Error(`${err.message}\n--- process B output ---\n${b.output().slice(-3000)}`); });
+    expect((await survivor.execute('{ tickets(first: 50) { totalCount } }')).tickets.totalCount).toBe(6);
+    created.dispose();
+    await Promise.resolve(ws.dispose()).catch(() => {});
+  }, 90_000);
+});
