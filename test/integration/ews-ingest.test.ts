@@ -1,6 +1,5 @@
 // EWS ("MAPI") mailboxes through the real app against an in-test Exchange endpoint that speaks
 // EWS's documented SOAP shapes (testkit/fakes/ews-server.ts).
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, subscribe, type GraphQLClient, type TestApp } from '../testkit/app.ts';
 import { FakeEwsServer } from '../testkit/fakes/ews-server.ts';
@@ -13,12 +12,6 @@ const UPDATE = `mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIn
   __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
 const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { status connectionState lastSyncAt inboundQueueCount lastError { message kind } } } }`;
 const TICKET_FIELDS = `id number subject description requester { email name } technicianGroup { name } category { name } incomingEmailServer { id } messages { from subject bodyText }`;
-
-/** A JWT-shaped token, as Microsoft's identity platform issues them (the shape ews-javascript-api insists on). */
-function jwtShaped(): string {
-  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ aud: 'https://outlook.office365.com', sub: randomUUID() })}.${Buffer.from(randomUUID()).toString('base64url')}`;
-}
 
 async function createServer(client: GraphQLClient, input: Record<string, unknown>): Promise<string> {
   const res = await client.execute(CREATE, { input });

@@ -53,14 +53,14 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     return (await admin.execute(SERVER, { id })).incomingEmailServer;
   }
 
-  async function waitForState(id: string, state: string, timeoutMs = 20_000) {
+  async function waitForState(id: string, state: string, timeoutMs = 40_000) {
     await waitFor(`${state} for ${id}`, async () => (await server(id)).health.connectionState === state, timeoutMs, 100);
     return server(id);
   }
 
   /** After a sign-in the connector restarts: wait until the new session has logged in with a new token. */
   async function waitForLogin(user: string, since: number) {
-    await waitFor(`XOAUTH2 login of ${user}`, () => idp.introspections.some((i) => i.active && i.username === user && i.at >= since), 20_000);
+    await waitFor(`XOAUTH2 login of ${user}`, () => idp.introspections.some((i) => i.active && i.username === user && i.at >= since), 40_000);
   }
 
   /** Short-lived tokens: usable for 5 s, since Mailroom refreshes when less than 30 s are left. */
@@ -124,7 +124,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     expect(idp.introspections.some((i) => i.active && i.username === userA)).toBe(true);
 
     await dovecot.deliver(userA, mail({ from: 'ada@customer.example', to: userA, subject: 'Read over XOAUTH2', body: 'hello' }));
-    await waitFor('ticket from the OAuth mailbox', async () => (await ticketSubjects()).includes('Read over XOAUTH2'), 15_000);
+    await waitFor('ticket from the OAuth mailbox', async () => (await ticketSubjects()).includes('Read over XOAUTH2'), 30_000);
   }, 60_000);
 
   it('refuses a wrong state, a replayed callback and a replayed code, storing nothing', async () => {
@@ -189,7 +189,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     expect(afterRestart.every((r) => r.status === 200)).toBe(true);
     expect(afterRestart[0]!.body.refresh_token).not.toBe(refreshes[0]!.body.refresh_token);
     idp.accessTokenTtlSeconds = 3600;
-  }, 60_000);
+  }, 120_000);
 
   it('puts a revoked mailbox in authenticationError naming the cause, without a retry storm, while another mailbox keeps working', async () => {
     idp.accessTokenTtlSeconds = SHORT_TTL_S;
@@ -203,7 +203,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     // The mail server drops the session; reconnecting needs a new token, and the refresh is refused.
     const beforeKick = idp.tokenRequests.length;
     await run('doveadm', ['-c', dovecot.configPath, 'kick', userA]);
-    const failed = await waitForState(ids.a, 'authenticationError', 20_000);
+    const failed = await waitForState(ids.a, 'authenticationError', 40_000);
     expect(failed.health.lastError).toEqual({
       kind: 'OAUTH_TOKEN',
       message: 'The refresh token was revoked or expired (AADSTS50173): sign in again from the server settings',
@@ -218,7 +218,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     expect((await server(ids.a)).health.connectionState).toBe('authenticationError');
 
     await dovecot.deliver(userB, mail({ from: 'carol@customer.example', to: userB, subject: 'Other mailbox unaffected', body: 'hi' }));
-    await waitFor('ticket from the other OAuth mailbox', async () => (await ticketSubjects()).includes('Other mailbox unaffected'), 15_000);
+    await waitFor('ticket from the other OAuth mailbox', async () => (await ticketSubjects()).includes('Other mailbox unaffected'), 30_000);
     expect((await server(ids.b)).health.connectionState).toBe('connected');
 
     // Signing in again is the way out.

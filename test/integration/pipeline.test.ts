@@ -188,6 +188,36 @@ describe('email → the right ticket', () => {
     await t.admin.execute(`mutation { deleteIncomingEmailRule(id: "${(await t.admin.execute('{ incomingEmailRules { id } }')).incomingEmailRules[0].id}") { __typename } }`);
   });
 
+  it('keeps attachments under random names, serves them safely, and shows inline images through our own URL', async () => {
+    const { user, id } = await mailbox();
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const raw = [
+      'From: pat@customer.example', `To: ${user}`, 'Subject: Screenshot attached', `Message-ID: <att-${randomUUID()}@customer.example>`,
+      'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="mix"', '',
+      '--mix', 'Content-Type: multipart/related; boundary="rel"', '',
+      '--rel', 'Content-Type: text/html; charset=utf-8', '',
+      '<p>See <img src="cid:shot@x"> and <script>alert(1)</script><a href="javascript:alert(2)">this</a></p>',
+      '--rel', 'Content-Type: image/png', 'Content-ID: <shot@x>', 'Content-Disposition: inline; filename="shot.png"', 'Content-Transfer-Encoding: base64', '',
+      png.toString('base64'), '--rel--',
+      '--mix', 'Content-Type: text/html; name="../../etc/passwd.html"', 'Content-Disposition: attachment; filename="../../etc/passwd.html"', '',
+      '<script>alert("stored xss")</script>', '--mix--', '',
+    ].join('\r\n');
+    await getDovecot().deliver(user, raw);
+    const [entry] = await audit(id, 1);
+    const ticket = (await t.admin.execute(`query($id: ID!) { ticket(id: $id) { descriptionHtml attachments { id filename contentType inline url } } }`, { id: entry!.ticket!.id })).ticket;
+    expect(ticket.descriptionHtml).not.toMatch(/script|javascript:/i);
+    const inline = ticket.attachments.find((a: { inline: boolean }) => a.inline);
+    expect(ticket.descriptionHtml).toContain(`/api/attachments/${inline.id}?inline=1`);
+    const file = ticket.attachments.find((a: { inline: boolean }) => !a.inline);
+    expect(file.filename).not.toContain('/');
+    const res = await fetch(`${t.url}${file.url}`, { headers: { authorization: `Bearer ${t.admin.token}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment;/);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await fetch(`${t.url}${file.url}`)).status).toBe(401);
+  });
+
   it('quarantined messages can be released into a ticket', async () => {
     const { user, id } = await mailbox();
     await getDovecot().deliver(user, ['Subject: who sent this?', `To: ${user}`, '', 'no From header at all', ''].join('\r\n'));

@@ -9,6 +9,11 @@ declare module 'vue-router' {
   }
 }
 
+const EMAILS = '/admin/support-channel/emails';
+const SECURITY = '/admin/organization/security';
+
+const admin = (title: string) => ({ requiresChannelAdmin: true, title });
+
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
@@ -33,11 +38,61 @@ export const router = createRouter({
       meta: { title: 'Request' },
     },
     { path: '/admin', redirect: { name: 'incoming-email-servers' } },
+    // The OAuth callback sends the browser here with ?oauth=ok|error&server=…; keep the query.
+    { path: '/admin/incoming-servers', redirect: (to) => ({ name: 'incoming-email-servers', query: to.query }) },
     {
-      path: '/admin/support-channel/emails/incoming-email-servers',
+      path: `${EMAILS}/incoming-email-servers`,
       name: 'incoming-email-servers',
       component: () => import('@/views/IncomingEmailServersView.vue'),
-      meta: { requiresChannelAdmin: true, title: 'Incoming Email Servers' },
+      meta: admin('Incoming Email Servers'),
+    },
+    {
+      path: `${EMAILS}/incoming-email-rules`,
+      name: 'incoming-email-rules',
+      component: () => import('@/views/IncomingEmailRulesView.vue'),
+      meta: admin('Incoming Email Rules'),
+    },
+    {
+      path: `${EMAILS}/email-preference`,
+      name: 'email-preference',
+      component: () => import('@/views/EmailPreferenceView.vue'),
+      meta: admin('Email Preference'),
+    },
+    {
+      path: `${EMAILS}/outgoing-email-servers`,
+      name: 'outgoing-email-servers',
+      component: () => import('@/views/OutgoingServersView.vue'),
+      meta: admin('Outgoing Email Servers'),
+    },
+    {
+      path: `${EMAILS}/proxy-servers`,
+      name: 'proxy-servers',
+      component: () => import('@/views/ProxyServersView.vue'),
+      meta: admin('Proxy Servers'),
+    },
+    {
+      path: `${EMAILS}/quarantine`,
+      name: 'quarantine',
+      component: () => import('@/views/QuarantineView.vue'),
+      meta: admin('Quarantine'),
+    },
+    {
+      path: `${SECURITY}/email-audit`,
+      name: 'email-audit',
+      component: () => import('@/views/EmailAuditView.vue'),
+      meta: admin('Email Audit'),
+    },
+    {
+      path: `${SECURITY}/configuration-audit`,
+      name: 'configuration-audit',
+      component: () => import('@/views/ConfigAuditView.vue'),
+      meta: admin('Configuration Audit Trail'),
+    },
+    {
+      path: '/admin/organization/groups-and-categories',
+      name: 'catalog',
+      component: () => import('@/views/CatalogView.vue'),
+      meta: admin('Groups, Categories & Companies'),
     },
     {
       path: '/:pathMatch(.*)*',
@@ -46,6 +101,12 @@ export const router = createRouter({
       meta: { title: 'Not found' },
     },
   ],
+  scrollBehavior(to, from, saved) {
+    if (saved) return saved;
+    // Filters live in the query; changing one should not jump to the top.
+    if (to.path === from.path) return false;
+    return { top: 0 };
+  },
 });
 
 /** Only same-app paths are accepted as a post-sign-in destination. */
@@ -65,7 +126,7 @@ router.beforeEach(async (to: RouteLocationNormalized) => {
     return { name: 'signin', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } };
   }
   if (to.meta.requiresChannelAdmin && !user.canManageSupportChannels) {
-    return { name: 'requests' };
+    return { name: 'requests', query: { denied: '1' } };
   }
   return true;
 });

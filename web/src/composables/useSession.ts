@@ -46,6 +46,14 @@ function expired(): boolean {
   return true;
 }
 
+/** Asks the server again (e.g. after the live connection was refused) whether we are still signed in. */
+async function recheck(): Promise<boolean> {
+  if (!user.value) return false;
+  const result = await client.query(MeDocument, {}, { requestPolicy: 'network-only' }).toPromise();
+  if (result.error?.networkError) return true;
+  return Boolean(result.data?.me);
+}
+
 export function useSession() {
   return {
     user: readonly(user),
@@ -54,5 +62,6 @@ export function useSession() {
     signedIn,
     signOut,
     expired,
+    recheck,
   };
 }

@@ -11,6 +11,8 @@ function wsUrl(): string {
 }
 
 let activeSocket: WebSocket | null = null;
+let unauthenticatedHandler: (() => void) | null = null;
+const connectionListeners = new Set<(connected: boolean) => void>();
 
 const wsClient = createWsClient({
   url: wsUrl,
@@ -20,9 +22,13 @@ const wsClient = createWsClient({
   on: {
     connected: (socket) => {
       activeSocket = socket as WebSocket;
+      connectionListeners.forEach((listener) => listener(true));
     },
-    closed: () => {
+    closed: (event) => {
       activeSocket = null;
+      connectionListeners.forEach((listener) => listener(false));
+      // 4403: the upgrade carried no valid session (it expired or was revoked).
+      if ((event as CloseEvent | undefined)?.code === 4403) unauthenticatedHandler?.();
     },
   },
 });
@@ -38,7 +44,11 @@ export function restartSubscriptions(): void {
   }
 }
 
-let unauthenticatedHandler: (() => void) | null = null;
+/** Live-update connection state, for the "Live" / "Reconnecting…" indicators. */
+export function onLiveConnection(listener: (connected: boolean) => void): () => void {
+  connectionListeners.add(listener);
+  return () => connectionListeners.delete(listener);
+}
 
 /** Called when the server answers UNAUTHENTICATED, i.e. the session cookie expired or was revoked. */
 export function onUnauthenticated(handler: () => void): void {

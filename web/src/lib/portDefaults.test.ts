@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPort } from './portDefaults';
+import { defaultPort, defaultSmtpPort } from './portDefaults';
 
 describe('defaultPort', () => {
   it.each([
@@ -14,4 +14,12 @@ describe('defaultPort', () => {
   ] as const)('%s over %s is %i', (protocol, security, port) => {
     expect(defaultPort(protocol, security)).toBe(port);
   });
+});
+
+describe('defaultSmtpPort', () => {
+  it.each([
+    ['NONE', 25],
+    ['SSL', 465],
+    ['TLS', 587],
+  ] as const)('%s is %i', (security, port) => expect(defaultSmtpPort(security)).toBe(port));
 });

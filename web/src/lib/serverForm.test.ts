@@ -7,6 +7,8 @@ import {
   protocolAllowed,
   serverFormFrom,
   serverInputFrom,
+  serverInputWith,
+  isExchangeOnline,
 } from './serverForm';
 
 const saved: IncomingEmailServerFieldsFragment = {
@@ -22,6 +24,17 @@ const saved: IncomingEmailServerFieldsFragment = {
   username: 'support@example.com',
   passwordSet: true,
   oauth: null,
+  oauthSignedIn: false,
+  oauthClientSecretExpiresAt: null,
+  needsReconfiguration: false,
+  pop3DeleteAfterSave: true,
+  afterProcessing: 'MARK_READ',
+  moveToFolder: null,
+  ewsUrl: null,
+  companyId: null,
+  proxyServerId: null,
+  outgoingServerId: null,
+  updatedAt: '2026-01-01T00:00:00Z',
   enabled: true,
   primary: true,
   realTimeScanning: true,
@@ -30,7 +43,18 @@ const saved: IncomingEmailServerFieldsFragment = {
   technicianGroup: { id: 'g1', name: 'Desk' },
   category: null,
   filter: { type: 'IGNORE', emails: [], domains: ['spam.example'], keywords: [] },
-  health: { status: 'REACHABLE', connectionState: 'connected', lastSyncAt: null, inboundQueueCount: 0, lastError: null },
+  health: {
+    status: 'REACHABLE',
+    connectionState: 'connected',
+    lastSyncAt: null,
+    inboundQueueCount: 0,
+    lagSeconds: 0,
+    downSince: null,
+    outageCount: 0,
+    consecutiveAuthFailures: 0,
+    updatedAt: '2026-01-01T00:00:00Z',
+    lastError: null,
+  },
 };
 
 describe('serverInputFrom', () => {
@@ -61,6 +85,28 @@ describe('serverInputFrom', () => {
     expect(input && 'password' in input).toBe(false);
   });
 
+  it('keeps only the OAuth settings the provider uses', () => {
+    const form = emptyServerForm('MICROSOFT');
+    Object.assign(form, { name: 'M', email: 'desk@contoso.com' });
+    form.oauth.tokenUrl = 'https://ignored.example/token';
+    form.oauth.tenantId = 'contoso.onmicrosoft.com';
+    expect(serverInputFrom(form).input?.oauth).toEqual({ tenantId: 'contoso.onmicrosoft.com' });
+  });
+
+  it('never sends POP3 with OAuth, real-time scanning or a folder move', () => {
+    const form = { ...emptyServerForm(), name: 'P', email: 'p@b.example', protocol: 'POP3' as const, authType: 'OAUTH' as const, realTimeScanning: true, afterProcessing: 'MOVE' as const };
+    expect(serverInputFrom(form).input).toMatchObject({ authType: 'BASIC', realTimeScanning: false, afterProcessing: 'MARK_READ', moveToFolder: null });
+  });
+
+  it('asks for the folder when processed mail is moved', () => {
+    const form = { ...emptyServerForm(), name: 'I', email: 'i@b.example', afterProcessing: 'MOVE' as const };
+    expect(serverInputFrom(form).errors.map((e) => e.path[0])).toEqual(['moveToFolder']);
+  });
+
+  it('flips one setting of a saved server and drops primary with enabled', () => {
+    expect(serverInputWith(saved, { enabled: false })).toMatchObject({ enabled: false, primary: false, name: 'Support' });
+  });
+
   it('turns filter text into lists and "no filter" into null', () => {
     const form = { ...serverFormFrom(saved), filterDomains: 'a.example\nb.example' };
     expect(serverInputFrom(form).input?.filter).toEqual({
@@ -83,6 +129,12 @@ describe('form rules', () => {
   it('treats a default port as following protocol and security', () => {
     expect(portIsCustom({ port: '993', protocol: 'IMAP', security: 'SSL' })).toBe(false);
     expect(portIsCustom({ port: '1993', protocol: 'IMAP', security: 'SSL' })).toBe(true);
+  });
+
+  it('recognises Exchange Online by host or EWS URL', () => {
+    expect(isExchangeOnline({ provider: 'OTHER', host: 'outlook.office365.com', ewsUrl: '' })).toBe(true);
+    expect(isExchangeOnline({ provider: 'OTHER', host: '', ewsUrl: 'https://outlook.office365.com/EWS/Exchange.asmx' })).toBe(true);
+    expect(isExchangeOnline({ provider: 'OTHER', host: 'mail.corp.example', ewsUrl: '' })).toBe(false);
   });
 
   it('shows an unset username as empty so the email placeholder applies', () => {

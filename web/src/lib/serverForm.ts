@@ -1,10 +1,12 @@
 import type {
+  AfterProcessing,
   EmailAuthType,
   EmailProvider,
   FilterType,
   IncomingEmailServerFieldsFragment,
   IncomingEmailServerInput,
   MailProtocol,
+  OAuthInput,
   SecurityType,
 } from '@/graphql/generated/graphql';
 import { formatList, parseList } from '@/lib/lists';
@@ -20,7 +22,7 @@ export interface OAuthForm {
   tokenUrl: string;
   scope: string;
   redirectUrl: string;
-  /** Legacy (8.0-style) setting: not editable, carried through so a save keeps it. */
+  /** Microsoft: narrows the sign-in to one tenant; also what 8.0-style imports carry. */
   tenantId: string;
 }
 
@@ -36,13 +38,22 @@ export interface ServerFormState {
   username: string;
   password: string;
   oauth: OAuthForm;
+  /** yyyy-mm-dd, or empty. */
+  oauthClientSecretExpiresAt: string;
   technicianGroupId: string;
   categoryId: string;
+  companyId: string;
+  proxyServerId: string;
+  outgoingServerId: string;
   enabled: boolean;
   primary: boolean;
   realTimeScanning: boolean;
   allowSelfSignedCertificate: boolean;
   pollIntervalSeconds: string;
+  pop3DeleteAfterSave: boolean;
+  afterProcessing: AfterProcessing;
+  moveToFolder: string;
+  ewsUrl: string;
   filterType: FilterType | '';
   filterEmails: string;
   filterDomains: string;
@@ -68,19 +79,29 @@ export const serverFormFieldNames = [
   'oauth.tokenUrl',
   'oauth.scope',
   'oauth.redirectUrl',
+  'oauth.tenantId',
   'clientId',
   'clientSecret',
   'authorizationUrl',
   'tokenUrl',
   'scope',
   'redirectUrl',
+  'tenantId',
+  'oauthClientSecretExpiresAt',
   'technicianGroupId',
   'categoryId',
+  'companyId',
+  'proxyServerId',
+  'outgoingServerId',
   'enabled',
   'primary',
   'realTimeScanning',
   'allowSelfSignedCertificate',
   'pollIntervalSeconds',
+  'pop3DeleteAfterSave',
+  'afterProcessing',
+  'moveToFolder',
+  'ewsUrl',
   'filter',
   'filter.type',
   'filter.emails',
@@ -91,24 +112,36 @@ export const serverFormFieldNames = [
   'keywords',
 ] as const;
 
+/** "Sign in with Microsoft": host, port, security and auth type are Microsoft's business. */
 export function isProviderManaged(provider: EmailProvider): boolean {
   return provider === 'MICROSOFT';
 }
 
-export function usesOAuth(state: Pick<ServerFormState, 'provider' | 'authType'>): boolean {
+export function usesOAuth(state: Pick<ServerFormState, 'provider' | 'authType' | 'protocol'>): boolean {
+  if (state.protocol === 'POP3') return false;
   return isProviderManaged(state.provider) || state.authType === 'OAUTH';
 }
 
-export function emptyServerForm(): ServerFormState {
+/** Microsoft and Google bring their own app registration; generic OAuth needs every setting. */
+export function needsOwnOAuthApp(provider: EmailProvider): boolean {
+  return provider === 'OTHER';
+}
+
+export function googleHost(protocol: MailProtocol): string {
+  return protocol === 'POP3' ? 'pop.gmail.com' : 'imap.gmail.com';
+}
+
+export function emptyServerForm(provider: EmailProvider = 'OTHER'): ServerFormState {
+  const protocol: MailProtocol = provider === 'MICROSOFT' ? 'GRAPH' : 'IMAP';
   return {
     name: '',
     email: '',
-    protocol: 'IMAP',
-    provider: 'OTHER',
-    host: '',
-    port: String(defaultPort('IMAP', 'SSL')),
+    protocol,
+    provider,
+    host: provider === 'GOOGLE' ? googleHost(protocol) : '',
+    port: String(defaultPort(protocol, 'SSL')),
     security: 'SSL',
-    authType: 'BASIC',
+    authType: provider === 'OTHER' ? 'BASIC' : 'OAUTH',
     username: '',
     password: '',
     oauth: {
@@ -116,17 +149,25 @@ export function emptyServerForm(): ServerFormState {
       clientSecret: '',
       authorizationUrl: '',
       tokenUrl: '',
-      scope: defaultOAuthScope('OTHER', 'IMAP') ?? '',
+      scope: defaultOAuthScope(provider, protocol) ?? '',
       redirectUrl: '',
       tenantId: '',
     },
+    oauthClientSecretExpiresAt: '',
     technicianGroupId: '',
     categoryId: '',
+    companyId: '',
+    proxyServerId: '',
+    outgoingServerId: '',
     enabled: true,
     primary: false,
-    realTimeScanning: false,
+    realTimeScanning: protocol !== 'POP3',
     allowSelfSignedCertificate: false,
     pollIntervalSeconds: String(DEFAULT_POLL_INTERVAL_SECONDS),
+    pop3DeleteAfterSave: true,
+    afterProcessing: 'MARK_READ',
+    moveToFolder: '',
+    ewsUrl: '',
     filterType: '',
     filterEmails: '',
     filterDomains: '',
@@ -135,7 +176,7 @@ export function emptyServerForm(): ServerFormState {
 }
 
 export function serverFormFrom(server: IncomingEmailServerFieldsFragment): ServerFormState {
-  const base = emptyServerForm();
+  const base = emptyServerForm(server.provider);
   const security = server.security ?? base.security;
   return {
     ...base,
@@ -157,13 +198,21 @@ export function serverFormFrom(server: IncomingEmailServerFieldsFragment): Serve
       redirectUrl: server.oauth?.redirectUrl ?? '',
       tenantId: server.oauth?.tenantId ?? '',
     },
+    oauthClientSecretExpiresAt: server.oauthClientSecretExpiresAt?.slice(0, 10) ?? '',
     technicianGroupId: server.technicianGroup?.id ?? '',
     categoryId: server.category?.id ?? '',
+    companyId: server.companyId ?? '',
+    proxyServerId: server.proxyServerId ?? '',
+    outgoingServerId: server.outgoingServerId ?? '',
     enabled: server.enabled,
     primary: server.primary,
     realTimeScanning: server.realTimeScanning,
     allowSelfSignedCertificate: server.allowSelfSignedCertificate,
     pollIntervalSeconds: String(server.pollIntervalSeconds),
+    pop3DeleteAfterSave: server.pop3DeleteAfterSave,
+    afterProcessing: server.afterProcessing,
+    moveToFolder: server.moveToFolder ?? '',
+    ewsUrl: server.ewsUrl ?? '',
     filterType: server.filter?.type ?? '',
     filterEmails: formatList(server.filter?.emails),
     filterDomains: formatList(server.filter?.domains),
@@ -188,6 +237,13 @@ export function portIsCustom(state: Pick<ServerFormState, 'port' | 'protocol' | 
   return trimmed !== '' && trimmed !== String(defaultPort(state.protocol, state.security));
 }
 
+/** Exchange Online is where EWS is being switched off; on-premises Exchange keeps it. */
+export function isExchangeOnline(state: Pick<ServerFormState, 'provider' | 'host' | 'ewsUrl'>): boolean {
+  if (state.provider === 'MICROSOFT') return true;
+  const hosts = [state.host, state.ewsUrl.replace(/^https?:\/\//i, '').split('/')[0] ?? ''];
+  return hosts.some((host) => /(^|\.)(office365|outlook)\.com$/i.test(host.trim().replace(/\.$/, '')));
+}
+
 export interface LocalCheck {
   input: IncomingEmailServerInput | null;
   errors: { path: string[]; message: string }[];
@@ -200,6 +256,21 @@ function parseWholeNumber(text: string): number | null | 'invalid' {
 }
 
 const blankToNull = (value: string): string | null => (value.trim() === '' ? null : value.trim());
+
+function oauthInputFrom(state: ServerFormState): OAuthInput | null {
+  if (!usesOAuth(state)) return null;
+  const o = state.oauth;
+  const keys: (keyof OAuthForm)[] =
+    state.provider === 'OTHER'
+      ? ['clientId', 'clientSecret', 'authorizationUrl', 'tokenUrl', 'scope', 'redirectUrl', 'tenantId']
+      : state.provider === 'MICROSOFT'
+        ? ['clientId', 'clientSecret', 'tenantId']
+        : ['clientId', 'clientSecret'];
+  // OAuth settings are replaced as a whole on save, so every filled-in value is sent; an empty
+  // client secret is left out, which keeps the stored one.
+  const entries = keys.map((key) => [key, o[key].trim()] as const).filter(([, value]) => value !== '');
+  return entries.length ? Object.fromEntries(entries) : null;
+}
 
 /**
  * Builds the mutation input. Secrets are only sent when typed, so an edit that leaves them
@@ -217,17 +288,14 @@ export function serverInputFrom(state: ServerFormState): LocalCheck {
   if (poll === 'invalid') {
     errors.push({ path: ['pollIntervalSeconds'], message: 'Poll interval must be a whole number of seconds.' });
   }
+  const pop3 = state.protocol === 'POP3';
+  if (!pop3 && state.afterProcessing === 'MOVE' && !state.moveToFolder.trim()) {
+    errors.push({ path: ['moveToFolder'], message: 'Name the folder to move processed mail to.' });
+  }
   if (errors.length > 0) return { input: null, errors };
 
-  // OAuth settings are replaced as a whole on save, so every filled-in value is sent.
-  const oauth = usesOAuth(state)
-    ? Object.fromEntries(
-        Object.entries(state.oauth)
-          .map(([key, value]) => [key, value.trim()] as const)
-          .filter(([, value]) => value !== ''),
-      )
-    : null;
-
+  const oauth = oauthInputFrom(state);
+  const afterProcessing: AfterProcessing = pop3 ? 'MARK_READ' : state.afterProcessing;
   const input: IncomingEmailServerInput = {
     name: state.name.trim(),
     email: state.email.trim(),
@@ -236,15 +304,26 @@ export function serverInputFrom(state: ServerFormState): LocalCheck {
     host: managed ? null : blankToNull(state.host),
     port: port === 'invalid' ? null : port,
     security: managed ? null : state.security,
-    authType: managed ? 'OAUTH' : state.authType,
+    authType: managed ? 'OAUTH' : pop3 ? 'BASIC' : state.authType,
     username: blankToNull(state.username),
     technicianGroupId: state.technicianGroupId || null,
     categoryId: state.categoryId || null,
+    companyId: state.companyId || null,
+    proxyServerId: state.proxyServerId || null,
+    outgoingServerId: state.outgoingServerId || null,
     enabled: state.enabled,
-    primary: state.primary,
-    realTimeScanning: state.realTimeScanning,
-    allowSelfSignedCertificate: state.allowSelfSignedCertificate,
+    primary: state.enabled && state.primary,
+    realTimeScanning: !pop3 && state.realTimeScanning,
+    allowSelfSignedCertificate: !managed && state.allowSelfSignedCertificate,
     pollIntervalSeconds: poll === 'invalid' || poll === null ? DEFAULT_POLL_INTERVAL_SECONDS : poll,
+    pop3DeleteAfterSave: state.pop3DeleteAfterSave,
+    afterProcessing,
+    moveToFolder: afterProcessing === 'MOVE' ? blankToNull(state.moveToFolder) : null,
+    ewsUrl: state.protocol === 'EWS' && !managed ? blankToNull(state.ewsUrl) : null,
+    oauthClientSecretExpiresAt:
+      usesOAuth(state) && state.oauthClientSecretExpiresAt
+        ? new Date(`${state.oauthClientSecretExpiresAt}T00:00:00Z`).toISOString()
+        : null,
     filter: state.filterType
       ? {
           type: state.filterType,
@@ -255,6 +334,14 @@ export function serverInputFrom(state: ServerFormState): LocalCheck {
       : null,
   };
   if (!usesOAuth(state) && state.password !== '') input.password = state.password;
-  if (oauth && Object.keys(oauth).length > 0) input.oauth = oauth;
+  if (oauth) input.oauth = oauth;
   return { input, errors };
+}
+
+/** The saved server as an input with one change, e.g. the enable switch on its card. */
+export function serverInputWith(
+  server: IncomingEmailServerFieldsFragment,
+  patch: Partial<ServerFormState>,
+): IncomingEmailServerInput | null {
+  return serverInputFrom({ ...serverFormFrom(server), ...patch }).input;
 }

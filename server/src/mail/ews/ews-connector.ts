@@ -161,8 +161,7 @@ export class EwsConnector extends ConnectorLoop {
         items.map((i) => ({ sourceKey: ewsSourceKey(this.server.id, i.itemId), raw: i.raw })),
         (tx) => this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, lastUid: 0, cursor: encodeEwsCursor(next) }),
       );
-      cursor = next;
-      cursor = await this.finishPending(ews, service, moveTo, loaded, cursor);
+      cursor = await this.finishPending(ews, service, moveTo, loaded, next);
       if (!page.MoreChangesAvailable) return;
     }
   }
