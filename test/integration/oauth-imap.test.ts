@@ -31,7 +31,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
   let port: number;
   const userA = `oauth-a-${randomUUID().slice(0, 8)}@example.test`;
   const userB = `oauth-b-${randomUUID().slice(0, 8)}@example.test`;
-  const ids: Record<string, string> = {};
+  const ids = {} as { a: string; b: string; c: string };
   let firstCallback: URL;
 
   const input = (user: string) => ({
