@@ -23,7 +23,7 @@ export interface ConnectorDeps {
   /** The server's proxy, if it names one: every connection of this mailbox goes through it. */
   proxy: ProxyConfig | null;
   /** A valid OAuth access token (refreshed when it expires within 30 s); throws MailError OAUTH_TOKEN when it can't. */
-  accessToken(): Promise<string>;
+  accessToken(opts?: { rejected?: string }): Promise<string>;
 }
 
 export type ConnectorFactory = (server: IncomingServerRow, deps: ConnectorDeps) => MailConnector;

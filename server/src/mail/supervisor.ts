@@ -30,7 +30,7 @@ export class Supervisor {
 
   constructor(
     private readonly servers: IncomingServerService,
-    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies?: { config(id: string): Promise<ProxyConfig | null> }; tokens?: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null): Promise<string> } },
+    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies?: { config(id: string): Promise<ProxyConfig | null> }; tokens?: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null, opts?: { rejected?: string }): Promise<string> } },
     /** null with the embedded database: one process owns it, so there is nobody to share mailboxes with. */
     private readonly leases: LeaseManager | null = null,
     private readonly pubsub: PubSub | null = null,
@@ -140,8 +140,8 @@ export class Supervisor {
       ...this.deps,
       credentials,
       proxy,
-      accessToken: async () => {
-        if (this.deps.tokens) return this.deps.tokens.accessToken(server, proxy);
+      accessToken: async (opts) => {
+        if (this.deps.tokens) return this.deps.tokens.accessToken(server, proxy, opts);
         if (!credentials.oauth.accessToken) throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings');
         return credentials.oauth.accessToken;
       },

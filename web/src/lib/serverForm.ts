@@ -161,7 +161,7 @@ export function emptyServerForm(provider: EmailProvider = 'OTHER'): ServerFormSt
     outgoingServerId: '',
     enabled: true,
     primary: false,
-    realTimeScanning: protocol !== 'POP3',
+    realTimeScanning: true,
     allowSelfSignedCertificate: false,
     pollIntervalSeconds: String(DEFAULT_POLL_INTERVAL_SECONDS),
     pop3DeleteAfterSave: true,

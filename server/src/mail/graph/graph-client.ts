@@ -51,7 +51,7 @@ export interface GraphClientOptions {
   /** The mailbox: /users/{address} works for the signed-in user's own and for shared mailboxes. */
   mailbox: string;
   http: HttpOptions;
-  accessToken: () => Promise<string>;
+  accessToken: (opts?: { rejected?: string }) => Promise<string>;
   maxConcurrent?: number;
   /** Aborts requests and throttle waits (the connector is stopping). */
   signal?: AbortSignal;
@@ -92,9 +92,9 @@ export class GraphClient {
       const token = (this.token ??= await this.opts.accessToken());
       const res = await this.slots.use(() => this.send(method, url, token, opts));
       if (res.status === 401 && !refreshed) {
-        // The token may have expired since this session got it: one fresh one, then give up.
+        // The token may have been revoked or expired early: one freshly refreshed one, then give up.
         refreshed = true;
-        this.token = await this.opts.accessToken();
+        this.token = await this.opts.accessToken({ rejected: token });
         continue;
       }
       if (res.status === 429 || res.status === 503) {

@@ -51,7 +51,7 @@ export class GraphConnector extends ConnectorLoop {
       baseUrl: this.baseUrl,
       mailbox: this.server.email,
       http: { proxy: route.proxy, rejectUnauthorized: !this.server.allowSelfSignedCertificate, timeoutMs: REQUEST_TIMEOUT_MS },
-      accessToken: () => this.deps.accessToken(),
+      accessToken: (opts) => this.deps.accessToken(opts),
       signal: abort.signal,
       onThrottled: (waitMs, status) => this.log.info({ waitMs, status }, 'Microsoft Graph throttled a request; waiting as asked'),
     });

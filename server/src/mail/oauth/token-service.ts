@@ -40,7 +40,7 @@ export class OAuthTokenService {
   }
 
   /** ConnectorDeps.accessToken(): a token valid for at least 30 s more, refreshed if needed. */
-  accessToken(server: IncomingServerRow, proxy: ProxyConfig | null = null): Promise<string> {
+  accessToken(server: IncomingServerRow, proxy: ProxyConfig | null = null, opts: { rejected?: string } = {}): Promise<string> {
     if (server.needsReconfiguration || isLegacyOAuthSettings(server.provider, server.oauth)) {
       return Promise.reject(new MailError('OAUTH_TOKEN', LEGACY_SETTINGS_MESSAGE, { permanent: true }));
     }
@@ -51,7 +51,7 @@ export class OAuthTokenService {
       this.sources.set(server.id, entry);
     }
     entry.current.proxy = proxy;
-    return entry.source.accessToken();
+    return entry.source.accessToken(opts);
   }
 
   /** Drops what is held for a server: after a new sign-in, or when it is deleted. */

@@ -43,9 +43,11 @@ export class TokenSource {
 
   constructor(private readonly io: TokenSourceIO) {}
 
-  accessToken(): Promise<string> {
-    if (this.held && isFresh(this.held, this.now())) return Promise.resolve(this.held.accessToken!);
-    this.inflight ??= this.renew().finally(() => {
+  /** `rejected`: the token a server just refused (401) although it looked valid; refresh past it. */
+  accessToken(opts: { rejected?: string } = {}): Promise<string> {
+    const usable = (t: StoredTokens) => isFresh(t, this.now()) && t.accessToken !== opts.rejected;
+    if (this.held && usable(this.held)) return Promise.resolve(this.held.accessToken!);
+    this.inflight ??= this.renew(opts.rejected).finally(() => {
       this.inflight = null;
     });
     return this.inflight;
@@ -55,10 +57,10 @@ export class TokenSource {
     return this.io.now?.() ?? Date.now();
   }
 
-  private async renew(): Promise<string> {
+  private async renew(rejected?: string): Promise<string> {
     const stored = await this.io.load();
     this.held = stored;
-    if (isFresh(stored, this.now())) return stored.accessToken!;
+    if (isFresh(stored, this.now()) && stored.accessToken !== rejected) return stored.accessToken!;
     if (!stored.refreshToken) throw this.io.notSignedIn();
     if (this.failure?.refreshToken === stored.refreshToken) throw this.failure.error;
     let next: TokenSet;

@@ -43,7 +43,8 @@ export class EmailAuditService {
       .from(emailAudit)
       .innerJoin(messages, eq(messages.id, emailAudit.messageRowId))
       .where(eq(emailAudit.id, auditId));
-    return row ?? null;
+    // A deleted quarantined message keeps its row but not its content.
+    return row && row.raw.length ? row : null;
   }
 
   preference() {

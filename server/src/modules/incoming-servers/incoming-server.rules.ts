@@ -171,6 +171,7 @@ export function resolveServerInput(raw: unknown, existing: ExistingSecrets | nul
     fail(['authType'], 'Microsoft has turned off Basic authentication for Exchange Online: use OAuth (Sign in with Microsoft)');
   }
   if (input.protocol === 'POP3' && authType === 'OAUTH') fail(['authType'], 'POP3 supports Basic authentication only');
+  if (input.protocol === 'GRAPH' && authType === 'BASIC') fail(['authType'], 'Microsoft Graph accepts OAuth only');
   if (input.protocol === 'POP3' && input.realTimeScanning) {
     fail(['realTimeScanning'], 'POP3 cannot push new mail; real-time scanning needs IMAP (IDLE). The mailbox is polled instead.');
   }
