@@ -220,7 +220,7 @@ export class IngestService {
       new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
       new Date(now.getTime() - 3_600_000),
     );
-    const numbers = new TicketNumbers(tx);
+    let placeholders = 0;
     const out: Planned[] = [];
     for (const p of fresh) {
       const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[] };
@@ -239,8 +239,8 @@ export class IngestService {
       const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
       if (d.outcome === 'TICKET_CREATED') {
         planned.ticketId = randomUUID();
-        planned.created = { number: await numbers.next(), decision: d };
-        planned.reason = `created REQ-${planned.created.number}${d.reason ? `: ${d.reason}` : ''}`;
+        // A stand-in until the batch's numbers are drawn in one query below.
+        planned.created = { number: -(++placeholders), decision: d };
       } else if (d.outcome === 'APPENDED') {
         planned.ticketId = d.ticketId;
         planned.appendText = d.appendText;
@@ -263,6 +263,14 @@ export class IngestService {
         appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
       });
       out.push(planned);
+    }
+    // Draw exactly as many numbers as tickets (no gaps), then put them where the stand-ins were.
+    const numbers = await drawTicketNumbers(tx, placeholders);
+    const real = (n: number) => (n < 0 ? numbers[-n - 1]! : n);
+    for (const f of out) {
+      if (f.created) f.created.number = real(f.created.number);
+      f.reason = f.reason.replace(/REQ--(\d+)/g, (_m, i: string) => `REQ-${real(-Number(i))}`);
+      if (f.created) f.reason = `created REQ-${f.created.number}${f.reason ? `: ${f.reason}` : ''}`;
     }
     return out;
   }
@@ -411,16 +419,13 @@ function cidMap(files: StoredFile[]): Map<string, string> {
 }
 
 /**
- * Ticket numbers from the tickets' sequence, drawn as each ticket is decided so a batch knows
- * `REQ-n` before it writes (reasons, threading within the batch) without leaving gaps.
+ * Ticket numbers from the tickets' sequence, drawn once per batch after every message is decided,
+ * so each ticket knows its `REQ-n` before the rows are written.
  */
-class TicketNumbers {
-  constructor(private readonly tx: Tx) {}
-
-  async next(): Promise<number> {
-    const result = await this.tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n`);
-    return Number(rowsOf<{ n: number }>(result)[0]!.n);
-  }
+async function drawTicketNumbers(tx: Tx, count: number): Promise<number[]> {
+  if (!count) return [];
+  const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n from generate_series(1, ${count})`);
+  return rowsOf<{ n: number }>(result).map((r) => Number(r.n)).sort((a, b) => a - b);
 }
 
 /** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */
