@@ -105,7 +105,7 @@ describe('EWS mailbox → tickets', () => {
     await t.stop();
     fake.deliver(mail({ from: 'dave@customer.example', to: mailbox, subject: 'While you were out', body: 'hello' }));
     t = await startTestApp({ dataDir: t.dataDir, databaseUrl: t.databaseUrl });
-    await waitFor('ticket after restart', async () => (await ticketSubjects(t.admin)).includes('While you were out'), 20_000);
+    await waitFor('ticket after restart', async () => (await ticketSubjects(t.admin)).includes('While you were out'), 40_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(await ticketSubjects(t.admin)).toEqual(['Printer on fire', 'Read before we saw it', 'VPN down', 'While you were out']);
   });

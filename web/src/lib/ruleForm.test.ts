@@ -37,8 +37,14 @@ describe('ruleInputFrom', () => {
     expect(errors.map((e) => e.path.join('.'))).toEqual(['conditions.0.value', 'conditions.1.value']);
   });
 
-  it('sends empty actions as null', () => {
+  it('asks for an action unless the rule only stops processing', () => {
     const form = { ...emptyRuleForm(), name: 'n' };
+    form.conditions[0]!.value = 'a';
+    expect(ruleInputFrom(form).errors.map((e) => e.path.join('.'))).toEqual(['actions']);
+  });
+
+  it('sends empty actions as null', () => {
+    const form = { ...emptyRuleForm(), name: 'n', stopProcessing: true };
     form.conditions[0]!.value = 'a';
     expect(ruleInputFrom(form).input?.actions).toEqual({
       technicianGroupId: null,

@@ -83,6 +83,10 @@ export function ruleInputFrom(state: RuleFormState): {
       }
     }
   });
+  const acts = [state.technicianGroupId, state.categoryId, state.companyId, state.priority, state.requestType];
+  if (!state.stopProcessing && acts.every((value) => value.trim() === '')) {
+    errors.push({ path: ['actions'], message: 'Set at least one action, or make the rule stop processing further rules.' });
+  }
   if (errors.length) return { input: null, errors };
   return {
     input: {
