@@ -3,17 +3,12 @@
 // connection to the same address, and PROTOCOL opens INBOX read-only (EXAMINE).
 import net from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { hostWithoutBrackets } from '../address-guard.js';
 import { routeProxyUrl } from '../mail-route.js';
 import { failureCode, type FailureCode } from './diagnosis.js';
-import { dnsStep, LineReader, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
-import { Deadline, OpenResources, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
+import { dnsStep, greetingWaitMs, networkContext, LineReader, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
+import { Deadline, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
 import type { ConnectionTestOptions, ImapTestTarget } from './types.js';
 
-// Servers greet at once. A greeting that has not come within most of the budget is reported
-// as "no greeting" (SSL port with STARTTLS chosen) rather than as a generic timeout.
-const GREETING_WAIT_MS = 5000;
-const GREETING_SHARE_OF_BUDGET = 0.8;
 const MAX_UNTAGGED_BEFORE_STARTTLS_REPLY = 20;
 
 export interface ImapContext extends NetworkContext {
@@ -22,19 +17,7 @@ export interface ImapContext extends NetworkContext {
 }
 
 export function imapProbe(target: ImapTestTarget, opts: Required<ConnectionTestOptions>): Probe<ImapContext> {
-  const context: ImapContext = {
-    deadline: new Deadline(opts.timeoutMs),
-    resources: new OpenResources(),
-    host: hostWithoutBrackets(target.host),
-    port: target.port,
-    allowLoopback: opts.allowLoopback,
-    addresses: [],
-    address: null,
-    socket: null,
-    proxy: target.proxy ?? null,
-    target,
-    client: null,
-  };
+  const context: ImapContext = { ...networkContext(target, opts), target, client: null };
   return {
     protocol: 'IMAP',
     context,
@@ -78,10 +61,6 @@ const imapTlsStep: ProbeStep<ImapContext> = {
     }
   },
 };
-
-function greetingWaitMs(deadline: Deadline): number {
-  return Math.min(GREETING_WAIT_MS, deadline.remainingMs() * GREETING_SHARE_OF_BUDGET);
-}
 
 function rethrowAsTlsFailure(err: unknown): never {
   throw new StageFailure(failureCode(err));
@@ -152,7 +131,7 @@ function imapFlowOptions(ctx: ImapContext, address: string): ImapFlowOptions {
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: remaining,
-    greetingTimeout: Math.max(1, Math.round(greetingWaitMs(ctx.deadline))),
+    greetingTimeout: greetingWaitMs(ctx.deadline),
     socketTimeout: remaining,
     ...(ctx.proxyRoute ? { proxy: routeProxyUrl(ctx.proxyRoute) } : {}),
   };

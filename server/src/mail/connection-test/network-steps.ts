@@ -3,8 +3,32 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { hostWithoutBrackets, resolveTarget, type ResolvedAddress } from '../address-guard.js';
 import { connectViaProxy, ProxyError, type ProxyConfig } from '../proxy.js';
-import { type ProbeContext, type ProbeStep, OpenResources, StageFailure } from './probe-runner.js';
+import { type ProbeContext, type ProbeStep, Deadline, OpenResources, StageFailure } from './probe-runner.js';
 import { proxyConnectFailure, proxyDnsFailure } from './proxy-diagnosis.js';
+
+// Servers greet at once. A greeting that has not come within most of the budget is reported as
+// "no greeting" (e.g. STARTTLS or None chosen on an SSL port) rather than as a generic timeout.
+const GREETING_WAIT_MS = 5000;
+const GREETING_SHARE_OF_BUDGET = 0.8;
+
+export function greetingWaitMs(deadline: Deadline): number {
+  return Math.max(1, Math.round(Math.min(GREETING_WAIT_MS, deadline.remainingMs() * GREETING_SHARE_OF_BUDGET)));
+}
+
+/** The shared part of every socket-based probe's context, before DNS runs. */
+export function networkContext(target: { host: string; port: number; proxy?: ProxyConfig | null }, opts: { timeoutMs: number; allowLoopback: boolean }): NetworkContext {
+  return {
+    deadline: new Deadline(opts.timeoutMs),
+    resources: new OpenResources(),
+    host: hostWithoutBrackets(target.host),
+    port: target.port,
+    allowLoopback: opts.allowLoopback,
+    addresses: [],
+    address: null,
+    socket: null,
+    proxy: target.proxy ?? null,
+  };
+}
 
 export interface NetworkContext extends ProbeContext {
   host: string;

@@ -2,16 +2,12 @@
 // through the proxy) gets TLS (SSL from the first byte, or STLS after the greeting), then
 // USER/PASS, then STAT. The greeting is read in the TLS stage whatever the security type, so
 // "None on an SSL port" fails there with the security-type causes.
-import { hostWithoutBrackets } from '../address-guard.js';
 import { Pop3CommandError, Pop3ProtocolError, Pop3Session } from '../pop3/pop3-client.js';
 import { failureCode, type FailureCode } from './diagnosis.js';
-import { dnsStep, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
-import { Deadline, OpenResources, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
+import { dnsStep, greetingWaitMs, networkContext, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
+import { StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
 import type { ConnectionTestOptions, Pop3TestTarget } from './types.js';
 
-// Servers greet at once; one that has not within most of the budget is "no greeting".
-const GREETING_WAIT_MS = 5000;
-const GREETING_SHARE_OF_BUDGET = 0.8;
 
 export interface Pop3Context extends NetworkContext {
   target: Pop3TestTarget;
@@ -19,19 +15,7 @@ export interface Pop3Context extends NetworkContext {
 }
 
 export function pop3Probe(target: Pop3TestTarget, opts: Required<ConnectionTestOptions>): Probe<Pop3Context> {
-  const context: Pop3Context = {
-    deadline: new Deadline(opts.timeoutMs),
-    resources: new OpenResources(),
-    host: hostWithoutBrackets(target.host),
-    port: target.port,
-    allowLoopback: opts.allowLoopback,
-    addresses: [],
-    address: null,
-    socket: null,
-    proxy: target.proxy ?? null,
-    target,
-    session: null,
-  };
+  const context: Pop3Context = { ...networkContext(target, opts), target, session: null };
   return {
     protocol: 'POP3',
     context,
@@ -51,7 +35,7 @@ function newSession(ctx: Pop3Context, socket: NonNullable<NetworkContext['socket
 }
 
 async function greet(ctx: Pop3Context, session: Pop3Session): Promise<void> {
-  const wait = Math.max(1, Math.round(Math.min(GREETING_WAIT_MS, ctx.deadline.remainingMs() * GREETING_SHARE_OF_BUDGET)));
+  const wait = greetingWaitMs(ctx.deadline);
   try {
     await session.greeting(wait);
   } catch (err) {
