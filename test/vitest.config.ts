@@ -36,6 +36,12 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The SPA's pure logic (form rules, field errors, diffs); no services, no browser.
+        resolve: { alias: [{ find: /^@\//, replacement: fileURLToPath(new URL('../web/src/', import.meta.url)) }] },
+        test: { name: 'web', include: ['web/src/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: {
           name: 'integration-pglite',
           include: ['test/integration/**/*.test.ts'],

@@ -116,8 +116,17 @@ export function safeRedirect(value: unknown): string {
     : '/requests';
 }
 
+/** Starts downloading a lazy route's code while the guard still waits for the session. */
+function prefetch(to: RouteLocationNormalized): void {
+  for (const record of to.matched) {
+    const component = record.components?.default;
+    if (typeof component === 'function') void (component as () => Promise<unknown>)();
+  }
+}
+
 router.beforeEach(async (to: RouteLocationNormalized) => {
   const session = useSession();
+  prefetch(to);
   const user = await session.ensureLoaded();
   if (to.meta.public) {
     return to.name === 'signin' && user ? safeRedirect(to.query.redirect) : true;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { Logger } from './logger.js';
 
@@ -56,8 +57,14 @@ class PostgresEventTarget extends EventTarget {
 }
 
 export async function createEventBus(transport: NotifyTransport | null, logger: Logger): Promise<PubSub> {
-  if (!transport) return createPubSub<Events>();
+  // Every open subscription is a listener; hundreds are normal, not a leak.
+  if (!transport) {
+    const local = new EventTarget();
+    setMaxListeners(0, local);
+    return createPubSub<Events>({ eventTarget: local });
+  }
   const eventTarget = new PostgresEventTarget(transport, logger);
+  setMaxListeners(0, eventTarget);
   await eventTarget.start();
   return createPubSub<Events>({ eventTarget });
 }

@@ -1,4 +1,5 @@
-import { useMutation } from '@urql/vue';
+import { ref } from 'vue';
+import { client } from '@/graphql/client';
 import { StartOAuthSignInDocument, type EmailProvider } from '@/graphql/generated/graphql';
 import { errorMessage, outcomeError } from '@/lib/errors';
 
@@ -19,18 +20,21 @@ export function signInLabel(provider: EmailProvider): string {
  * the servers page with ?oauth=ok|error.
  */
 export function useOAuthSignIn() {
-  const mutation = useMutation(StartOAuthSignInDocument);
+  const starting = ref(false);
 
   /** Resolves with an error message; on success the page is already navigating away. */
   async function start(serverId: string): Promise<string | null> {
-    const result = await mutation.executeMutation({ serverId });
-    if (result.error) return errorMessage(result.error);
+    starting.value = true;
+    const result = await client.mutation(StartOAuthSignInDocument, { serverId }).toPromise();
     const outcome = result.data?.startOAuthSignIn;
-    const error = outcomeError(outcome, 'StartOAuthSignInSuccess');
-    if (error) return error;
-    if (outcome?.__typename === 'StartOAuthSignInSuccess') window.location.assign(outcome.authorizationUrl);
+    const error = result.error ? errorMessage(result.error) : outcomeError(outcome, 'StartOAuthSignInSuccess');
+    if (error || outcome?.__typename !== 'StartOAuthSignInSuccess') {
+      starting.value = false;
+      return error ?? 'The sign-in could not be started.';
+    }
+    window.location.assign(outcome.authorizationUrl);
     return null;
   }
 
-  return { start, starting: mutation.fetching };
+  return { start, starting };
 }

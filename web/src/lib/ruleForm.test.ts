@@ -29,8 +29,7 @@ describe('ruleInputFrom', () => {
   });
 
   it('names the condition line whose value is missing or not a regex', () => {
-    const form = emptyRuleForm();
-    form.name = 'x';
+    const form = { ...emptyRuleForm(), name: 'x', priority: 'High' };
     form.conditions.push({ key: 99, field: 'FROM', operator: 'REGEX', value: '(' });
     const { input, errors } = ruleInputFrom(form);
     expect(input).toBeNull();

@@ -146,5 +146,6 @@ describe('form rules', () => {
     expect(protocolAllowed('GOOGLE', 'GRAPH')).toBe(false);
     expect(protocolAllowed('OTHER', 'EWS')).toBe(true);
     expect(authTypeAllowed('POP3', 'OAUTH')).toBe(false);
+    expect(authTypeAllowed('GRAPH', 'BASIC')).toBe(false);
   });
 });

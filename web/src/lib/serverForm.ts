@@ -119,7 +119,7 @@ export function isProviderManaged(provider: EmailProvider): boolean {
 
 export function usesOAuth(state: Pick<ServerFormState, 'provider' | 'authType' | 'protocol'>): boolean {
   if (state.protocol === 'POP3') return false;
-  return isProviderManaged(state.provider) || state.authType === 'OAUTH';
+  return isProviderManaged(state.provider) || state.protocol === 'GRAPH' || state.authType === 'OAUTH';
 }
 
 /** Microsoft and Google bring their own app registration; generic OAuth needs every setting. */
@@ -227,8 +227,11 @@ export function protocolAllowed(provider: EmailProvider, protocol: MailProtocol)
   return true;
 }
 
+/** POP3 is Basic only; Microsoft Graph is OAuth only. */
 export function authTypeAllowed(protocol: MailProtocol, authType: EmailAuthType): boolean {
-  return !(protocol === 'POP3' && authType === 'OAUTH');
+  if (protocol === 'POP3') return authType === 'BASIC';
+  if (protocol === 'GRAPH') return authType === 'OAUTH';
+  return true;
 }
 
 /** A port the admin typed is kept; one equal to the protocol/security default follows them. */
@@ -304,7 +307,7 @@ export function serverInputFrom(state: ServerFormState): LocalCheck {
     host: managed ? null : blankToNull(state.host),
     port: port === 'invalid' ? null : port,
     security: managed ? null : state.security,
-    authType: managed ? 'OAUTH' : pop3 ? 'BASIC' : state.authType,
+    authType: managed || state.protocol === 'GRAPH' ? 'OAUTH' : pop3 ? 'BASIC' : state.authType,
     username: blankToNull(state.username),
     technicianGroupId: state.technicianGroupId || null,
     categoryId: state.categoryId || null,

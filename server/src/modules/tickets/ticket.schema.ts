@@ -7,10 +7,13 @@ export const RequesterRef = builder.objectRef<RequesterRow>('Requester').impleme
   fields: (t) => ({ id: t.exposeID('id'), email: t.exposeString('email'), name: t.exposeString('name', { nullable: true }) }),
 });
 
+const MessageDirection = builder.enumType('MessageDirection', { values: ['INBOUND', 'OUTBOUND'] as const });
+
 export const TicketMessageRef = builder.objectRef<MessageRow>('TicketMessage').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     messageId: t.exposeString('messageId', { nullable: true }),
+    direction: t.field({ type: MessageDirection, description: 'OUTBOUND: mail Mailroom sent (an acknowledgment).', resolve: (m) => m.direction }),
     from: t.string({ nullable: true, resolve: (m) => m.fromAddress }),
     fromName: t.exposeString('fromName', { nullable: true }),
     subject: t.exposeString('subject', { nullable: true }),
