@@ -59,6 +59,7 @@ export class FakeEwsServer {
   readonly faults: { operation: string; fault: EwsFault }[] = [];
   /** Runs before an authenticated request is answered (e.g. to look at the database at that moment). */
   beforeAnswer: ((operation: string) => Promise<void>) | null = null;
+  readonly hookErrors: unknown[] = [];
   private readonly departures: Departure[] = [];
   private seq = 0;
   private server!: http.Server;
@@ -152,7 +153,13 @@ export class FakeEwsServer {
       return void res.end();
     }
     if (this.options.ewsEnabled === false) return send(403, '');
-    await this.beforeAnswer?.(operation);
+    try {
+      await this.beforeAnswer?.(operation);
+    } catch (err) {
+      // A test's hook failing must fail that request, not crash the run as an unhandled rejection.
+      this.hookErrors.push(err);
+      return send(500, '');
+    }
 
     const addressed = [...body.matchAll(/<(?:\w+:)?Mailbox>\s*<(?:\w+:)?EmailAddress>([^<]*)</g)].map((m) => unescapeXml(m[1]!).toLowerCase());
     if (this.options.mailbox && addressed.some((a) => a !== this.options.mailbox!.toLowerCase())) {

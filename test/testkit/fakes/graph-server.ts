@@ -174,7 +174,12 @@ export class FakeGraphServer {
     this.maxInFlight.set(mailbox, Math.max(this.maxInFlight.get(mailbox) ?? 0, inFlight));
     try {
       if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
-      await this.beforeAnswer?.(log.method, rest);
+      try {
+        await this.beforeAnswer?.(log.method, rest);
+      } catch {
+        // A test's hook failing fails this request, not the whole run as an unhandled rejection.
+        return error(500, 'TestHookFailed', 'The test hook failed.');
+      }
       if (inFlight > (this.options.maxConcurrentPerMailbox ?? 4)) {
         return error(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
       }
