@@ -1,10 +1,10 @@
 // Test Connection (SPEC §5) against the run's real Dovecot: IMAP on a plain port (STARTTLS
 // offered) and an SSL port, both with a self-signed certificate for localhost/127.0.0.1.
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, expectFailedAt } from '../testkit/connection-test.ts';
 import {
-  CONNECTION_STAGES, testConnection, type ConnectionStage, type ConnectionTestResult, type ImapTestTarget,
+  CONNECTION_STAGES, testConnection, type ConnectionTestResult, type ImapTestTarget,
 } from '../../server/src/mail/connection-test/connection-test.ts';
 import { getDovecot } from '../testkit/env.ts';
 
@@ -35,24 +35,6 @@ function expectSafeAndTimed(result: ConnectionTestResult) {
   const text = JSON.stringify(result);
   expect(text).not.toContain(password);
   expect(text).not.toMatch(/dovecot/i);
-}
-
-function expectFailedAt(result: ConnectionTestResult, stage: ConnectionStage) {
-  expect(result.ok).toBe(false);
-  expect(result.failedStage).toBe(stage);
-  const index = CONNECTION_STAGES.indexOf(stage);
-  expect(result.stages.slice(0, index).every((s) => s.ok)).toBe(true);
-  expect(result.stages[index]).toMatchObject({ ok: false, skipped: false, message: result.message });
-  expect(result.stages.slice(index + 1).every((s) => s.skipped && !s.ok)).toBe(true);
-  expect(result.causes.length).toBeGreaterThan(0);
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('Test Connection against Dovecot', () => {

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, expectFailedAt } from '../testkit/connection-test.ts';
 import {
-  CONNECTION_STAGES, testConnection, type ConnectionStage, type ConnectionTestResult, type EwsTestTarget, type GraphTestTarget,
+  CONNECTION_STAGES, testConnection, type ConnectionTestResult, type EwsTestTarget, type GraphTestTarget,
 } from '../../server/src/mail/connection-test/connection-test.ts';
 import { startTestApp, type TestApp } from '../testkit/app.ts';
 import { FakeEwsServer } from '../testkit/fakes/ews-server.ts';
@@ -30,24 +31,6 @@ function expectSafeAndTimed(result: ConnectionTestResult, secrets: string[]) {
   for (const secret of secrets) expect(text).not.toContain(secret);
   // Nothing Exchange or Graph said in prose reaches the result.
   expect(text).not.toMatch(/Access token validation failure|The SMTP address has no mailbox|inactive, soft-deleted/);
-}
-
-function expectFailedAt(result: ConnectionTestResult, stage: ConnectionStage) {
-  expect(result.ok, JSON.stringify(result)).toBe(false);
-  expect(result.failedStage).toBe(stage);
-  const index = CONNECTION_STAGES.indexOf(stage);
-  expect(result.stages.slice(0, index).every((s) => s.ok)).toBe(true);
-  expect(result.stages[index]).toMatchObject({ ok: false, skipped: false, message: result.message });
-  expect(result.stages.slice(index + 1).every((s) => s.skipped && !s.ok)).toBe(true);
-  expect(result.causes.length).toBeGreaterThan(0);
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('Test Connection: EWS', () => {

@@ -1,10 +1,10 @@
 // POP3 Test Connection (SPEC §5) against the run's real Dovecot: POP3 (STLS offered) and POP3S,
 // self-signed certificate for 127.0.0.1/localhost.
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, expectFailedAt } from '../testkit/connection-test.ts';
 import {
-  CONNECTION_STAGES, testConnection, type ConnectionStage, type ConnectionTestResult, type Pop3TestTarget,
+  CONNECTION_STAGES, testConnection, type ConnectionTestResult, type Pop3TestTarget,
 } from '../../server/src/mail/connection-test/connection-test.ts';
 import { getDovecot } from '../testkit/env.ts';
 
@@ -30,24 +30,6 @@ function expectSafe(result: ConnectionTestResult) {
   const text = JSON.stringify(result);
   expect(text).not.toContain(password);
   expect(text).not.toMatch(/dovecot/i);
-}
-
-function expectFailedAt(result: ConnectionTestResult, stage: ConnectionStage) {
-  expect(result.ok, JSON.stringify(result)).toBe(false);
-  expect(result.failedStage).toBe(stage);
-  const index = CONNECTION_STAGES.indexOf(stage);
-  expect(result.stages.slice(0, index).every((s) => s.ok)).toBe(true);
-  expect(result.stages[index]).toMatchObject({ ok: false, skipped: false, message: result.message });
-  expect(result.stages.slice(index + 1).every((s) => s.skipped && !s.ok)).toBe(true);
-  expect(result.causes.length).toBeGreaterThan(0);
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('POP3 Test Connection against Dovecot', () => {

@@ -1,9 +1,9 @@
 // Mailboxes behind a proxy (SPEC §2/§3): IMAP and POP3 through Dante (SOCKS5) and tinyproxy
 // (HTTP CONNECT), proven from each proxy's own log; Test Connection through a proxy and against
 // a refusing one; proxy CRUD with a write-only password and redacted audit entries.
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../testkit/connection-test.ts';
 import { testConnection } from '../../server/src/mail/connection-test/connection-test.ts';
 import { resolveMailRoute } from '../../server/src/mail/mail-route.ts';
 import { listConfigChanges } from '../../server/src/modules/config-audit/config-audit.service.ts';
@@ -48,14 +48,6 @@ async function subjectsOf(client: GraphQLClient, serverId: string): Promise<stri
   return res.tickets.nodes
     .filter((n: { incomingEmailServer: { id: string } | null }) => n.incomingEmailServer?.id === serverId)
     .map((n: { subject: string }) => n.subject);
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** How each proxy logs a tunnel to 127.0.0.1:port. */

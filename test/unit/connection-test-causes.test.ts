@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closedPort } from '../testkit/connection-test.ts';
 import {
   CONNECTION_STAGES, likelyCauses, testConnection, type ConnectionTestResult, type ImapTestTarget,
 } from '../../server/src/mail/connection-test/connection-test.ts';
@@ -99,14 +100,6 @@ async function listen(onConnection: (socket: net.Socket) => void): Promise<{ ser
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as net.AddressInfo).port };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Answers each tagged command with `reply(tag, command)`; lines only, enough for a probe. */
