@@ -49,6 +49,8 @@ interface Planned {
   created: { number: number; decision: Extract<DecisionWithTrace, { outcome: 'TICKET_CREATED' }> } | null;
   appendText: string | null;
   files: StoredFile[];
+  /** From, To and Cc minus our own mailboxes: who may reply into the ticket. */
+  participants: string[];
 }
 
 export interface DryRunResult {
@@ -223,7 +225,7 @@ export class IngestService {
     let placeholders = 0;
     const out: Planned[] = [];
     for (const p of fresh) {
-      const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[] };
+      const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[], participants: [] as string[] };
       if (p.parsed === null) {
         out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
         continue;
@@ -255,6 +257,7 @@ export class IngestService {
       const ours = new Set(await lookups.ourAddresses());
       const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
         .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
+      planned.participants = people;
       lookups.remember({
         messageId: p.parsed.messageId,
         fingerprint: d.fingerprint,
@@ -278,7 +281,6 @@ export class IngestService {
   /** A few multi-row statements per batch: the commit, not the parse, bounds a backlog's ingest rate. */
   private async write(tx: Tx, server: IncomingServerRow, planned: Planned[]): Promise<void> {
     const creates = planned.filter((f) => f.created);
-    const ours = new Set((await tx.select({ email: incomingServers.email }).from(incomingServers)).map((r) => lower(r.email)));
     if (creates.length) {
       const people = new Map<string, string | null>();
       for (const c of creates) {
@@ -314,13 +316,9 @@ export class IngestService {
       await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
     }
 
-    const participants = planned.flatMap((f) => {
-      if (!f.ticketId || !(f.created || f.outcome === 'APPENDED')) return [];
-      const parsed = f.p.parsed!;
-      return [parsed.from?.address, ...parsed.to.map((a) => a.address), ...parsed.cc.map((a) => a.address)]
-        .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)))
-        .map((email) => ({ ticketId: f.ticketId!, email: lower(email) }));
-    });
+    const participants = planned.flatMap((f) =>
+      f.ticketId && (f.created || f.outcome === 'APPENDED') ? [...new Set(f.participants.map(lower))].map((email) => ({ ticketId: f.ticketId!, email })) : [],
+    );
     if (participants.length) await tx.insert(ticketParticipants).values(participants).onConflictDoNothing();
 
     const files = planned.flatMap((f) => f.files.map((file) => ({ ...file, messageRowId: f.messageRowId, ticketId: f.ticketId })));
