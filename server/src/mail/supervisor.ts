@@ -30,7 +30,7 @@ export class Supervisor {
 
   constructor(
     private readonly servers: IncomingServerService,
-    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies?: { config(id: string): Promise<ProxyConfig | null> }; tokens?: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null, opts?: { rejected?: string }): Promise<string> } },
+    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies: { config(id: string): Promise<ProxyConfig | null> }; tokens: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null, opts?: { rejected?: string }): Promise<string> } },
     /** null with the embedded database: one process owns it, so there is nobody to share mailboxes with. */
     private readonly leases: LeaseManager | null = null,
     private readonly pubsub: PubSub | null = null,
@@ -128,7 +128,7 @@ export class Supervisor {
       await this.deps.health.report(serverId, { connectionState: 'connectError', error: { kind: err.kind, message: err.message } });
       return;
     }
-    const proxy = server.proxyServerId ? ((await this.deps.proxies?.config(server.proxyServerId)) ?? null) : null;
+    const proxy = server.proxyServerId ? ((await this.deps.proxies.config(server.proxyServerId)) ?? null) : null;
     if (server.proxyServerId && !proxy) {
       // Never fall back to a direct connection: the proxy may be the only way out that is allowed.
       const err = new MailError('NETWORK', 'The proxy server chosen for this mailbox no longer exists: choose another one');
@@ -140,11 +140,7 @@ export class Supervisor {
       ...this.deps,
       credentials,
       proxy,
-      accessToken: async (opts) => {
-        if (this.deps.tokens) return this.deps.tokens.accessToken(server, proxy, opts);
-        if (!credentials.oauth.accessToken) throw new MailError('OAUTH_TOKEN', 'OAuth sign-in has not been completed for this mailbox: sign in again from the server settings');
-        return credentials.oauth.accessToken;
-      },
+      accessToken: (opts) => this.deps.tokens.accessToken(server, proxy, opts),
     });
     this.connectors.set(serverId, connector);
     connector.start();

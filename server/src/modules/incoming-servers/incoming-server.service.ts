@@ -12,9 +12,6 @@ export type IncomingServerRow = typeof incomingServers.$inferSelect;
 export interface OAuthSecrets { clientSecret?: string; accessToken?: string; refreshToken?: string; expiresAt?: number }
 
 /** A server with its secrets opened, for connectors only; never returned over GraphQL. */
-/** Anything that restarts a server's connector when something it depends on changes (the supervisor). */
-export interface ServerChangeListener { serverChanged(serverId: string): void }
-
 export interface ServerCredentials { password: string | null; oauth: OAuthSecrets }
 
 export class IncomingServerService {
