@@ -5,6 +5,7 @@
 //   unit                  test/unit/**         no services
 //   integration-pglite    test/integration/**  MAILROOM_TEST_DB=pglite  (embedded PGlite)
 //   integration-postgres  test/integration/**  MAILROOM_TEST_DB=postgres (real PostgreSQL 15)
+//   security              test/security/**     hostile input and clients (PostgreSQL, Dovecot)
 //   e2e                   test/e2e/**          built SPA + server + Chromium
 // Integration and e2e share one globalSetup that starts Dovecot and PostgreSQL once per run,
 // however many of these projects run (see testkit/global-setup.ts).
@@ -54,6 +55,16 @@ export default defineConfig({
         test: {
           name: 'integration-postgres',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup,
+          env: { ...serviceEnv, MAILROOM_TEST_DB: 'postgres' },
+        },
+      },
+      {
+        extends: true,
+        // Regression tests of issue 8 (hostile input and hostile clients), against real services.
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
           globalSetup,
           env: { ...serviceEnv, MAILROOM_TEST_DB: 'postgres' },
         },
