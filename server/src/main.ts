@@ -14,6 +14,11 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+// The last line of defence: a promise some code path forgot to await must not end the help desk.
+// Every known path handles its own failures; one that reaches here is a bug, logged loudly.
+process.on('unhandledRejection', (reason) => {
+  logger.error({ err: reason }, 'unhandled promise rejection (a bug); Mailroom keeps running');
+});
 if (config.secretKeyGenerated) {
   logger.warn({ file: `${config.dataDir}/secret.key` }, 'generated MAILROOM_SECRET_KEY into the data directory; back it up — stored mail passwords cannot be read without it');
 }

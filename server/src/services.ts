@@ -100,7 +100,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     db,
     database,
     pubsub,
-    auth: new AuthService(db, logger.child({ source: 'auth' })),
+    auth: new AuthService(db, logger.child({ source: 'auth' }), pubsub),
     catalog: new CatalogService(db),
     servers,
     proxies,

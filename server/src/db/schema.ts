@@ -29,6 +29,8 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   isSuperAdmin: boolean('is_super_admin').notNull().default(false),
   roleId: uuid('role_id').references(() => roles.id, { onDelete: 'set null' }),
+  /** A deactivated user can't sign in; their sessions and API tokens were deleted when it happened. */
+  deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('users_email_lower').on(sql`lower(${t.email})`)]);
 
@@ -42,6 +44,13 @@ export const authTokens = pgTable('auth_tokens', {
   expiresAt: timestamp('expires_at', { withTimezone: true }),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
+
+/** rate-limiter-flexible's RateLimiterDrizzle store: sign-in attempts per account and per IP, shared by every process. */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: timestamp('expire', { withTimezone: true }),
+}, (t) => [index('rate_limits_expire').on(t.expire)]);
 
 export const technicianGroups = pgTable('technician_groups', {
   id: id(),
@@ -392,7 +401,7 @@ export const configAudit = pgTable('config_audit', {
   actorUserId: uuid('actor_user_id').references(() => users.id, { onDelete: 'set null' }),
   entityType: text('entity_type').notNull(),
   entityId: text('entity_id'),
-  action: text('action').$type<'CREATE' | 'UPDATE' | 'DELETE'>().notNull(),
+  action: text('action').$type<'CREATE' | 'UPDATE' | 'DELETE' | 'LOCKOUT'>().notNull(),
   before: jsonb('before'),
   after: jsonb('after'),
 }, (t) => [index('config_audit_at').on(t.at)]);

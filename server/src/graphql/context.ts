@@ -5,6 +5,8 @@ export interface Viewer {
   user: UserRow;
   canManageSupportChannels: boolean;
   tokenId: string;
+  /** When the token stops working (sessions: 30 days; API tokens: optional). */
+  tokenExpiresAt: Date | null;
 }
 
 export interface Context {
@@ -12,4 +14,6 @@ export interface Context {
   services: Services;
   /** Set-Cookie values the HTTP response should carry (signIn / signOut); ignored over WebSocket. */
   responseCookies: string[];
+  /** The client's address (for sign-in throttling); null when unknown. */
+  clientIp: string | null;
 }

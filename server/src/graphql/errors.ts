@@ -26,6 +26,13 @@ export class NotFoundError extends ExpectedError {
 export class InvalidCredentials extends ExpectedError {
   readonly kind = 'InvalidCredentials';
 }
+/** Too many sign-in attempts for the account or from the address; try again after `retryAfterSeconds`. */
+export class TooManyAttempts extends ExpectedError {
+  readonly kind = 'TooManyAttempts';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many sign-in attempts. Try again in ${retryAfterSeconds >= 120 ? `${Math.ceil(retryAfterSeconds / 60)} minutes` : `${retryAfterSeconds} seconds`}.`);
+  }
+}
 
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
   fields: (t) => ({ message: t.exposeString('message') }),
@@ -53,7 +60,13 @@ export const InvalidCredentialsRef = builder.objectRef<InvalidCredentials>('Inva
   fields: () => ({}),
 });
 
-type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef;
+export const TooManyAttemptsRef = builder.objectRef<TooManyAttempts>('TooManyAttempts').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof TooManyAttempts,
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
+});
+
+type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef | typeof TooManyAttemptsRef;
 
 /**
  * `<Name>Success { <field>: T }` plus a `<Name>Result` union of it and the given error types.

@@ -1,6 +1,6 @@
 import type { EnumRef } from '@pothos/core';
 import type { EmailOutcome } from '../../db/schema.js';
-import { builder } from '../../graphql/builder.js';
+import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import type { IngestBucket } from '../email-audit/email-audit.stats.js';
 import { ERROR_HINTS } from './error-hints.js';
 import type { HealthRow } from './health.service.js';
@@ -10,6 +10,8 @@ const ServerStatus = builder.enumType('ServerStatus', { values: ['REACHABLE', 'U
 const ErrorKind = builder.enumType('ServerErrorKind', { values: ['NETWORK', 'TLS', 'AUTH', 'OAUTH_TOKEN', 'THROTTLED', 'PROTOCOL', 'INTERNAL'] as const });
 
 const ServerErrorRef = builder.objectRef<HealthRow>('ServerError').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     message: t.string({ resolve: (h) => h.lastErrorMessage ?? '' }),
     kind: t.field({ type: ErrorKind, resolve: (h) => h.lastErrorKind ?? 'INTERNAL' }),
@@ -19,6 +21,8 @@ const ServerErrorRef = builder.objectRef<HealthRow>('ServerError').implement({
 });
 
 export const ServerHealthRef = builder.objectRef<HealthRow>('ServerHealth').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     status: t.field({ type: ServerStatus, resolve: (h) => h.status }),
     connectionState: t.exposeString('connectionState'),
