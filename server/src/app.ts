@@ -206,7 +206,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     path: '/graphql',
     maxPayload: MAX_WS_PAYLOAD_BYTES,
     // A page on another origin must not open a socket that carries the admin's cookie.
-    verifyClient: ({ req }: { req: IncomingMessage }) => origins.allows(req.headers.origin, req.headers.host),
+    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) =>
+      origins.allows(req.headers.origin, req.headers.host) ? done(true) : done(false, 403, 'Cross-origin WebSocket refused'),
   });
   type SocketExtra = { request: IncomingMessage; socket: { close(code: number, reason: string): void }; viewer?: Viewer; forget?: () => void };
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(

@@ -133,7 +133,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const databaseUrl = opts.databaseUrl ?? (opts.dataDir ? undefined : await testDatabaseUrl());
   const config = loadConfig(testEnv(opts, dataDir, databaseUrl));
   const app = await buildApp(config, createLogger(config.logLevel));
-  const { url } = await app.start();
+  // The bound address, not PUBLIC_URL (a test may set one that doesn't resolve here).
+  const { port } = await app.start();
+  const url = `http://127.0.0.1:${port}`;
   const admin = new GraphQLClient(url);
   await admin.signIn();
   return {
