@@ -1,6 +1,7 @@
 import { CodeChallengeMethod, OAuth2Client, type Credentials, type OAuth2ClientOptions } from 'google-auth-library';
 import { MailError } from '../connector.js';
 import { httpFetch } from '../http-client.js';
+import type { GuardOptions } from '../address-guard.js';
 import type { ProxyConfig } from '../proxy.js';
 import { noAccessToken, TOKEN_REQUEST_TIMEOUT_MS, type AuthorizationRequest, type OAuthClient, type TokenSet } from './oauth-client.js';
 import { classifyTokenFailure, tokenTransportError, type Grant } from './oauth-errors.js';
@@ -18,6 +19,7 @@ export class GoogleOAuthClient implements OAuthClient {
   constructor(
     private readonly settings: GoogleClientSettings,
     private readonly proxy: ProxyConfig | null,
+    private readonly guard: GuardOptions,
     /** Tests point these at another OAuth server; production uses Google's. */
     private readonly endpoints?: OAuth2ClientOptions['endpoints'],
   ) {}
@@ -54,7 +56,7 @@ export class GoogleOAuthClient implements OAuthClient {
   }
 
   private client(redirectUri?: string): RefreshingClient {
-    const proxy = this.proxy;
+    const { proxy, guard } = this;
     return new RefreshingClient({
       clientId: this.settings.clientId,
       clientSecret: this.settings.clientSecret,
@@ -62,7 +64,7 @@ export class GoogleOAuthClient implements OAuthClient {
       endpoints: this.endpoints,
       transporterOptions: {
         fetchImplementation: ((url: string | URL, init?: Record<string, unknown>) =>
-          httpFetch(url instanceof URL ? url : String(url), init as never, { proxy, timeoutMs: TOKEN_REQUEST_TIMEOUT_MS })) as never,
+          httpFetch(url instanceof URL ? url : String(url), init as never, { proxy, timeoutMs: TOKEN_REQUEST_TIMEOUT_MS, guard, redirects: 'none' })) as never,
         retry: false,
       },
     });
