@@ -4,10 +4,15 @@ import { DEFAULT_LIMITS, checkLimits } from '../../server/src/ingest/limits.ts';
 const limits = DEFAULT_LIMITS;
 const MB = 1024 * 1024;
 
-function timed(raw: Buffer): { result: string | null; ms: number } {
-  const t0 = performance.now();
-  const result = checkLimits(raw, limits);
-  return { result, ms: performance.now() - t0 };
+/** The best of five runs: a loaded machine can slow any one run down, but not a quadratic scan up. */
+function bestTime(raw: Buffer): number {
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    checkLimits(raw, limits);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
 const mail = (headers: string, body = 'hello\r\n') => Buffer.from(`From: a@example.test\r\nTo: b@example.test\r\nSubject: s\r\n${headers}\r\n${body}`, 'latin1');
@@ -51,9 +56,7 @@ describe('checkLimits', () => {
     it(`stays linear: ${name}`, () => {
       const raw = make();
       expect(raw.length).toBeGreaterThanOrEqual(5 * MB);
-      checkLimits(raw, limits); // warm-up (JIT), then measure
-      const { ms } = timed(raw);
-      expect(ms).toBeLessThan(200);
+      expect(bestTime(raw)).toBeLessThan(200);
     });
   }
 
