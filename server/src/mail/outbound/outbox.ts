@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { messages, outboundMail } from '../../db/schema.js';
-import { ValidationError, NotFoundError } from '../../graphql/errors.js';
+import { ValidationError, NotFoundError } from '../../lib/errors.js';
 import { contentHash, type ParsedMessage } from '../../ingest/parse.js';
 import { isUuid } from '../../modules/incoming-servers/incoming-server.service.js';
 import { outgoingServerForSending } from '../../modules/outgoing-servers/outgoing-server.service.js';

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { emailAudit, emailPreference, messages, type EmailOutcome } from '../../db/schema.js';
-import { ValidationError } from '../../graphql/errors.js';
+import { ValidationError } from '../../lib/errors.js';
 import type { IngestService } from '../../ingest/ingest.service.js';
 import { isUuid } from '../incoming-servers/incoming-server.service.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';

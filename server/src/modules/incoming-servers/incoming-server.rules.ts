@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EmailAuthType, EmailProvider, FilterType, MailProtocol, SecurityType } from '../../db/schema.js';
-import type { FieldError } from '../../graphql/errors.js';
+import type { FieldError } from '../../lib/errors.js';
 
 export const MICROSOFT_HOST = 'outlook.office365.com';
 export const GRAPH_HOST = 'graph.microsoft.com';

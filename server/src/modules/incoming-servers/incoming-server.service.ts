@@ -1,7 +1,7 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { appSettings, categories, companies, incomingServers, outgoingServers, proxyServers, serverHealth, technicianGroups, type OAuthSettings } from '../../db/schema.js';
-import { NotFoundError, ValidationError, type FieldError } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';

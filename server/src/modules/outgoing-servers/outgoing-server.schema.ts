@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import { DeleteResultRef, NotFoundError, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import type { OutboundMailRow } from '../../mail/outbound/outbox.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { and, asc, count, desc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { outgoingServers } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import { describeSmtpFailure, withSmtpTransport, type SmtpStage, type SmtpTarget } from '../../mail/outbound/smtp.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';

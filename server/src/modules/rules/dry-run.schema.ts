@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { emailAudit, messages } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
-import { NotFoundError, NotFoundErrorRef, ValidationError, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
+import { NotFoundErrorRef, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { DryRunResult } from '../../ingest/ingest.service.js';
 import type { TraceStep } from '../../ingest/pipeline.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';

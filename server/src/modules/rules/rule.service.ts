@@ -1,7 +1,7 @@
 import { asc, eq, max } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { appSettings, categories, companies, incomingRules, technicianGroups, type RuleActions, type RuleCondition } from '../../db/schema.js';
-import { NotFoundError, ValidationError, type FieldError } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import { validateRule, type RuleInput } from '../../ingest/steps/rules.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../incoming-servers/incoming-server.service.js';

@@ -1,7 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { appSettings, companies, incomingRules } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../incoming-servers/incoming-server.service.js';
 
