@@ -6,7 +6,8 @@ import { requesters, tickets } from '../../server/src/db/schema.ts';
 import { createLogger } from '../../server/src/lib/logger.ts';
 import { parseMessage } from '../../server/src/ingest/parse.ts';
 import { OutboundWorker } from '../../server/src/mail/outbound/outbound-worker.ts';
-import { queueAcknowledgment, type QueuedAcknowledgment } from '../../server/src/mail/outbound/outbox.ts';
+import { BatchLookups } from '../../server/src/ingest/lookups.ts';
+import { queueAcknowledgment, type QueuedAcknowledgment } from '../../server/src/ingest/steps/acknowledge.ts';
 import { startTestApp, type TestApp } from '../testkit/app.ts';
 import { startSmtpSink, type SmtpSink } from '../testkit/services/smtp-sink.ts';
 import { freePorts } from '../testkit/services/util.ts';
@@ -34,7 +35,7 @@ describe('acknowledgments', () => {
       'References: <older@customer.example>', '', 'Please help', '',
     ].join('\r\n')));
     const queued = await t.app.services.db.transaction((tx) =>
-      queueAcknowledgment(tx, { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity }));
+      queueAcknowledgment(tx, new BatchLookups(tx, t.app.services.mailIdentity), { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity }));
     return { ...queued, ticket };
   }
 

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Queryable, Tx } from '../db/client.js';
-import {
-  attachments, emailAudit, emailPreference, incomingServers, messages, quarantine, requesters, ticketParticipants, tickets,
-  type EmailOutcome,
-} from '../db/schema.js';
+import { attachments, emailAudit, emailPreference, incomingServers, messages, quarantine, requesters, ticketParticipants, tickets, type EmailOutcome, type IncomingServerRow } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { PubSub } from '../lib/pubsub.js';
-import type { MailIdentity } from '../mail/outbound/identity.js';
-import { queueAcknowledgment } from '../mail/outbound/outbox.js';
-import type { IncomingServerRow } from '../modules/incoming-servers/incoming-server.service.js';
+import type { MailIdentity } from './identity.js';
+import { queueAcknowledgment } from './steps/acknowledge.js';
 import { rewriteCidImages, type AttachmentStore, type StoredFile } from './attachments.js';
 import { DEFAULT_LIMITS, checkLimits } from './limits.js';
 import { BatchLookups } from './lookups.js';
@@ -347,7 +343,7 @@ export class IngestService {
       const d = c.created!.decision;
       if (!d.acknowledge) continue;
       const parsed = c.p.parsed!;
-      const queued = await queueAcknowledgment(tx, {
+      const queued = await queueAcknowledgment(tx, new BatchLookups(tx, this.identity), {
         ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
         server: { id: server.id, email: server.email, outgoingServerId: server.outgoingServerId },
         parsedMessage: parsed,

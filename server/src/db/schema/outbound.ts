@@ -20,3 +20,6 @@ export const outboundMail = pgTable('outbound_mail', {
   createdAt: createdAt(),
   sentAt: timestamp('sent_at', { withTimezone: true }),
 }, (t) => [index('outbound_mail_due').on(t.status, t.nextAttemptAt)]);
+
+export type OutboundMailRow = typeof outboundMail.$inferSelect;
+export type OutboundStatus = OutboundMailRow['status'];

@@ -3,8 +3,8 @@ import type { Db } from '../../db/client.js';
 import { emailAudit, emailPreference, messages, type EmailOutcome } from '../../db/schema.js';
 import { ValidationError } from '../../lib/errors.js';
 import type { IngestService } from '../../ingest/ingest.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type EmailAuditRow = typeof emailAudit.$inferSelect;
 

@@ -4,7 +4,7 @@ import { notifications, roles, users, type NotificationKind } from '../../db/sch
 import { NotFoundError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
 

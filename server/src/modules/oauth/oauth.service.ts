@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
-import { incomingServers, oauthStates } from '../../db/schema.js';
+import { incomingServers, oauthStates, type IncomingServerRow } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Viewer } from '../auth/auth.service.js';
 import type { Logger } from '../../lib/logger.js';
@@ -14,7 +14,7 @@ import { createPkcePair, createState } from '../../mail/oauth/pkce.js';
 import type { OAuthTokenService } from '../../mail/oauth/token-service.js';
 import type { ProxyConfig } from '../../mail/proxy.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import type { IncomingServerRow, IncomingServerService } from '../incoming-servers/incoming-server.service.js';
+import type { IncomingServerService } from '../incoming-servers/incoming-server.service.js';
 
 export const STATE_TTL_MS = 10 * 60_000;
 export const SERVERS_PAGE = '/admin/incoming-servers';

@@ -7,7 +7,7 @@ import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import type { ProxyConfig } from '../../mail/proxy.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type ProxyServerRow = typeof proxyServers.$inferSelect;
 

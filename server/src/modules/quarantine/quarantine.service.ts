@@ -4,7 +4,7 @@ import { emailPreference, messages, quarantine, users, type EmailOutcome } from 
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type QuarantineRow = typeof quarantine.$inferSelect;
 export type QuarantineResolution = NonNullable<QuarantineRow['resolution']>;

@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { DryRunResult } from '../../ingest/ingest.service.js';
 import type { TraceStep } from '../../ingest/pipeline.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 const MAX_PASTED_BYTES = 10 * 1024 * 1024;
 

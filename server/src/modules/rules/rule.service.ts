@@ -4,7 +4,7 @@ import { appSettings, categories, companies, incomingRules, technicianGroups, ty
 import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import { validateRule, type RuleInput } from '../../ingest/steps/rules.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type RuleRow = typeof incomingRules.$inferSelect;
 

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../../db/client.js';
 import { appSettings, companies, incomingRules } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type AppSettingsRow = typeof appSettings.$inferSelect;
 export type CompanyRow = typeof companies.$inferSelect;
