@@ -70,7 +70,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, logger, database);
   await verifySecretKey(services, config);
-  await services.ingest.preference();
+  await services.settings.emailPreference();
   const initialAdmin = await services.auth.ensureInitialAdmin(config.admin);
 
   const cookiesFor = new WeakMap<Request, string[]>();

@@ -20,3 +20,5 @@ export const emailPreference = pgTable('email_preference', {
   maxAttachmentBytes: integer('max_attachment_bytes').notNull().default(20 * 1024 * 1024),
   updatedAt: updatedAt(),
 });
+
+export type EmailPreferenceRow = typeof emailPreference.$inferSelect;
