@@ -112,7 +112,7 @@ describe('acknowledgments', () => {
     expect(await worker.runOnce(new Date(now))).toEqual({ sent: 0, retrying: 1, failed: 0 });
     let m = await mailById(queued.outboundMailId);
     expect(m).toMatchObject({ status: 'PENDING', attempts: 1 });
-    expect(m.lastError).toBe(`127.0.0.1:${sink.port} refused for now the message (SMTP 451 4.3.0); attempt 1 of 6, next in 1 min`);
+    expect(m.lastError).toBe(`127.0.0.1 port ${sink.port} refused for now the message (SMTP 451 4.3.0); attempt 1 of 6, next in 1 min`);
     expect(new Date(m.nextAttemptAt!).getTime() - now).toBe(60_000);
 
     expect(await worker.runOnce(new Date(now + 30_000))).toEqual({ sent: 0, retrying: 0, failed: 0 }); // not due yet
@@ -141,7 +141,7 @@ describe('acknowledgments', () => {
     const failed = await outbound('FAILED');
     expect(failed).toEqual([expect.objectContaining({
       id: queued.outboundMailId, status: 'FAILED', attempts: 1, toAddress: from, nextAttemptAt: null,
-      lastError: `127.0.0.1:${sink.port} refused the recipient ${from} (SMTP 550 5.1.1); not retried: the server refused it for good`,
+      lastError: `127.0.0.1 port ${sink.port} refused the recipient ${from} (SMTP 550 5.1.1); not retried: the server refused it for good`,
     })]);
 
     const retried = await t.admin.execute(Retry, { id: queued.outboundMailId });
@@ -163,7 +163,7 @@ describe('acknowledgments', () => {
     }
     const m = await mailById(queued.outboundMailId);
     expect(m).toMatchObject({ status: 'FAILED', attempts: 3 });
-    expect(m.lastError).toBe(`127.0.0.1:${sink.port} refused for now the message (SMTP 451 4.3.0); gave up after 3 attempts`);
+    expect(m.lastError).toBe(`127.0.0.1 port ${sink.port} refused for now the message (SMTP 451 4.3.0); gave up after 3 attempts`);
 
     // A closed port is a retry, with the cause in our words.
     const [closedPort] = await freePorts(1);
@@ -172,7 +172,7 @@ describe('acknowledgments', () => {
     if (!viaDead.queued) throw new Error(viaDead.reason);
     expect(viaDead.outgoingServerId).toBe(deadId);
     await t.app.services.outboundWorker.runOnce();
-    expect((await mailById(viaDead.outboundMailId)).lastError).toBe(`Nothing accepts connections on 127.0.0.1:${closedPort} (connection refused); attempt 1 of 6, next in 1 min`);
+    expect((await mailById(viaDead.outboundMailId)).lastError).toBe(`127.0.0.1 port ${closedPort} refused the connection; attempt 1 of 6, next in 1 min`);
 
     // Its server deleted and the primary disabled: FAILED with the reason, not dropped.
     await t.admin.execute(DeleteOutgoing, { id: deadId });

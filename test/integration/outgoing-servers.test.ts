@@ -99,28 +99,28 @@ describe('outgoing email servers', () => {
     const wrong = await created({ ...base, name: 'Wrong password', port: relay.port, password: 'nope' });
     const auth = await test(wrong.id);
     expect(auth).toMatchObject({ ok: false, failedStage: 'AUTH' });
-    expect(auth.message).toBe(`127.0.0.1:${relay.port} refused the user name or password (SMTP 535)`);
-    expect(auth.causes).toContain('The user name or password is wrong');
+    expect(auth.message).toBe('The server rejected the username or password (SMTP 535)');
+    expect(auth.causes).toContain('Wrong username or password');
 
     const [closedPort] = await freePorts(1);
     const closed = await created({ ...base, name: 'Closed', port: closedPort, password: 'x' });
     const refused = await test(closed.id);
-    expect(refused).toMatchObject({ ok: false, failedStage: 'TCP', message: `Nothing accepts connections on 127.0.0.1:${closedPort} (connection refused)` });
+    expect(refused).toMatchObject({ ok: false, failedStage: 'TCP', message: `127.0.0.1 port ${closedPort} refused the connection` });
     expect(refused.durationMs).toBeLessThan(10_000);
 
     const starttls = { ...base, name: 'STARTTLS', port: tlsRelay.port, password: 'relay-secret', security: 'TLS', host: 'localhost' } as const;
     const strict = await created(starttls);
     const untrusted = await test(strict.id);
     expect(untrusted).toMatchObject({ ok: false, failedStage: 'TLS' });
-    expect(untrusted.message).toMatch(/certificate of localhost:\d+ is not trusted \(self-signed\)/);
-    expect(untrusted.causes[0]).toBe('Allow self-signed certificates for this server, if you trust it');
+    expect(untrusted.message).toBe("The server's certificate is self-signed and not trusted");
+    expect(untrusted.causes[0]).toMatch(/if you trust it, turn on "Allow self-signed certificate"/);
     const lenient = await created({ ...starttls, name: 'STARTTLS lenient', allowSelfSignedCertificate: true });
     expect(await test(lenient.id)).toMatchObject({ ok: true });
 
     const sslOnPlain = await created({ ...base, name: 'SSL on a plain port', port: relay.port, password: 'relay-secret', security: 'SSL' });
     const mismatch = await test(sslOnPlain.id);
-    expect(mismatch).toMatchObject({ ok: false, failedStage: 'TLS', message: `127.0.0.1:${relay.port} does not speak TLS right away` });
-    expect(mismatch.causes[0]).toMatch(/choose TLS \(STARTTLS\)/);
+    expect(mismatch).toMatchObject({ ok: false, failedStage: 'TLS', message: 'The server did not start a TLS handshake — wrong security type or port?' });
+    expect(mismatch.causes[0]).toMatch(/speaks plain SMTP — choose STARTTLS \(TLS\)/);
 
     const missing = await test('00000000-0000-4000-8000-000000000000');
     expect(missing).toMatchObject({ ok: false, message: 'No such outgoing email server' });
