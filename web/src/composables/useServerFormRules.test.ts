@@ -15,7 +15,7 @@ describe('useServerFormRules', () => {
   it('lets the port follow protocol and security until the admin types one', () => {
     const { form, rules, stop } = setup();
     expect(form.port).toBe('993');
-    form.security = 'STARTTLS';
+    form.security = 'TLS';
     expect(form.port).toBe('143');
     form.protocol = 'POP3';
     expect(form.port).toBe('110');
