@@ -11,7 +11,7 @@ export interface HealthPatch {
   connectionState?: ConnectionState;
   lastSyncAt?: Date;
   inboundQueueCount?: number;
-  /** Arrival of the oldest message still waiting, when the protocol can tell; otherwise approximated (see apply). */
+  /** Arrival of the oldest message still waiting, when the protocol can tell; otherwise approximated (see HealthService.apply). */
   oldestWaitingAt?: Date | null;
   error?: { kind: ErrorKind; message: string } | null;
 }
