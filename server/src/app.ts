@@ -11,13 +11,14 @@ import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { appSettings } from './db/schema.js';
 import { SecretBox } from './lib/secrets.js';
-import type { Context, Viewer } from './graphql/context.js';
+import type { Context } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { serveSpa } from './lib/static-files.js';
 import { clientIp, credentialOf, credentialOfNode } from './lib/request-auth.js';
 import { originPolicy } from './lib/origins.js';
 import { serveAttachment } from './modules/attachments/attachment.routes.js';
+import type { Viewer } from './modules/auth/auth.service.js';
 import { FORBIDDEN_CLOSE, LiveSessions } from './modules/auth/live-sessions.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
 import { createServices, type Services } from './services.js';
@@ -66,7 +67,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, logger, database);
   await verifySecretKey(services, config);
-  await services.ingest.preference();
+  await services.settings.emailPreference();
   const initialAdmin = await services.auth.ensureInitialAdmin(config.admin);
 
   const cookiesFor = new WeakMap<Request, string[]>();

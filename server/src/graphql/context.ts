@@ -1,13 +1,5 @@
 import type { Services } from '../services.js';
-import type { UserRow } from '../modules/auth/auth.service.js';
-
-export interface Viewer {
-  user: UserRow;
-  canManageSupportChannels: boolean;
-  tokenId: string;
-  /** When the token stops working (sessions: 30 days; API tokens: optional). */
-  tokenExpiresAt: Date | null;
-}
+import type { Viewer } from '../modules/auth/auth.service.js';
 
 export interface Context {
   viewer: Viewer | null;

@@ -1,6 +1,6 @@
 import { GraphQLError, defaultFieldResolver, getNullableType, isObjectType, isUnionType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { unstorableTextReason } from '../lib/text.js';
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../lib/errors.js';
 
 interface Unstorable { path: string[]; reason: string }
 

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { DeleteResultRef } from '../../graphql/errors.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 import { builder } from '../../graphql/builder.js';
-import {
-  InvalidCredentials, InvalidCredentialsRef, NotFoundError, NotFoundErrorRef, TooManyAttempts, TooManyAttemptsRef, ValidationError, ValidationErrorRef,
-  resultUnion,
-} from '../../graphql/errors.js';
-import { zodFieldErrors } from '../../graphql/validation.js';
+import { InvalidCredentialsRef, NotFoundErrorRef, TooManyAttemptsRef, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
+import { InvalidCredentials, NotFoundError, TooManyAttempts, ValidationError, zodFieldErrors } from '../../lib/errors.js';
 import { sessionCookie } from '../../lib/request-auth.js';
-import type { ApiTokenInfo, UserRow } from './auth.service.js';
+import type { ApiTokenInfo, UserRow, Viewer } from './auth.service.js';
 
 export const UserRef = builder.objectRef<UserRow>('User').implement({
   fields: (t) => ({
@@ -131,7 +128,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const setActive = (active: boolean) => async (_r: unknown, { id }: { id: string | number }, ctx: { viewer: import('../../graphql/context.js').Viewer | null; services: import('../../services.js').Services }) => {
+const setActive = (active: boolean) => async (_r: unknown, { id }: { id: string | number }, ctx: { viewer: Viewer | null; services: import('../../services.js').Services }) => {
   if (!isUuid(String(id))) return new NotFoundError('No such user');
   if (!active && String(id) === ctx.viewer!.user.id) return ValidationError.of([{ path: ['id'], message: 'You can\'t deactivate yourself' }]);
   const user = await ctx.services.auth.setUserActive(ctx.viewer!, String(id), active);

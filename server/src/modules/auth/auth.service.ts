@@ -3,7 +3,6 @@ import { hash, verify } from '@node-rs/argon2';
 import { and, desc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { authTokens, roles, users, type Permission } from '../../db/schema.js';
-import type { Viewer } from '../../graphql/context.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
@@ -18,6 +17,15 @@ export type SignInOutcome =
   | { ok: true; token: string; user: UserRow }
   | { ok: false; reason: 'INVALID' }
   | { ok: false; reason: 'THROTTLED'; retryAfterSeconds: number };
+
+/** Who a request acts for: a signed-in user, through a session cookie or an API token. */
+export interface Viewer {
+  user: UserRow;
+  canManageSupportChannels: boolean;
+  tokenId: string;
+  /** When the token stops working (sessions: 30 days; API tokens: optional). */
+  tokenExpiresAt: Date | null;
+}
 
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 
