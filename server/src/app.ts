@@ -3,23 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { eq, sql } from 'drizzle-orm';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { appSettings } from './db/schema.js';
 import { SecretBox } from './lib/secrets.js';
 import type { Context } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
+import { serveGraphqlOverWebSocket } from './graphql/ws-server.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { serveSpa } from './lib/static-files.js';
-import { clientIp, credentialOf, credentialOfNode } from './lib/request-auth.js';
+import { clientIp, credentialOfNode } from './lib/request-auth.js';
 import { originPolicy } from './lib/origins.js';
 import { serveAttachment } from './modules/attachments/attachment.routes.js';
 import type { Viewer } from './modules/auth/auth.service.js';
-import { FORBIDDEN_CLOSE, LiveSessions } from './modules/auth/live-sessions.js';
+import { LiveSessions } from './modules/auth/live-sessions.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
 import { createServices, type Services } from './services.js';
 
@@ -33,8 +32,6 @@ export interface App {
 
 /** A GraphQL request body larger than this is refused before it is read (uploads have their own cap). */
 const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
-/** A WebSocket message larger than this closes the socket (graphql-ws messages are small). */
-const MAX_WS_PAYLOAD_BYTES = 1024 * 1024;
 
 export class SecretKeyMismatch extends Error {}
 
@@ -202,65 +199,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     res.writeHead(404).end();
   }
 
-  const wsServer = new WebSocketServer({
-    server: httpServer,
-    path: '/graphql',
-    maxPayload: MAX_WS_PAYLOAD_BYTES,
-    // A page on another origin must not open a socket that carries the admin's cookie.
-    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) =>
-      origins.allows(req.headers.origin, req.headers.host) ? done(true) : done(false, 403, 'Cross-origin WebSocket refused'),
-  });
-  type SocketExtra = { request: IncomingMessage; socket: { close(code: number, reason: string): void }; viewer?: Viewer; forget?: () => void };
-  const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
-    {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      // Authenticate once in connection_init: a token in connectionParams, else the session cookie of the upgrade request.
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const token = credentialOf({ authorization: typeof params.authorization === 'string' ? params.authorization : null, cookie: ctx.extra.request.headers.cookie })
-          ?? (typeof params.token === 'string' ? params.token : null);
-        const viewer = await services.auth.viewerFromToken(token);
-        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
-        ctx.extra.viewer = viewer;
-        ctx.extra.forget = sessions.register({
-          tokenId: viewer.tokenId,
-          userId: viewer.user.id,
-          expiresAt: viewer.tokenExpiresAt,
-          close: (code, reason) => ctx.extra.socket.close(code, reason),
-        });
-        return true;
-      },
-      onClose: (ctx) => ctx.extra.forget?.(),
-      onSubscribe: async (ctx, _id, payload) => {
-        // Re-read the grant for every operation: a socket outlives sign-outs and role changes.
-        const viewer = ctx.extra.viewer ? await services.auth.viewerByTokenId(ctx.extra.viewer.tokenId) : null;
-        if (!viewer) {
-          ctx.extra.socket.close(FORBIDDEN_CLOSE, 'Session ended');
-          return [new GraphQLError('Session ended')];
-        }
-        ctx.extra.viewer = viewer;
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          viewer,
-          params: payload,
-        });
-        const args = {
-          schema: s,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wsServer,
-  );
+  const ws = serveGraphqlOverWebSocket(httpServer, yoga, { auth: services.auth, sessions, origins });
 
   let started = false;
   return {
@@ -290,8 +229,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       await services.credentialWatch.stop();
       services.health.stop();
       await sessions.stop();
-      await wsCleanup.dispose();
-      wsServer.close();
+      await ws.dispose();
       if (started) {
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));

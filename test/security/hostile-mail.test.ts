@@ -3,7 +3,12 @@
 // the API.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+
+const TicketsWithRequester = graphql(`
+  query SecurityHostileTickets { tickets(first: 200) { nodes { number subject description requester { name } } } }
+`);
+const Quarantine = graphql(`query SecurityQuarantine($serverId: ID) { quarantinedMessages(serverId: $serverId) { reason } }`);
 import { getDovecot } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
@@ -21,20 +26,16 @@ describe('hostile mail', () => {
     await getDovecot().addUser(user, password);
     t = await startTestApp();
     const dovecot = getDovecot();
-    const created = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }`,
-      { input: { name: 'Hostile', email: user, protocol: 'IMAP', provider: 'OTHER', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', authType: 'BASIC', password, realTimeScanning: true } },
-    );
-    serverId = created.createIncomingEmailServer.server.id;
-    await waitFor('connected', async () => (await t.admin.execute(`{ incomingEmailServer(id: "${serverId}") { health { connectionState } } }`)).incomingEmailServer.health.connectionState === 'connected', 20_000);
+    serverId = (await t.seed.incomingServer({ name: 'Hostile', email: user, protocol: 'IMAP', provider: 'OTHER', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', authType: 'BASIC', password, realTimeScanning: true })).id;
+    await waitFor('connected', async () => (await t.health(serverId)).connectionState === 'connected', 20_000);
   });
   afterAll(async () => {
     await t?.stop();
   });
 
-  async function ticketsBySubject(): Promise<Map<string, { number: string; subject: string; description: string; requester: { name: string | null } }>> {
-    const r = await t.admin.execute('{ tickets(first: 200) { nodes { number subject description requester { name } } } }');
-    return new Map(r.tickets.nodes.map((n: { subject: string }) => [n.subject, n]));
+  async function ticketsBySubject() {
+    const r = await t.admin.execute(TicketsWithRequester);
+    return new Map(r.tickets.nodes.map((n) => [n.subject, n]));
   }
 
   it('NUL characters and unpaired surrogates in any header or body become tickets, and the mailbox moves on', async () => {
@@ -69,8 +70,7 @@ describe('hostile mail', () => {
     // No ticket number was drawn by a failed attempt: they are consecutive.
     const numbers = [...byTag.values()].map((n) => Number(n.number.slice(4))).sort((a, b) => a - b);
     expect(numbers.at(-1)! - numbers[0]!).toBe(numbers.length - 1);
-    const health = await t.admin.execute(`{ incomingEmailServer(id: "${serverId}") { health { connectionState lastError { message } } } }`);
-    expect(health.incomingEmailServer.health.connectionState).toBe('connected');
+    expect((await t.health(serverId)).connectionState).toBe('connected');
   });
 
   it('quarantines a 1 MB header at once, without freezing the API, and keeps reading', async () => {
@@ -91,8 +91,8 @@ describe('hostile mail', () => {
     await waitFor('the next mail', async () => (await ticketsBySubject()).has('after the big headers'), 30_000);
     polling = false;
     await poller;
-    const q = await t.admin.execute(`{ quarantinedMessages(serverId: "${serverId}") { reason } }`);
-    expect(q.quarantinedMessages.filter((e: { reason: string }) => /header (field|section) is .* over the .* limit/.test(e.reason))).toHaveLength(2);
+    const q = await t.admin.execute(Quarantine, { serverId });
+    expect(q.quarantinedMessages.filter((e) => /header (field|section) is .* over the .* limit/.test(e.reason))).toHaveLength(2);
     expect((await ticketsBySubject()).has('big header')).toBe(false);
     console.log(`slowest /healthz while two 1 MB headers arrived: ${worst.toFixed(0)} ms`);
     expect(worst).toBeLessThan(500);
