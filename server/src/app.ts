@@ -67,7 +67,7 @@ async function verifySecretKey(services: Services, config: Config): Promise<void
 }
 
 export async function buildApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   const services = await createServices(config, logger, database);
   await verifySecretKey(services, config);
   await services.ingest.preference();

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, removeDir, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import { mail } from '../testkit/mail.ts';
+import { processesIn } from '../testkit/proc.ts';
 
 const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
   __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
@@ -199,4 +200,63 @@ describe('kill -9 between the commit and \\Seen', () => {
       await again.kill('SIGTERM');
     }
   }, 120_000);
+});
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+describe('the embedded PostgreSQL (no DATABASE_URL), as `pnpm start` runs it', () => {
+  it('keeps committed tickets through kill -9 of Mailroom and of PostgreSQL, and stops with no process left', async () => {
+    const box = await newMailbox();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mailroom-embedded-'));
+    const cluster = path.join(dataDir, 'postgres');
+    const deliver = (subject: string) => getDovecot().deliver(box.user, mail({ from: 'erin@customer.example', to: box.user, subject, body: 'x' }));
+    try {
+      const first = await spawnServer({ dataDir });
+      expect(first.output()).toContain('database: embedded PostgreSQL');
+      const admin = new GraphQLClient(first.url);
+      await admin.signIn();
+      await createServer(admin, imapInput(box.user, box.password));
+      await deliver('Before the first crash');
+      await waitFor('first ticket', async () => (await subjects(admin)).includes('Before the first crash'), 30_000);
+      expect(processesIn(cluster).length).toBeGreaterThan(0);
+
+      // kill -9 of Mailroom alone: its PostgreSQL shuts down on its own (parent-death signal).
+      await first.kill('SIGKILL');
+      await waitFor('PostgreSQL to follow Mailroom', () => processesIn(cluster).length === 0, 60_000, 200);
+
+      const second = await spawnServer({ dataDir });
+      const client = new GraphQLClient(second.url);
+      await client.signIn();
+      expect(await subjects(client)).toEqual(['Before the first crash']);
+      await deliver('Before the second crash');
+      await waitFor('second ticket', async () => (await subjects(client)).includes('Before the second crash'), 30_000);
+
+      // kill -9 of everything, PostgreSQL included (a power cut): a stale postmaster.pid and crash recovery.
+      killAll(processesIn(cluster));
+      await second.kill('SIGKILL');
+      await waitFor('every process gone', () => processesIn(cluster).length === 0, 10_000, 100);
+
+      const third = await spawnServer({ dataDir });
+      const again = new GraphQLClient(third.url);
+      await again.signIn();
+      expect(await subjects(again)).toEqual(['Before the first crash', 'Before the second crash']);
+      await deliver('After the crashes');
+      await waitFor('next mail', async () => (await subjects(again)).includes('After the crashes'), 30_000);
+
+      third.child.kill('SIGTERM');
+      expect(await third.exited).toBe(0);
+      expect(processesIn(cluster)).toEqual([]);
+    } finally {
+      killAll(processesIn(cluster));
+      removeDir(dataDir);
+    }
+  }, 240_000);
 });

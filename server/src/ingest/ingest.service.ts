@@ -66,11 +66,6 @@ export interface DryRunResult {
 
 const lower = (s: string) => s.trim().toLowerCase();
 
-/** Rows returned by `db.execute()`: postgres.js gives an array, PGlite a `{ rows }` object. */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
-
 /**
  * The orchestrator of SPEC §4. Limits and parsing happen outside the transaction; then one
  * transaction per batch decides every message (`decide()`, the pure pipeline), writes tickets,
@@ -423,7 +418,7 @@ function cidMap(files: StoredFile[]): Map<string, string> {
 async function drawTicketNumbers(tx: Tx, count: number): Promise<number[]> {
   if (!count) return [];
   const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n from generate_series(1, ${count})`);
-  return rowsOf<{ n: number }>(result).map((r) => Number(r.n)).sort((a, b) => a - b);
+  return (result as unknown as { n: number }[]).map((r) => Number(r.n)).sort((a, b) => a - b);
 }
 
 /** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */

@@ -3,7 +3,7 @@
 // nodemailer's errors turned into our own words (never the server's text, which can be
 // anything) plus the facts a retry decision needs.
 import { isIP } from 'node:net';
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import { DnsError, TargetRefusedError, resolveTarget, type ResolvedAddress } from '../address-guard.js';
 
 export type SmtpSecurity = 'NONE' | 'SSL' | 'TLS';
@@ -90,9 +90,11 @@ export async function withSmtpTransport<T>(
   work: (transport: ReturnType<typeof nodemailer.createTransport>) => Promise<T>,
 ): Promise<T> {
   const addresses: ResolvedAddress[] = await resolveTarget(target.host, { allowLoopback: opts.allowLoopback, lookup: opts.lookup });
+  // nodemailer loads with the first mail or SMTP test, not at start: memory an idle server doesn't need.
+  const { createTransport } = (await import('nodemailer')).default;
   let lastError: unknown;
   for (const { address } of addresses) {
-    const transport = nodemailer.createTransport(transportOptions(target, address, opts.timeouts));
+    const transport = createTransport(transportOptions(target, address, opts.timeouts));
     try {
       return await work(transport);
     } catch (err) {

@@ -1,8 +1,5 @@
-// The health service with its notifications on an embedded PGlite, time stepped by hand:
+// The health service with its notifications on a fresh database, time stepped by hand:
 // connector-like reports in, notification rows and events out.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/src/db/client.ts';
 import { incomingServers, notifications, roles, serverHealth, users } from '../../server/src/db/schema.ts';
@@ -11,11 +8,11 @@ import { createEventBus, type PubSub } from '../../server/src/lib/pubsub.ts';
 import { HealthService } from '../../server/src/modules/health/health.service.ts';
 import { CredentialWatch } from '../../server/src/modules/health/credential-warnings.ts';
 import { NotificationService } from '../../server/src/modules/notifications/notification.service.ts';
+import { testDatabaseUrl } from '../testkit/env.ts';
 
 const logger = createLogger('silent');
 const timing = { recoveryStableMs: 60_000, flapWindowMs: 300_000 };
 
-let dir: string;
 let database: Database;
 let pubsub: PubSub;
 const ids = { admin: '', manager: '', technician: '' };
@@ -45,8 +42,7 @@ class Clock {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'mailroom-health-'));
-  database = await openDatabase({ dataDir: dir });
+  database = await openDatabase({ url: await testDatabaseUrl(), logger });
   pubsub = await createEventBus(null, logger);
   const db = database.db;
   const [role] = await db.insert(roles).values({ name: 'Channel managers', permissions: ['MANAGE_SUPPORT_CHANNELS'] }).returning();
@@ -60,7 +56,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await database?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 let clock: Clock;
