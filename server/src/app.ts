@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { parse as parseCookie } from 'cookie';
 import { eq, sql } from 'drizzle-orm';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
@@ -26,12 +27,9 @@ export interface App {
   initialAdmin: { email: string; password?: string } | null;
 }
 
+/** The `cookie` package decodes leniently: a malformed %-escape is kept as it is instead of throwing. */
 function cookieValue(header: string | null | undefined, name: string): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return null;
+  return parseCookie(header ?? '')[name] ?? null;
 }
 
 function bearer(header: string | null | undefined): string | null {
@@ -102,12 +100,13 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
 
   const spa = serveSpa(config.webDist);
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const pathname = URL.parse(req.url ?? '/', 'http://localhost')?.pathname;
+    if (pathname === undefined) return void res.writeHead(400).end();
     if (pathname === '/graphql') return void yoga(req, res);
     if (pathname === '/healthz') return void healthz(res);
     if (pathname.startsWith('/api/')) return void api(req, res, pathname);
     if (pathname === '/oauth/callback') return void oauthCallback(req, res);
-    spa(req, res, pathname);
+    spa(req, res);
   });
 
   async function healthz(res: ServerResponse): Promise<void> {
