@@ -1,3 +1,4 @@
+import './lib/heap.js';
 import { SecretKeyMismatch, buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './lib/logger.js';

@@ -47,6 +47,8 @@ export const EMBEDDED_SETTINGS: Record<string, string> = {
   // No replicas, no archive: the smallest WAL and no WAL sender.
   wal_level: 'minimal',
   max_wal_senders: '0',
+  // With 8 MB of buffers the background writer's sweeps only touch (and so hold) every buffer page.
+  bgwriter_lru_maxpages: '0',
   max_wal_size: '256MB',
   min_wal_size: '32MB',
   work_mem: '4MB',
