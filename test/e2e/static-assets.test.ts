@@ -19,7 +19,7 @@ describe('the built SPA over HTTP', () => {
     const assets = [...(await index.text()).matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(assets.some((a) => a.endsWith('.js'))).toBe(true);
     expect(assets.some((a) => a.endsWith('.css'))).toBe(true);
-    for (const [encoding, accept] of [['br', 'gzip, deflate, br'], ['gzip', 'gzip, deflate']]) {
+    for (const [encoding, accept] of [['br', 'gzip, deflate, br'], ['gzip', 'gzip, deflate']] as const) {
       for (const asset of assets) {
         const res = await fetch(`${t.url}${asset}`, { headers: { 'accept-encoding': accept } });
         expect(res.status, asset).toBe(200);
