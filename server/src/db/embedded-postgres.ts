@@ -86,6 +86,8 @@ export function postgresArgs(settings: Record<string, string> = EMBEDDED_SETTING
 /** Log level for one line of the server's stderr (`log_line_prefix` is empty: lines start with the severity). */
 export function logLevelOf(line: string): 'error' | 'warn' | 'debug' {
   if (/^PANIC:/.test(line)) return 'error';
+  // Our own connection attempts while we wait for it to be ready.
+  if (/^FATAL:\s+the database system is (starting up|in recovery mode|not yet accepting connections)/.test(line)) return 'debug';
   if (/^(FATAL|WARNING):/.test(line)) return 'warn';
   return 'debug';
 }
