@@ -140,10 +140,6 @@ function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithT
   };
 }
 
-/** Rows returned by `db.execute()`: postgres.js gives an array, PGlite a `{ rows }` object. */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
 
 /**
  * Ticket numbers from the tickets' sequence, drawn once per batch after every message is decided,
@@ -152,5 +148,5 @@ function rowsOf<T>(result: unknown): T[] {
 async function drawTicketNumbers(tx: Tx, count: number): Promise<number[]> {
   if (!count) return [];
   const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n from generate_series(1, ${count})`);
-  return rowsOf<{ n: number }>(result).map((r) => Number(r.n)).sort((a, b) => a - b);
+  return (result as unknown as { n: number }[]).map((r) => Number(r.n)).sort((a, b) => a - b);
 }
