@@ -4,6 +4,7 @@ import { closedPort } from '../testkit/connection-test.ts';
 import {
   CONNECTION_STAGES, likelyCauses, testConnection, type ConnectionTestResult, type ImapTestTarget,
 } from '../../server/src/mail/connection-test/connection-test.ts';
+import { failureMessage } from '../../server/src/mail/connection-test/diagnosis.ts';
 
 describe('likelyCauses', () => {
   it('has causes for every stage, even without detail', () => {
@@ -77,6 +78,14 @@ describe('likelyCauses', () => {
 
   it('AUTH: a server without OAuth suggests Basic Auth', () => {
     expect(likelyCauses('AUTH', 'IMAP', { code: 'AUTH_METHOD_UNSUPPORTED', authMethod: 'OAUTH' })[0]).toMatch(/does not support OAuth/);
+  });
+
+  it('AUTH: a POP3 mailbox in use ([IN-USE]) names the other client or our own poller, not the password', () => {
+    const causes = likelyCauses('AUTH', 'POP3', { code: 'MAILBOX_IN_USE' });
+    expect(causes[0]).toMatch(/Mailroom's own poller/);
+    expect(causes.join('\n')).toMatch(/Another mail client/);
+    expect(causes.join('\n')).not.toMatch(/password|rate|limiting/i);
+    expect(failureMessage('AUTH', 'POP3', { code: 'MAILBOX_IN_USE' })).toBe("The mailbox is in use: another POP3 client (or Mailroom's own poller) holds it");
   });
 
   it('PROTOCOL: the protocol is not enabled on the account', () => {
