@@ -158,7 +158,8 @@ export const incomingServers = pgTable('incoming_servers', {
 }, (t) => [uniqueIndex('incoming_servers_one_primary').on(t.primary).where(sql`${t.primary}`)]);
 
 export type ServerStatus = 'REACHABLE' | 'UNREACHABLE' | 'UNKNOWN';
-export type ConnectionState = 'disabled' | 'connecting' | 'syncing' | 'connected' | 'authenticationError' | 'connectError';
+/** `degraded`: signed in and syncing, but the server says there is mail Mailroom cannot see (the error names why). */
+export type ConnectionState = 'disabled' | 'connecting' | 'syncing' | 'connected' | 'degraded' | 'authenticationError' | 'connectError';
 export type ErrorKind = 'NETWORK' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'THROTTLED' | 'PROTOCOL' | 'INTERNAL';
 
 export const serverHealth = pgTable('server_health', {
