@@ -21,6 +21,12 @@ import { sanitizeMailHtml } from './sanitize.js';
 export interface IncomingItem {
   sourceKey: string;
   raw: Buffer;
+  /**
+   * The server may have renumbered its messages (a new UIDVALIDITY, rebuilt POP3 ids), so this one
+   * may already be stored under another source key: it is matched against every message this
+   * mailbox stored (Message-ID + content fingerprint), whatever the duplicate window.
+   */
+  recheckStored?: boolean;
 }
 
 export interface IngestOutcome {
@@ -222,6 +228,8 @@ export class IngestService {
       new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
       new Date(now.getTime() - 3_600_000),
     );
+    const rechecked = parsed.filter((p) => p.item.recheckStored);
+    await lookups.prefetchStoredIn(server.id, rechecked.map((p) => contentFingerprint(p.parsed)));
     let placeholders = 0;
     const out: Planned[] = [];
     for (const p of fresh) {
@@ -229,6 +237,16 @@ export class IngestService {
       if (p.parsed === null) {
         out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
         continue;
+      }
+      if (p.item.recheckStored) {
+        const fingerprint = contentFingerprint(p.parsed);
+        if (lookups.storedIn(p.parsed.messageId, fingerprint)) {
+          const id = p.parsed.messageId ? `Message-ID ${p.parsed.messageId}` : 'no Message-ID';
+          const reason = `already received by this mailbox (${id}, same content) before the server renumbered its messages`;
+          lookups.remember({ messageId: p.parsed.messageId, fingerprint, ticketId: null });
+          out.push({ ...base, outcome: 'DUPLICATE', reason, fingerprint });
+          continue;
+        }
       }
       let d = await decide(p.parsed, server, pref, lookups, now);
       if (reprocess?.force && d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED' && p.parsed.from) {
