@@ -83,11 +83,11 @@ describe('resolveFolder', () => {
 
 describe('IMAP cursor', () => {
   it('round-trips pending moves and the resync mark, and drops anything malformed', () => {
-    expect(decodeImapCursor(encodeImapCursor({ move: [3, 4], resyncUpTo: 12 }))).toEqual({ move: [3, 4], resyncUpTo: 12 });
-    expect(encodeImapCursor({ move: [], resyncUpTo: 0 })).toBeNull();
-    expect(decodeImapCursor(null)).toEqual({ move: [], resyncUpTo: 0 });
-    expect(decodeImapCursor('{"move":[1,"x",-2,null,NaN]')).toEqual({ move: [], resyncUpTo: 0 });
-    expect(decodeImapCursor('{"move":[1,"x",-2,2.5],"resyncUpTo":"9"}')).toEqual({ move: [1], resyncUpTo: 0 });
+    expect(decodeImapCursor(encodeImapCursor({ move: [3, 4], resync: true }))).toEqual({ move: [3, 4], resync: true });
+    expect(encodeImapCursor({ move: [], resync: false })).toBeNull();
+    expect(decodeImapCursor(null)).toEqual({ move: [], resync: false });
+    expect(decodeImapCursor('{"move":[1,"x",-2,null,NaN]')).toEqual({ move: [], resync: false });
+    expect(decodeImapCursor('{"move":[1,"x",-2,2.5],"resync":"yes"}')).toEqual({ move: [1], resync: false });
   });
 });
 

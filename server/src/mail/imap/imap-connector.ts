@@ -26,6 +26,15 @@ const MAX_IDLE_MS = 5 * 60_000;
 export const IDLE_CHECK_MS = 15_000;
 /** A check that found nothing new moves "last sync" at most this often (each move is a write and an event). */
 const QUIET_REPORT_MS = 60_000;
+/**
+ * INBOX is selected again this often. Some servers answer NOOP and STATUS from the session's own
+ * view: Courier keeps reporting the old UIDVALIDITY of a Maildir deleted and recreated under the
+ * session, and only a new SELECT (which then fails there) tells.
+ */
+const RESELECT_MS = 30_000;
+
+/** INBOX cannot be selected again under this session (recreated under it): a new session is needed, not a backoff. */
+class SessionStale extends Error {}
 
 export const imapSourceKey = (serverId: string, uidValidity: number, uid: number) => `imap:${serverId}:${uidValidity}:${uid}`;
 
@@ -75,7 +84,8 @@ interface SyncResult {
  *
  * Every check asks the server for news in a way every server answers — NOOP (Courier announces
  * new mail only then), then STATUS (UIDNEXT, which SELECT may lack, and UIDVALIDITY, which changes
- * when the mailbox is recreated under the session) — and the UID search is cross-checked against
+ * when the mailbox is recreated under the session), and a new SELECT every half minute (for servers
+ * whose STATUS only repeats the session's view) — and the UID search is cross-checked against
  * those numbers, with broader searches when they disagree.
  *
  * Exactly once: each batch of tickets is committed together with the checkpoint (UIDVALIDITY,
@@ -93,6 +103,7 @@ export class ImapConnector extends ConnectorLoop {
   private broadSearch: 'search' | 'fetch' | null = null;
   private problem: string | null = null;
   private lastReportAt = 0;
+  private selectedAt = 0;
 
   constructor(server: IncomingServerRow, deps: ConnectorDeps) {
     super(server, deps, 'imap');
@@ -148,6 +159,7 @@ export class ImapConnector extends ConnectorLoop {
       await client.connect();
       this.backoff.connected(Date.now());
       const lock = await client.getMailboxLock(FOLDER);
+      this.selectedAt = Date.now();
       try {
         this.moveTarget = this.server.afterProcessing === 'MOVE' ? await this.findMoveTarget(client) : null;
         await this.finishPending(client);
@@ -168,6 +180,9 @@ export class ImapConnector extends ConnectorLoop {
           await this.sleep(this.server.realTimeScanning ? IDLE_CHECK_MS : this.server.pollIntervalSeconds * 1000);
           if (closed && !this.stopped) throw new MailError('NETWORK', 'the mail server closed the connection');
         }
+      } catch (err) {
+        if (!(err instanceof SessionStale)) throw err;
+        this.log.warn('INBOX could not be selected again under the session (recreated?); reconnecting');
       } finally {
         lock.release();
       }
@@ -190,12 +205,19 @@ export class ImapConnector extends ConnectorLoop {
    * recreated under the session (a new UIDVALIDITY) is selected again.
    */
   private async askForNews(client: ImapFlow): Promise<MailboxView> {
+    if (Date.now() - this.selectedAt >= RESELECT_MS) {
+      await client.mailboxOpen(FOLDER).catch((err: { responseStatus?: string }) => {
+        throw err?.responseStatus === 'NO' ? new SessionStale() : err;
+      });
+      this.selectedAt = Date.now();
+    }
     await client.noop();
     const status = await client.status(FOLDER, { messages: true, uidNext: true, uidValidity: true }).catch(() => false as const);
     const statusValidity = status ? serverNumber(status.uidValidity) : null;
     if (statusValidity !== null && statusValidity !== serverNumber(client.mailbox ? client.mailbox.uidValidity : null)) {
       this.log.warn({ now: statusValidity }, 'INBOX was recreated under the session (new UIDVALIDITY); selecting it again');
       await client.mailboxOpen(FOLDER);
+      this.selectedAt = Date.now();
     }
     const mailbox = client.mailbox;
     if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
@@ -326,10 +348,10 @@ export class ImapConnector extends ConnectorLoop {
     let cursor: ImapCursor = decodeImapCursor(cp?.cursor);
     if (!cp || cp.uidValidity !== uidValidity) {
       const baselineUid = await this.highestUid(client, view);
-      // A reset, not a first sight: the mail already here may have been read under the old UIDs.
+      // A reset, not a first sight: mail here now (or restored later) may have been read under the old UIDs.
       const reset = Boolean(cp && cp.uidValidity !== null);
       if (reset) this.log.warn({ was: cp!.uidValidity, now: uidValidity }, 'UIDVALIDITY changed; resynchronising unread mail only, matched against what this mailbox stored');
-      cursor = { move: [], resyncUpTo: reset ? baselineUid : 0 };
+      cursor = { move: [], resync: reset };
       const fresh = { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: 0, baselineUid, cursor: encodeImapCursor(cursor) };
       await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.save(this.ingest.db, fresh));
       cp = { ...fresh, updatedAt: new Date() };
@@ -350,7 +372,7 @@ export class ImapConnector extends ConnectorLoop {
       const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];
       if (!uids.length) return items;
       for await (const msg of client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: msg.uid <= cursor.resyncUpTo });
+        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync });
       }
       return items;
     };
