@@ -33,7 +33,11 @@ const QUIET_REPORT_MS = 60_000;
  */
 const RESELECT_MS = 30_000;
 
-/** INBOX cannot be selected again under this session (recreated under it): a new session is needed, not a backoff. */
+/**
+ * INBOX changed under the session (recreated: a new UIDVALIDITY, or it can no longer be selected):
+ * a new session is needed, not a backoff. Not a new SELECT: some servers (GNU Mailutils) keep
+ * serving the deleted mailbox to the session that had it open.
+ */
 class SessionStale extends Error {}
 
 export const imapSourceKey = (serverId: string, uidValidity: number, uid: number) => `imap:${serverId}:${uidValidity}:${uid}`;
@@ -104,6 +108,11 @@ export class ImapConnector extends ConnectorLoop {
   private problem: string | null = null;
   private lastReportAt = 0;
   private selectedAt = 0;
+  private firstCheck = true;
+  /** The last session ended because STATUS reported another UIDVALIDITY than SELECT. */
+  private staleByStatus = false;
+  /** Cleared for a server whose STATUS disagrees with SELECT even in a fresh session (it would reconnect for ever). */
+  private statusValidityTrusted = true;
 
   constructor(server: IncomingServerRow, deps: ConnectorDeps) {
     super(server, deps, 'imap');
@@ -160,6 +169,7 @@ export class ImapConnector extends ConnectorLoop {
       this.backoff.connected(Date.now());
       const lock = await client.getMailboxLock(FOLDER);
       this.selectedAt = Date.now();
+      this.firstCheck = true;
       try {
         this.moveTarget = this.server.afterProcessing === 'MOVE' ? await this.findMoveTarget(client) : null;
         await this.finishPending(client);
@@ -182,7 +192,7 @@ export class ImapConnector extends ConnectorLoop {
         }
       } catch (err) {
         if (!(err instanceof SessionStale)) throw err;
-        this.log.warn('INBOX could not be selected again under the session (recreated?); reconnecting');
+        this.log.warn({ reason: err.message }, 'INBOX changed under the session (recreated?); reconnecting');
       } finally {
         lock.release();
       }
@@ -202,23 +212,32 @@ export class ImapConnector extends ConnectorLoop {
   /**
    * NOOP, then STATUS: new mail becomes visible to the session (some servers announce it only on
    * NOOP or IDLE), UIDNEXT is learnt even when SELECT left it out, and a mailbox deleted and
-   * recreated under the session (a new UIDVALIDITY) is selected again.
+   * recreated under the session (a new UIDVALIDITY, or a SELECT that now fails) ends the session.
    */
   private async askForNews(client: ImapFlow): Promise<MailboxView> {
+    const selected = () => serverNumber(client.mailbox ? client.mailbox.uidValidity : null);
     if (Date.now() - this.selectedAt >= RESELECT_MS) {
+      const before = selected();
       await client.mailboxOpen(FOLDER).catch((err: { responseStatus?: string }) => {
-        throw err?.responseStatus === 'NO' ? new SessionStale() : err;
+        throw err?.responseStatus === 'NO' ? new SessionStale('INBOX can no longer be selected') : err;
       });
       this.selectedAt = Date.now();
+      if (selected() !== before) throw new SessionStale(`a new SELECT reports UIDVALIDITY ${selected()} instead of ${before}`);
     }
     await client.noop();
     const status = await client.status(FOLDER, { messages: true, uidNext: true, uidValidity: true }).catch(() => false as const);
     const statusValidity = status ? serverNumber(status.uidValidity) : null;
-    if (statusValidity !== null && statusValidity !== serverNumber(client.mailbox ? client.mailbox.uidValidity : null)) {
-      this.log.warn({ now: statusValidity }, 'INBOX was recreated under the session (new UIDVALIDITY); selecting it again');
-      await client.mailboxOpen(FOLDER);
-      this.selectedAt = Date.now();
+    if (statusValidity !== null && statusValidity !== selected() && this.statusValidityTrusted) {
+      if (this.firstCheck && this.staleByStatus) {
+        this.statusValidityTrusted = false;
+        this.log.warn('STATUS reports another UIDVALIDITY than SELECT even in a new session; relying on SELECT');
+      } else {
+        this.staleByStatus = true;
+        throw new SessionStale(`STATUS reports UIDVALIDITY ${statusValidity} instead of ${selected()}`);
+      }
     }
+    this.firstCheck = false;
+    this.staleByStatus = false;
     const mailbox = client.mailbox;
     if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
     const uidValidity = serverNumber(mailbox.uidValidity) ?? statusValidity;
