@@ -12,6 +12,7 @@ import { waitFor } from '../testkit/services/util.ts';
 const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { status connectionState lastError { message kind } } } }`;
 const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
   __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
+const UPDATE = `mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`;
 const TEST = `mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message stages { stage ok } } }`;
 /** The IMAP IDLE check (15 s) or a poll (10 s), plus room for a loaded machine. */
 const NEWS_WITHIN_MS = 35_000;
@@ -20,7 +21,10 @@ const RECREATION_NOTICED_WITHIN_MS = 65_000;
 
 interface Box { user: string; password: string; email: string }
 
-export function mailServerSuite(name: string, start: () => Promise<TestMailServer>, unavailable: string | null): void {
+/** Scenarios a server cannot show, with the reason (printed in the skipped test's name). */
+export type NotApplicable = Partial<Record<'recreate', string>>;
+
+export function mailServerSuite(name: string, start: () => Promise<TestMailServer>, unavailable: string | null, notApplicable: NotApplicable = {}): void {
   // The server matrix does not depend on the database: it runs on the PostgreSQL project only.
   const skip = unavailable ?? (process.env.MAILROOM_TEST_DB === 'pglite' ? 'runs on the integration-postgres project' : null);
   describe.skipIf(skip !== null)(`${name}: IMAP and POP3 against the real server${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -50,7 +54,7 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       return { raw, sent: server.deliver(box.user, raw) };
     };
     const imap = async <T>(box: Box, work: (client: ImapFlow) => Promise<T>): Promise<T> => {
-      const client = new ImapFlow({ host: server.host, port: server.ports.imap, secure: false, doSTARTTLS: false, auth: { user: box.user, pass: box.password }, logger: false });
+      const client = new ImapFlow({ host: server.host, port: server.ports.imap, secure: false, doSTARTTLS: false, auth: { user: server.login(box.user), pass: box.password }, logger: false });
       await client.connect();
       try {
         return await work(client);
@@ -74,11 +78,11 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       return res.createIncomingEmailServer.server.id;
     };
     const imapInput = (box: Box, extra: Record<string, unknown> = {}) => ({
-      name: `IMAP ${box.user}`, email: box.email, username: box.user, protocol: 'IMAP', host: server.host, port: server.ports.imap,
+      name: `IMAP ${box.user}`, email: box.email, username: server.login(box.user), protocol: 'IMAP', host: server.host, port: server.ports.imap,
       security: 'NONE', password: box.password, realTimeScanning: true, ...extra,
     });
     const pop3Input = (box: Box, extra: Record<string, unknown> = {}) => ({
-      name: `POP3 ${box.user}`, email: box.email, username: box.user, protocol: 'POP3', host: server.host, port: server.ports.pop3,
+      name: `POP3 ${box.user}`, email: box.email, username: server.login(box.user), protocol: 'POP3', host: server.host, port: server.ports.pop3,
       security: 'NONE', password: box.password, pollIntervalSeconds: 10, ...extra,
     });
     const health = async (client: GraphQLClient, id: string) => (await client.execute(HEALTH, { id })).incomingEmailServer.health;
@@ -141,11 +145,12 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       const id = await create(imapInput(box, { afterProcessing: 'MOVE', moveToFolder: 'Processed' }));
       await ticketsArrive(id, ['Move me 1', 'Move me 2']);
       await waitFor('moved', async () => (await folder(box, 'INBOX')).length === 0 && (await folder(box, processed)).length === 2, 15_000);
-      expect(await folder(box, processed)).toEqual([true, true]);
+      if (!server.quirks?.copyDropsFlags) expect(await folder(box, processed)).toEqual([true, true]);
       await deliver(box, 'Move me 3').sent;
       await ticketsArrive(id, ['Move me 3']);
       await waitFor('moved too', async () => (await folder(box, processed)).length === 3, 15_000);
-      expect(await health(t.admin, id)).toMatchObject({ connectionState: 'connected', lastError: null });
+      await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 20_000);
+      expect((await health(t.admin, id)).lastError).toBeNull();
     }, 120_000);
 
     it.concurrent('IMAP "move to folder" naming a missing folder: Test Connection passes and the card shows which folder is missing', async ({ expect }) => {
@@ -159,7 +164,7 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       expect(await subjects(id)).toEqual([]);
     }, 120_000);
 
-    it.concurrent('IMAP mailbox recreated under a live session: the new UIDVALIDITY is noticed, new mail is read, restored mail is matched whatever the window', async ({ expect }) => {
+    it.skipIf(Boolean(notApplicable.recreate)).concurrent(`IMAP mailbox recreated under a live session: the new UIDVALIDITY is noticed, new mail is read, restored mail is matched whatever the window${notApplicable.recreate ? ` (not applicable: ${notApplicable.recreate})` : ''}`, async ({ expect }) => {
       const box = await newBox();
       const id = await create(imapInput(box));
       await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 20_000);
@@ -185,8 +190,10 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
     it.concurrent('POP3, delete after save: mail becomes a ticket and leaves the server', async ({ expect }) => {
       const box = await newBox();
       await deliver(box, 'Over POP3').sent;
-      const id = await create(pop3Input(box));
+      // Tested before it is enabled: a POP3 server may refuse a second session while the poller holds the mailbox.
+      const id = await create(pop3Input(box, { enabled: false }));
       expect(await testConnection(id)).toMatchObject({ ok: true });
+      await t.admin.execute(UPDATE, { id, input: pop3Input(box, { enabled: true }) });
       await ticketsArrive(id, ['Over POP3']);
       await waitFor('deleted from the server', async () => (await folder(box, 'INBOX')).length === 0, 20_000);
       expect(await health(t.admin, id)).toMatchObject({ connectionState: 'connected', lastError: null });

@@ -91,6 +91,7 @@ export async function startCourier(): Promise<Courier> {
     ports: { imap: imapPort, pop3: pop3Port },
     delimiter: '.',
     maildir,
+    login: (user) => user,
     async addUser(user, password) {
       await makeMaildir(user);
       const crypt = (await daemons.exec('openssl', ['passwd', '-6', '-stdin'], { input: password })).trim();

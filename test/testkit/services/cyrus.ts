@@ -105,6 +105,7 @@ export async function startCyrus(): Promise<Cyrus> {
     ports: { imap: imapPort, pop3: pop3Port },
     delimiter: '/',
     admin,
+    login: (user) => user,
     async addUser(user, password) {
       await setPassword(checkUser(user), password);
       await admin([`CREATE "user/${user}"`]);

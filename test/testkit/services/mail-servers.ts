@@ -5,13 +5,17 @@ import path from 'node:path';
 import type { Dovecot } from './dovecot.ts';
 
 export interface TestMailServer {
-  readonly name: 'Dovecot' | 'Courier' | 'Cyrus';
+  readonly name: 'Dovecot' | 'Courier' | 'Cyrus' | 'Mailutils';
   readonly host: '127.0.0.1';
   readonly ports: { imap: number; pop3: number };
   /** The IMAP hierarchy delimiter the server uses ("." → INBOX.Processed, "/" → INBOX/Processed). */
   readonly delimiter: string;
-  /** A login name (lower-case letters, digits, "-", "_", "."), also the delivery address's local part. */
+  /** Behaviour a scenario must allow for. `copyDropsFlags`: COPY (its MOVE without the extension) leaves \Seen behind. */
+  readonly quirks?: { copyDropsFlags?: boolean };
+  /** A user (lower-case letters, digits, "-", "_", "."), also the delivery address's local part. */
   addUser(user: string, password: string): Promise<void>;
+  /** What the user signs in with (the user itself, or user@domain for virtual users). */
+  login(user: string): string;
   deliver(user: string, raw: string | Buffer): Promise<void>;
   /** Deletes the user's INBOX and creates it again, as an admin restoring a mailbox would: a new UIDVALIDITY. */
   recreateInbox(user: string): Promise<void>;
@@ -46,6 +50,7 @@ export function dovecotAsTestServer(dovecot: Dovecot): TestMailServer {
     ports: { imap: dovecot.ports.imap, pop3: dovecot.ports.pop3 },
     delimiter: '/',
     addUser: (user, password) => dovecot.addUser(user, password),
+    login: (user) => user,
     deliver: async (user, raw) => {
       await dovecot.deliver(user, raw);
     },
