@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { debianInstance } from './debian-packages.ts';
 import { oneAtATime, testUserName, type TestMailServer } from './mail-servers.ts';
-import { namespaceDaemons } from './namespace.ts';
+import { instanceLifecycle, namespaceDaemons } from './namespace.ts';
 import { freePorts, run, waitFor } from './util.ts';
 
 export const COURIER_PACKAGES = [
@@ -118,17 +118,7 @@ export async function startCourier(): Promise<Courier> {
       await fs.rm(maildir(user), { recursive: true, force: true });
       await makeMaildir(user);
     },
-    async stop() {
-      await daemons.stop();
-    },
-    async start() {
-      await daemons.start();
-    },
-    async dispose() {
-      await daemons.stop();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-    logs: () => daemons.logs(),
+    ...instanceLifecycle(daemons, dir),
   };
   await daemons.start();
   return handle;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { debianInstance } from './debian-packages.ts';
 import { lmtpDeliver } from './lmtp.ts';
 import { oneAtATime, testUserName, type TestMailServer } from './mail-servers.ts';
-import { namespaceDaemons } from './namespace.ts';
+import { instanceLifecycle, namespaceDaemons } from './namespace.ts';
 import { freePorts, run } from './util.ts';
 
 export const CYRUS_PACKAGES = ['cyrus-common', 'cyrus-imapd', 'cyrus-pop3d', 'sasl2-bin', 'libxapian30', 'libical3', 'libpcre3'];
@@ -120,13 +120,7 @@ export async function startCyrus(): Promise<Cyrus> {
       const box = `"user/${checkUser(user)}"`;
       await admin([`SETACL ${box} ${ADMIN.user} lrswipkxtecda`, `DELETE ${box}`, `CREATE ${box}`]);
     },
-    stop: () => daemons.stop(),
-    start: () => daemons.start(),
-    async dispose() {
-      await daemons.stop();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-    logs: () => daemons.logs(),
+    ...instanceLifecycle(daemons, dir),
   };
   await daemons.start();
   await setPassword(ADMIN.user, ADMIN.password);

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { debianInstance } from './debian-packages.ts';
 import { testUserName, type TestMailServer } from './mail-servers.ts';
-import { namespaceDaemons } from './namespace.ts';
+import { instanceLifecycle, namespaceDaemons } from './namespace.ts';
 import { freePorts, run, sleep } from './util.ts';
 
 export const MAILUTILS_PACKAGES = [
@@ -105,13 +105,7 @@ export async function startMailutils(): Promise<Mailutils> {
       await fs.rm(inbox(user), { force: true });
       await createInbox(user);
     },
-    stop: () => daemons.stop(),
-    start: () => daemons.start(),
-    async dispose() {
-      await daemons.stop();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-    logs: () => daemons.logs(),
+    ...instanceLifecycle(daemons, dir),
   };
   await daemons.start();
   return handle;

@@ -169,3 +169,16 @@ export function namespaceDaemons(spec: NamespaceSpec, registryId: string): Names
   };
   return handle;
 }
+
+/** stop / start / dispose / logs of a server instance whose daemons and files live in `dir`. */
+export function instanceLifecycle(daemons: NamespaceHandle, dir: string) {
+  return {
+    stop: () => daemons.stop(),
+    start: () => daemons.start(),
+    async dispose() {
+      await daemons.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+    logs: () => daemons.logs(),
+  };
+}
