@@ -101,6 +101,10 @@ describe('IMAP failure wording', () => {
     expect(classifyImapError(Object.assign(new Error('x'), { responseStatus: 'BAD', executedCommand: '3 SELECT INBOX', response: '3 BAD [CLIENTBUG] nope' })).message)
       .toBe('The mail server refused SELECT (BAD [CLIENTBUG])');
     expect(classifyImapError(Object.assign(new Error('x'), { responseStatus: 'NO' })).message).toBe('The mail server refused a command (NO)');
+    // imapflow leaves the code in the parsed response for FETCH.
+    const parsed = { tag: '9', command: 'NO', attributes: [{ type: 'ATOM', value: '', section: [{ type: 'ATOM', value: 'SERVERBUG' }] }, { type: 'TEXT', value: 'x' }] };
+    expect(classifyImapError(Object.assign(new Error('x'), { responseStatus: 'NO', executedCommand: '9 UID FETCH 1 (UID BODY.PEEK[])', response: parsed })).message)
+      .toBe('The mail server refused UID FETCH (NO [SERVERBUG])');
   });
 
   it('names Mailroom\'s own failures as ours, with what it was doing and the first line of the error', () => {

@@ -174,10 +174,14 @@ export class ImapConnector extends ConnectorLoop {
         this.moveTarget = this.server.afterProcessing === 'MOVE' ? await this.findMoveTarget(client) : null;
         await this.finishPending(client);
         await this.repairUnflagged(client);
+        let firstSync = true;
         while (!this.stopped) {
           const view = await this.askForNews(client);
           if (!sameView(this.lastView, view) || this.problem) {
-            await this.report({ connectionState: 'syncing' });
+            // Later checks say "syncing" only when there is mail to take (sync() does): a check
+            // every 15 s must not make the card flicker.
+            if (firstSync) await this.report({ connectionState: 'syncing' });
+            firstSync = false;
             const result = await this.sync(client, view);
             this.lastView = result.settled ? view : null;
             this.problem = result.problem;
@@ -386,6 +390,7 @@ export class ImapConnector extends ConnectorLoop {
     }
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
+    if (waiting) await this.report({ connectionState: 'syncing' });
 
     const fetchBatch = async (uids: number[]) => {
       const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];

@@ -48,8 +48,11 @@ function commandName(executed: string | undefined): string | null {
   return verb.toUpperCase() === 'UID' && sub && /^[A-Za-z]+$/.test(sub) ? `UID ${sub.toUpperCase()}` : verb.toUpperCase();
 }
 
+/** The bracketed code: set by imapflow for some commands, else read from the response (parsed or as text). */
 function responseCodeOf(e: ImapFailure): string | null {
+  const parsed = e.response as { attributes?: { section?: { value?: unknown }[] }[] } | undefined;
+  const section = typeof parsed === 'object' && parsed ? parsed.attributes?.[0]?.section?.[0]?.value : undefined;
   const fromText = typeof e.response === 'string' ? /\b(?:NO|BAD)\s+\[([A-Za-z0-9-]+)/.exec(e.response)?.[1] : undefined;
-  const code = e.serverResponseCode ?? fromText;
+  const code = e.serverResponseCode ?? (typeof section === 'string' ? section : fromText);
   return code && /^[A-Za-z0-9-]{1,40}$/.test(code) ? code.toUpperCase() : null;
 }
