@@ -84,6 +84,25 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     expect(await health(t.admin, id)).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', lastError: null });
   }, 90_000);
 
+  it.concurrent('no UIDNEXT from SELECT nor STATUS: the last message\'s UID sets the baseline (never NaN), unread mail already there and new mail are taken', async () => {
+    const box = await newBox();
+    const p = await proxy({ hideUidNext: true });
+    await deliver(box, 'Before, read by a person');
+    await deliver(box, 'Before, unread');
+    const client = new ImapFlow({ host: '127.0.0.1', port: getDovecot().ports.imap, secure: false, doSTARTTLS: false, auth: { user: box.user, pass: box.password }, logger: false });
+    await client.connect();
+    await client.mailboxOpen('INBOX');
+    await client.messageFlagsAdd('1', ['\\Seen']);
+    await client.logout();
+    const id = await create(t.admin, input(box, p));
+    await ticketsArrive(t.admin, id, ['Before, unread']);
+    await deliver(box, 'After');
+    await ticketsArrive(t.admin, id, ['After']);
+    expect(await subjects(t.admin, id)).toEqual(['After', 'Before, unread']);
+    expect(p.commands.some((c) => /^SELECT /.test(c))).toBe(true);
+    expect(await health(t.admin, id)).toMatchObject({ connectionState: 'connected', lastError: null });
+  }, 90_000);
+
   it.concurrent('mail the server announces but no search or fetch returns: "degraded" with the reason, never "connected", until the mail can be read', async () => {
     const box = await newBox();
     const p = await proxy({ hideMessages: true });

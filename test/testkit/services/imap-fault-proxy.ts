@@ -13,6 +13,8 @@ export interface ImapFaults {
   emptyUidRangeSearch?: boolean;
   /** Every SEARCH answers nothing and every FETCH returns no message: the counts announce mail nobody can list. */
   hideMessages?: boolean;
+  /** No UIDNEXT anywhere: SELECT omits `[UIDNEXT]` (as Courier does) and STATUS leaves it out too. */
+  hideUidNext?: boolean;
   /** While a client is in IDLE, untagged EXISTS / RECENT / EXPUNGE / FETCH are dropped: an IDLE that never pushes. */
   silentIdle?: boolean;
   /** Commands matching this (the line after the tag) are answered `NO [SERVERBUG]` without reaching the server. */
@@ -174,6 +176,8 @@ export async function startImapFaultProxy(upstream: { host: string; port: number
         return unit;
       }
       if (!head.startsWith('* ')) return unit;
+      if (faults.hideUidNext && /^\* OK \[UIDNEXT \d+\]/i.test(head)) return null;
+      if (faults.hideUidNext && /^\* STATUS /i.test(head)) return Buffer.from(unit.toString('latin1').replace(/ ?\bUIDNEXT \d+/i, '').replace('( ', '('), 'latin1');
       const current = [...inFlight.values()].pop() ?? '';
       if (/^\* (SEARCH|ESEARCH)\b/i.test(head)) {
         const uidRange = /^UID SEARCH\b.*\bUID \d+:\*/i.test(current);
