@@ -1,7 +1,6 @@
 import { ref } from 'vue';
-import { client } from '@/graphql/client';
+import { useResultMutation } from '@/composables/useResultMutation';
 import { StartOAuthSignInDocument, type EmailProvider } from '@/graphql/generated/graphql';
-import { errorMessage, outcomeError } from '@/lib/errors';
 
 export function signInLabel(provider: EmailProvider): string {
   switch (provider) {
@@ -20,19 +19,19 @@ export function signInLabel(provider: EmailProvider): string {
  * the servers page with ?oauth=ok|error.
  */
 export function useOAuthSignIn() {
+  const mutation = useResultMutation(StartOAuthSignInDocument, 'startOAuthSignIn', 'StartOAuthSignInSuccess');
+  // Stays true after success: the page is navigating away to the provider.
   const starting = ref(false);
 
   /** Resolves with an error message; on success the page is already navigating away. */
   async function start(serverId: string): Promise<string | null> {
     starting.value = true;
-    const result = await client.mutation(StartOAuthSignInDocument, { serverId }).toPromise();
-    const outcome = result.data?.startOAuthSignIn;
-    const error = result.error ? errorMessage(result.error) : outcomeError(outcome, 'StartOAuthSignInSuccess');
-    if (error || outcome?.__typename !== 'StartOAuthSignInSuccess') {
+    const outcome = await mutation.run({ serverId });
+    if (!outcome.ok) {
       starting.value = false;
-      return error ?? 'The sign-in could not be started.';
+      return outcome.message || 'The sign-in could not be started.';
     }
-    window.location.assign(outcome.authorizationUrl);
+    window.location.assign(outcome.value.authorizationUrl);
     return null;
   }
 

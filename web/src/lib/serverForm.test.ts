@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IncomingEmailServerFieldsFragment } from '@/graphql/generated/graphql';
+import { savedServer as saved } from '@/testing/fixtures';
 import {
   authTypeAllowed,
   emptyServerForm,
@@ -10,52 +10,6 @@ import {
   serverInputWith,
   isExchangeOnline,
 } from './serverForm';
-
-const saved: IncomingEmailServerFieldsFragment = {
-  id: 's1',
-  name: 'Support',
-  email: 'support@example.com',
-  protocol: 'IMAP',
-  provider: 'OTHER',
-  host: 'mail.example.com',
-  port: 993,
-  security: 'SSL',
-  authType: 'BASIC',
-  username: 'support@example.com',
-  passwordSet: true,
-  oauth: null,
-  oauthSignedIn: false,
-  oauthClientSecretExpiresAt: null,
-  needsReconfiguration: false,
-  pop3DeleteAfterSave: true,
-  afterProcessing: 'MARK_READ',
-  moveToFolder: null,
-  ewsUrl: null,
-  companyId: null,
-  proxyServerId: null,
-  outgoingServerId: null,
-  updatedAt: '2026-01-01T00:00:00Z',
-  enabled: true,
-  primary: true,
-  realTimeScanning: true,
-  allowSelfSignedCertificate: false,
-  pollIntervalSeconds: 120,
-  technicianGroup: { id: 'g1', name: 'Desk' },
-  category: null,
-  filter: { type: 'IGNORE', emails: [], domains: ['spam.example'], keywords: [] },
-  health: {
-    status: 'REACHABLE',
-    connectionState: 'connected',
-    lastSyncAt: null,
-    inboundQueueCount: 0,
-    lagSeconds: 0,
-    downSince: null,
-    outageCount: 0,
-    consecutiveAuthFailures: 0,
-    updatedAt: '2026-01-01T00:00:00Z',
-    lastError: null,
-  },
-};
 
 describe('serverInputFrom', () => {
   it('leaves the stored password alone when none is typed', () => {

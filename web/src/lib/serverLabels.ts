@@ -78,3 +78,14 @@ export function connectionStateLabel(state: string): string {
 export function options<T extends string>(labels: Record<T, string>): { value: T; label: string }[] {
   return (Object.keys(labels) as T[]).map((value) => ({ value, label: labels[value] }));
 }
+
+/** Named records (groups, categories, companies…) as select options. */
+export function entityOptions(items: readonly { id: string; name: string }[] | undefined): { value: string; label: string }[] {
+  return (items ?? []).map((item) => ({ value: item.id, label: item.name }));
+}
+
+/** A fixed list of choices, led by the current value when it is not one of them (set elsewhere). */
+export function choiceOptions(choices: readonly string[], current: string): { value: string; label: string }[] {
+  const listed = current && !choices.includes(current) ? [current, ...choices] : choices;
+  return listed.map((value) => ({ value, label: value }));
+}
