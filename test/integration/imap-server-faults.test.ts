@@ -10,14 +10,12 @@ import { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLClient, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
+import { seeder, ticketSubjects } from '../testkit/seed.ts';
 import { mail } from '../testkit/mail.ts';
 import { startImapFaultProxy, type ImapFaultProxy, type ImapFaults } from '../testkit/services/imap-fault-proxy.ts';
 import { sleep, waitFor } from '../testkit/services/util.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const UPDATE = `mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`;
-const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { status connectionState inboundQueueCount lastError { kind message } } } }`;
 /** Mailroom's check while idling (15 s), plus room for a loaded machine. */
 const CHECK_WITHIN_MS = 35_000;
 
@@ -31,22 +29,12 @@ async function newBox(): Promise<Box> {
 
 const deliver = (box: Box, subject: string) => getDovecot().deliver(box.user, mail({ from: 'ada@customer.example', to: box.user, subject, body: `About ${subject}.` }));
 
-function input(box: Box, proxy: ImapFaultProxy, extra: Record<string, unknown> = {}) {
+function input(box: Box, proxy: ImapFaultProxy, extra: Partial<IncomingEmailServerInput> = {}): IncomingEmailServerInput {
   return { name: box.user, email: box.user, protocol: 'IMAP', host: '127.0.0.1', port: proxy.port, security: 'NONE', password: box.password, realTimeScanning: true, ...extra };
 }
 
-async function create(client: GraphQLClient, values: Record<string, unknown>): Promise<string> {
-  const res = await client.execute(CREATE, { input: values });
-  if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-  return res.createIncomingEmailServer.server.id;
-}
-
-const health = async (client: GraphQLClient, id: string) => (await client.execute(HEALTH, { id })).incomingEmailServer.health;
-
-async function subjects(client: GraphQLClient, id: string): Promise<string[]> {
-  const res = await client.execute('{ tickets(first: 200) { nodes { subject incomingEmailServer { id } } } }');
-  return res.tickets.nodes.filter((n: { incomingEmailServer: { id: string } | null }) => n.incomingEmailServer?.id === id).map((n: { subject: string }) => n.subject).sort();
-}
+const create = async (client: GraphQLClient, values: IncomingEmailServerInput): Promise<string> => (await seeder(client).incomingServer(values)).id;
+const subjects = (client: GraphQLClient, id: string) => ticketSubjects(client, id);
 
 const ticketsArrive = (client: GraphQLClient, id: string, wanted: string[], ms = CHECK_WITHIN_MS) =>
   waitFor(`tickets ${wanted.join(', ')}`, async () => {
@@ -81,7 +69,7 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     expect(p.commands).toContain('UID SEARCH ALL');
     await deliver(box, 'Missed by UID SEARCH 3');
     await ticketsArrive(t.admin, id, ['Missed by UID SEARCH 3']);
-    expect(await health(t.admin, id)).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', lastError: null });
+    expect(await t.health(id)).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', lastError: null });
   }, 90_000);
 
   it.concurrent('no UIDNEXT from SELECT nor STATUS: the last message\'s UID sets the baseline (never NaN), unread mail already there and new mail are taken', async () => {
@@ -100,7 +88,7 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     await ticketsArrive(t.admin, id, ['After']);
     expect(await subjects(t.admin, id)).toEqual(['After', 'Before, unread']);
     expect(p.commands.some((c) => /^SELECT /.test(c))).toBe(true);
-    expect(await health(t.admin, id)).toMatchObject({ connectionState: 'connected', lastError: null });
+    expect(await t.health(id)).toMatchObject({ connectionState: 'connected', lastError: null });
   }, 90_000);
 
   it.concurrent('mail the server announces but no search or fetch returns: "degraded" with the reason, never "connected", until the mail can be read', async () => {
@@ -108,26 +96,26 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     const p = await proxy({ hideMessages: true });
     await deliver(box, 'Hidden by the server');
     const id = await create(t.admin, input(box, p));
-    await waitFor('degraded', async () => (await health(t.admin, id)).connectionState === 'degraded', 20_000);
-    const degraded = await health(t.admin, id);
+    await waitFor('degraded', async () => (await t.health(id)).connectionState === 'degraded', 20_000);
+    const degraded = await t.health(id);
     expect(degraded).toMatchObject({ status: 'REACHABLE', lastError: { kind: 'PROTOCOL', message: expect.stringMatching(/INBOX holds 1 message.*neither UID SEARCH, SEARCH ALL nor FETCH return mail newer than UID 0: Mailroom cannot read it/) } });
     // Checked again while idling (every 15 s): still degraded, never "connected".
     for (let i = 0; i < 2; i++) {
       await sleep(8000);
-      expect((await health(t.admin, id)).connectionState).toBe('degraded');
+      expect((await t.health(id)).connectionState).toBe('degraded');
     }
     expect(p.commands.filter((c) => c === 'NOOP').length).toBeGreaterThan(0);
     p.faults.hideMessages = false;
     await ticketsArrive(t.admin, id, ['Hidden by the server']);
-    await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 10_000);
-    expect((await health(t.admin, id)).lastError).toBeNull();
+    await waitFor('connected', async () => (await t.health(id)).connectionState === 'connected', 10_000);
+    expect((await t.health(id)).lastError).toBeNull();
   }, 90_000);
 
   it.concurrent('an IDLE that never pushes: the check while idling finds new mail within its interval', async () => {
     const box = await newBox();
     const p = await proxy({ silentIdle: true });
     const id = await create(t.admin, input(box, p));
-    await waitFor('idling', async () => (await health(t.admin, id)).connectionState === 'connected' && p.commands.includes('IDLE'), 20_000);
+    await waitFor('idling', async () => (await t.health(id)).connectionState === 'connected' && p.commands.includes('IDLE'), 20_000);
     const sentAt = Date.now();
     await deliver(box, 'Not pushed by IDLE');
     await ticketsArrive(t.admin, id, ['Not pushed by IDLE']);
@@ -140,10 +128,9 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     const p = await proxy({ refuse: /^UID FETCH .*BODY\.PEEK\[\]/ });
     await deliver(box, 'Cannot be fetched');
     const id = await create(t.admin, input(box, p));
-    const test = (await t.admin.execute(`mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok } }`, { id })).testIncomingEmailServerConnection;
-    expect(test.ok).toBe(true);
-    await waitFor('connectError', async () => (await health(t.admin, id)).connectionState === 'connectError', 20_000);
-    expect((await health(t.admin, id)).lastError).toEqual({ kind: 'PROTOCOL', message: 'The mail server refused UID FETCH (NO [SERVERBUG])' });
+    expect((await t.testConnection(id)).ok).toBe(true);
+    await waitFor('connectError', async () => (await t.health(id)).connectionState === 'connectError', 20_000);
+    expect((await t.health(id)).lastError).toEqual({ kind: 'PROTOCOL', message: 'The mail server refused UID FETCH (NO [SERVERBUG])' });
   }, 90_000);
 });
 
@@ -177,16 +164,16 @@ describe('disabling or editing a mailbox while it fetches', () => {
       // messages are fetched: the fetch it prefetched fails with the closed connection.
       p.faults.hold = /^UID FETCH .*RFC822\.SIZE/;
       if (!id) id = await create(t.admin, values);
-      else await t.admin.execute(UPDATE, { id, input: values });
+      else await t.seed.updateIncomingServer(id, values);
       await p.whenHeld();
-      await t.admin.execute(UPDATE, { id, input: { ...values, ...change } });
+      await t.seed.updateIncomingServer(id, { ...values, ...change });
       await sleep(300); // the connector is told to stop; its LOGOUT waits behind the held answer
       p.release();
-      if (round === 'disable') await waitFor('disabled', async () => (await health(t.admin, id)).connectionState === 'disabled', 20_000);
+      if (round === 'disable') await waitFor('disabled', async () => (await t.health(id)).connectionState === 'disabled', 20_000);
       await sleep(500);
       expect(unhandled, `round ${round}`).toEqual([]);
     }
-    await t.admin.execute(UPDATE, { id, input: values });
+    await t.seed.updateIncomingServer(id, values);
     await ticketsArrive(t.admin, id, ['Fetched while the admin clicks'], 20_000);
     expect(await subjects(t.admin, id)).toEqual(['Fetched while the admin clicks']);
     expect(unhandled).toEqual([]);
@@ -226,8 +213,7 @@ describe('kill -9 between the commit and the move to the processed folder', () =
       const client = new GraphQLClient(again.url);
       await client.signIn();
       await waitFor('moved after the restart', async () => (await count('INBOX')) === 0 && (await count(processed)) === 1, 30_000);
-      const tickets = (await client.execute('{ tickets { nodes { subject } } }')).tickets.nodes.map((n: { subject: string }) => n.subject);
-      expect(tickets).toEqual(['Crash before the move']);
+      expect(await ticketSubjects(client)).toEqual(['Crash before the move']);
     } finally {
       await again.kill('SIGTERM');
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { mail } from '../testkit/mail.ts';
 import { debianServersUnavailable } from '../testkit/services/debian-packages.ts';
 import { startMailutils, type Mailutils } from '../testkit/services/mailutils.ts';
@@ -41,25 +42,23 @@ describe.skipIf(skip !== null)(`GNU Mailutils pop3d: -ERR [IN-USE] while another
     const password = `pässwörd € ${randomUUID().slice(0, 4)}`;
     await server.addUser(user, password);
     await server.deliver(user, mail({ from: 'ada@customer.example', to: `${user}@example.test`, subject: 'Waiting behind a lock', body: 'x' }));
-    const input = { name: 'Locked', email: `${user}@example.test`, username: server.login(user), protocol: 'POP3', host: server.host, port: server.ports.pop3, security: 'NONE', password, pollIntervalSeconds: 10 };
-    const created = await t.admin.execute(`mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }`, { input: { ...input, enabled: false } });
-    const id = created.createIncomingEmailServer.server.id;
+    const input: IncomingEmailServerInput = { name: 'Locked', email: `${user}@example.test`, username: server.login(user), protocol: 'POP3', host: server.host, port: server.ports.pop3, security: 'NONE', password, pollIntervalSeconds: 10 };
+    const { id } = await t.seed.incomingServer({ ...input, enabled: false });
 
     const holder = await holdMaildrop(server.ports.pop3, server.login(user), password);
     try {
-      const test = (await t.admin.execute(`mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message causes } }`, { id })).testIncomingEmailServerConnection;
+      const test = await t.testConnection(id);
       expect(test).toMatchObject({ ok: false, failedStage: 'AUTH', message: "The mailbox is in use: another POP3 client (or Mailroom's own poller) holds it" });
       expect(test.causes[0]).toMatch(/Mailroom's own poller/);
       expect(test.causes.join(' ')).not.toMatch(/password|rate-limit|limiting/i);
 
-      await t.admin.execute(`mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`, { id, input: { ...input, enabled: true } });
-      const health = async () => (await t.admin.execute(`query($id: ID!) { incomingEmailServer(id: $id) { health { connectionState lastError { kind message } } } }`, { id })).incomingEmailServer.health;
-      await waitFor('connectError', async () => (await health()).connectionState === 'connectError', 20_000);
-      expect((await health()).lastError).toMatchObject({ kind: 'PROTOCOL', message: expect.stringContaining("another POP3 client (or Mailroom's own poller) holds it") });
+      await t.seed.updateIncomingServer(id, { ...input, enabled: true });
+      await waitFor('connectError', async () => (await t.health(id)).connectionState === 'connectError', 20_000);
+      expect((await t.health(id)).lastError).toMatchObject({ kind: 'PROTOCOL', message: expect.stringContaining("another POP3 client (or Mailroom's own poller) holds it") });
     } finally {
       holder.destroy();
     }
     // The lock goes with the session; the poller's next attempt reads the mail.
-    await waitFor('the ticket', async () => (await t.admin.execute('{ tickets { nodes { subject } } }')).tickets.nodes.some((n: { subject: string }) => n.subject === 'Waiting behind a lock'), 40_000);
+    await waitFor('the ticket', async () => (await t.ticketSubjects(id)).includes('Waiting behind a lock'), 40_000);
   }, 90_000);
 });

@@ -4,16 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startTestApp, type GraphQLClient, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { mail } from '../testkit/mail.ts';
 import type { TestMailServer } from '../testkit/services/mail-servers.ts';
 import { sleep, waitFor } from '../testkit/services/util.ts';
 
-const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { status connectionState lastError { message kind } } } }`;
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const UPDATE = `mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`;
-const TEST = `mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message stages { stage ok } } }`;
+const UpdatePreference = graphql(`mutation MailServerSuitePreference($input: EmailPreferenceInput!) { updateEmailPreference(input: $input) { __typename } }`);
+const AuditLog = graphql(`query MailServerSuiteAudit($id: ID!) { emailAuditLog(serverId: $id, first: 100) { nodes { outcome subject reason } } }`);
 /** The IMAP IDLE check (15 s) or a poll (10 s), plus room for a loaded machine. */
 const NEWS_WITHIN_MS = 35_000;
 /** A mailbox recreated under the session: Courier shows it only to a new SELECT, made every 30 s. */
@@ -35,7 +33,7 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       server = await start();
       t = await startTestApp();
       // Duplicate checking off: only the renumbering match may stop a re-read message.
-      await t.admin.execute('mutation { updateEmailPreference(input: { duplicateWindowMinutes: 0 }) { __typename } }');
+      await t.admin.execute(UpdatePreference, { input: { duplicateWindowMinutes: 0 } });
     }, 120_000);
     afterAll(async () => {
       await t?.stop();
@@ -72,32 +70,23 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
         lock.release();
       }
     });
-    const create = async (input: Record<string, unknown>): Promise<string> => {
-      const res = await t.admin.execute(CREATE, { input });
-      if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-      return res.createIncomingEmailServer.server.id;
-    };
-    const imapInput = (box: Box, extra: Record<string, unknown> = {}) => ({
+    const create = async (input: IncomingEmailServerInput): Promise<string> => (await t.seed.incomingServer(input)).id;
+    const imapInput = (box: Box, extra: Partial<IncomingEmailServerInput> = {}): IncomingEmailServerInput => ({
       name: `IMAP ${box.user}`, email: box.email, username: server.login(box.user), protocol: 'IMAP', host: server.host, port: server.ports.imap,
       security: 'NONE', password: box.password, realTimeScanning: true, ...extra,
     });
-    const pop3Input = (box: Box, extra: Record<string, unknown> = {}) => ({
+    const pop3Input = (box: Box, extra: Partial<IncomingEmailServerInput> = {}): IncomingEmailServerInput => ({
       name: `POP3 ${box.user}`, email: box.email, username: server.login(box.user), protocol: 'POP3', host: server.host, port: server.ports.pop3,
       security: 'NONE', password: box.password, pollIntervalSeconds: 10, ...extra,
     });
-    const health = async (client: GraphQLClient, id: string) => (await client.execute(HEALTH, { id })).incomingEmailServer.health;
-    const subjects = async (id: string): Promise<string[]> => {
-      const res = await t.admin.execute('{ tickets(first: 500) { nodes { subject incomingEmailServer { id } } } }');
-      return res.tickets.nodes.filter((n: { incomingEmailServer: { id: string } | null }) => n.incomingEmailServer?.id === id).map((n: { subject: string }) => n.subject).sort();
-    };
-    const audit = async (id: string): Promise<{ outcome: string; subject: string; reason: string }[]> =>
-      (await t.admin.execute(`query($id: ID!) { emailAuditLog(serverId: $id, first: 100) { nodes { outcome subject reason } } }`, { id })).emailAuditLog.nodes;
+    const connected = (id: string) => waitFor('connected', async () => (await t.health(id)).connectionState === 'connected', 20_000);
+    const subjects = (id: string) => t.ticketSubjects(id);
+    const audit = async (id: string) => (await t.admin.execute(AuditLog, { id })).emailAuditLog.nodes;
     const ticketsArrive = (id: string, wanted: string[], ms = NEWS_WITHIN_MS) =>
       waitFor(`tickets ${wanted.join(', ')} on ${name}`, async () => {
         const list = await subjects(id);
         return wanted.every((s) => list.includes(s));
       }, ms, 250);
-    const testConnection = async (id: string) => (await t.admin.execute(TEST, { id })).testIncomingEmailServerConnection;
 
     it.concurrent('IMAP with IDLE: Test Connection passes; the unread backlog and mail arriving while idling become tickets and are marked \\Seen', async ({ expect }) => {
       const box = await newBox();
@@ -112,7 +101,7 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
         }
       });
       const id = await create(imapInput(box));
-      expect(await testConnection(id)).toMatchObject({ ok: true, failedStage: null });
+      expect(await t.testConnection(id)).toMatchObject({ ok: true, failedStage: null });
       await ticketsArrive(id, ['Backlog, unread']);
       // Courier and Cyrus (without FAM / idled) look for new mail during IDLE only every 60 s:
       // Mailroom's own check while idling must find it sooner.
@@ -122,13 +111,13 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       expect(Date.now() - sentAt).toBeLessThan(NEWS_WITHIN_MS);
       expect(await subjects(id)).toEqual(['Arrived while idling', 'Backlog, unread']);
       await waitFor('\\Seen after the commit', async () => (await folder(box, 'INBOX')).every(Boolean), 10_000);
-      expect(await health(t.admin, id)).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', lastError: null });
+      expect(await t.health(id)).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', lastError: null });
     }, 120_000);
 
     it.concurrent('IMAP polling: each poll asks the server for news, so mail delivered between polls is read at the next one', async ({ expect }) => {
       const box = await newBox();
       const id = await create(imapInput(box, { realTimeScanning: false, pollIntervalSeconds: 10 }));
-      await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 20_000);
+      await connected(id);
       // Delivered after the first poll, to the INBOX that session keeps selected.
       await deliver(box, 'Between polls').sent;
       await ticketsArrive(id, ['Between polls']);
@@ -148,17 +137,17 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       await deliver(box, 'Move me 3').sent;
       await ticketsArrive(id, ['Move me 3']);
       await waitFor('moved too', async () => (await folder(box, processed)).length === 3, 15_000);
-      await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 20_000);
-      expect((await health(t.admin, id)).lastError).toBeNull();
+      await connected(id);
+      expect((await t.health(id)).lastError).toBeNull();
     }, 120_000);
 
     it.concurrent('IMAP "move to folder" naming a missing folder: Test Connection passes and the card shows which folder is missing', async ({ expect }) => {
       const box = await newBox();
       await deliver(box, 'Nowhere to go').sent;
       const id = await create(imapInput(box, { afterProcessing: 'MOVE', moveToFolder: 'Archive/Done' }));
-      expect(await testConnection(id)).toMatchObject({ ok: true });
-      await waitFor('connectError', async () => (await health(t.admin, id)).connectionState === 'connectError', 20_000);
-      const h = await health(t.admin, id);
+      expect(await t.testConnection(id)).toMatchObject({ ok: true });
+      await waitFor('connectError', async () => (await t.health(id)).connectionState === 'connectError', 20_000);
+      const h = await t.health(id);
       expect(h.lastError).toMatchObject({ kind: 'PROTOCOL', message: expect.stringContaining('The folder "Archive/Done" to move processed mail to does not exist') });
       expect(await subjects(id)).toEqual([]);
     }, 120_000);
@@ -166,7 +155,7 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
     it.skipIf(Boolean(notApplicable.recreate)).concurrent(`IMAP mailbox recreated under a live session: the new UIDVALIDITY is noticed, new mail is read, restored mail is matched whatever the window${notApplicable.recreate ? ` (not applicable: ${notApplicable.recreate})` : ''}`, async ({ expect }) => {
       const box = await newBox();
       const id = await create(imapInput(box));
-      await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 20_000);
+      await connected(id);
       const first = deliver(box, 'Before the reset 1');
       await first.sent;
       const second = deliver(box, 'Before the reset 2');
@@ -186,7 +175,7 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       expect(duplicates.map((a) => a.subject).sort()).toEqual(['Before the reset 1', 'Before the reset 2']);
       for (const d of duplicates) expect(d.reason).toMatch(/already received by this mailbox .* before the server renumbered its messages/);
       expect(await subjects(id)).toEqual(['After the reset', 'Before the reset 1', 'Before the reset 2']);
-      await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected', 20_000);
+      await connected(id);
     }, 120_000);
 
     it.concurrent('POP3, delete after save: mail becomes a ticket and leaves the server', async ({ expect }) => {
@@ -194,11 +183,11 @@ export function mailServerSuite(name: string, start: () => Promise<TestMailServe
       await deliver(box, 'Over POP3').sent;
       // Tested before it is enabled: a POP3 server may refuse a second session while the poller holds the mailbox.
       const id = await create(pop3Input(box, { enabled: false }));
-      expect(await testConnection(id)).toMatchObject({ ok: true });
-      await t.admin.execute(UPDATE, { id, input: pop3Input(box, { enabled: true }) });
+      expect(await t.testConnection(id)).toMatchObject({ ok: true });
+      await t.seed.updateIncomingServer(id, pop3Input(box, { enabled: true }));
       await ticketsArrive(id, ['Over POP3']);
       await waitFor('deleted from the server', async () => (await folder(box, 'INBOX')).length === 0, 20_000);
-      expect(await health(t.admin, id)).toMatchObject({ connectionState: 'connected', lastError: null });
+      expect(await t.health(id)).toMatchObject({ connectionState: 'connected', lastError: null });
     }, 120_000);
 
     it.concurrent('POP3, leave on server, ids rebuilt by the server: what was read before is matched, new mail becomes a ticket', async ({ expect }) => {

@@ -1,31 +1,6 @@
 import type { ObjectRef, UnionRef } from '@pothos/core';
+import { ExpectedError, InvalidCredentials, NotFoundError, ValidationError, type FieldError } from '../lib/errors.js';
 import { builder } from './builder.js';
-
-export interface FieldError { path: string[]; message: string }
-
-/**
- * Expected failures are returned as data, as members of a result union, never thrown. They are not
- * `Error`s on purpose: graphql-js treats a resolver that returns an Error as one that threw it.
- */
-export abstract class ExpectedError {
-  constructor(readonly message: string) {}
-}
-
-export class ValidationError extends ExpectedError {
-  readonly kind = 'ValidationError';
-  constructor(message: string, readonly fieldErrors: FieldError[] = []) {
-    super(message);
-  }
-  static of(fieldErrors: FieldError[]): ValidationError {
-    return new ValidationError(fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ') || 'Invalid input', fieldErrors);
-  }
-}
-export class NotFoundError extends ExpectedError {
-  readonly kind = 'NotFoundError';
-}
-export class InvalidCredentials extends ExpectedError {
-  readonly kind = 'InvalidCredentials';
-}
 
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
   fields: (t) => ({ message: t.exposeString('message') }),

@@ -1,9 +1,9 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { categories, technicianGroups } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../graphql/errors.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type TechnicianGroupRow = typeof technicianGroups.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;

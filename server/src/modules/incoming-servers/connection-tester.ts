@@ -3,7 +3,8 @@ import { ewsServiceUrl } from '../../mail/ews/ews-service.js';
 import { graphBaseUrl } from '../../mail/graph/graph-client.js';
 import { tokenFailureResult } from '../../mail/oauth/token-test-result.js';
 import type { ProxyConfig } from '../../mail/proxy.js';
-import type { IncomingServerRow, IncomingServerService } from './incoming-server.service.js';
+import type { IncomingServerService } from './incoming-server.service.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 
 /** Runs Test Connection with a server's saved settings and secrets. */
 export class ConnectionTester {

@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+
+export interface FieldError { path: string[]; message: string }
+
+/**
+ * Expected failures are returned as data, as members of a result union, never thrown. They are not
+ * `Error`s on purpose: graphql-js treats a resolver that returns an Error as one that threw it.
+ */
+export abstract class ExpectedError {
+  constructor(readonly message: string) {}
+}
+
+export class ValidationError extends ExpectedError {
+  readonly kind = 'ValidationError';
+  constructor(message: string, readonly fieldErrors: FieldError[] = []) {
+    super(message);
+  }
+  static of(fieldErrors: FieldError[]): ValidationError {
+    return new ValidationError(fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; ') || 'Invalid input', fieldErrors);
+  }
+}
+export class NotFoundError extends ExpectedError {
+  readonly kind = 'NotFoundError';
+}
+export class InvalidCredentials extends ExpectedError {
+  readonly kind = 'InvalidCredentials';
+}
+
+export function zodFieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
+  return error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)], message: issue.message }));
+}
