@@ -10,6 +10,13 @@ const FOLDER = 'INBOX';
  * session, and only a new SELECT (which then fails there) tells.
  */
 const RESELECT_MS = 30_000;
+/**
+ * A recreated mailbox makes STATUS disagree with SELECT once; the new session then agrees. A
+ * second disagreement this soon means the server's STATUS is no guide to UIDVALIDITY (GNU
+ * Mailutils reports a fresh, time-based one for an mbox it has not rewritten yet): reconnecting
+ * each time would only churn.
+ */
+const STATUS_DOUBT_MS = 2 * 60_000;
 
 /**
  * INBOX changed under the session (recreated: a new UIDVALIDITY, or it can no longer be selected):
@@ -26,10 +33,9 @@ export class SessionStale extends Error {}
  */
 export class NewsCheck {
   private selectedAt = 0;
-  private firstCheck = true;
-  /** The last session ended because STATUS reported another UIDVALIDITY than SELECT. */
-  private staleByStatus = false;
-  /** Cleared for a server whose STATUS disagrees with SELECT even in a fresh session (it would reconnect for ever). */
+  /** When a session last ended because STATUS reported another UIDVALIDITY than SELECT. */
+  private staleByStatusAt = 0;
+  /** Cleared for a server whose STATUS keeps disagreeing with SELECT (it would reconnect for ever). */
   private statusValidityTrusted = true;
 
   constructor(private readonly log: Logger) {}
@@ -37,7 +43,6 @@ export class NewsCheck {
   /** INBOX was just selected by a new session. */
   selected(): void {
     this.selectedAt = Date.now();
-    this.firstCheck = true;
   }
 
   async ask(client: ImapFlow): Promise<MailboxView> {
@@ -54,16 +59,14 @@ export class NewsCheck {
     const status = await client.status(FOLDER, { messages: true, uidNext: true, uidValidity: true }).catch(() => false as const);
     const statusValidity = status ? serverNumber(status.uidValidity) : null;
     if (statusValidity !== null && statusValidity !== selected() && this.statusValidityTrusted) {
-      if (this.firstCheck && this.staleByStatus) {
+      if (Date.now() - this.staleByStatusAt < STATUS_DOUBT_MS) {
         this.statusValidityTrusted = false;
-        this.log.warn('STATUS reports another UIDVALIDITY than SELECT even in a new session; relying on SELECT');
+        this.log.warn('STATUS keeps reporting another UIDVALIDITY than SELECT; relying on SELECT');
       } else {
-        this.staleByStatus = true;
+        this.staleByStatusAt = Date.now();
         throw new SessionStale(`STATUS reports UIDVALIDITY ${statusValidity} instead of ${selected()}`);
       }
     }
-    this.firstCheck = false;
-    this.staleByStatus = false;
     const mailbox = client.mailbox;
     if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
     const uidValidity = serverNumber(mailbox.uidValidity) ?? statusValidity;
