@@ -234,6 +234,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }
+      await services.ingest.stop();
       await database.close();
     },
   };

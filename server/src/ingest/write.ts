@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
+import { arrayLiteral, insertSet } from '../db/insert-set.js';
 import { attachments, emailAudit, messages, quarantine, requesters, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import { rewriteCidImages, type StoredFile } from './attachments.js';
@@ -13,8 +14,8 @@ const lower = (s: string) => s.trim().toLowerCase();
 /**
  * Everything a planned batch changes, inside the batch's transaction: requesters, tickets,
  * messages, participants, attachments, quarantine entries, exactly one audit entry per message,
- * and the acknowledgments. A few multi-row statements per batch: the commit, not the parse,
- * bounds a backlog's ingest rate.
+ * and the acknowledgments. One set-based statement per table (db/insert-set.ts), whatever the
+ * batch's size.
  */
 export async function writeBatch(
   tx: Tx,
@@ -29,10 +30,10 @@ export async function writeBatch(
       const from = c.p.parsed!.from!;
       if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
     }
-    await tx.insert(requesters).values([...people].map(([email, name]) => ({ email, name }))).onConflictDoNothing();
-    const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(inArray(sql`lower(${requesters.email})`, [...people.keys()]));
+    await insertSet(tx, requesters, [...people].map(([email, name]) => ({ email, name })), sql`on conflict do nothing`);
+    const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(sql`lower(${requesters.email}) = any(${arrayLiteral([...people.keys()])}::text[])`);
     const requesterId = new Map(found.map((r) => [lower(r.email), r.id]));
-    await tx.insert(tickets).values(creates.map((c) => {
+    await insertSet(tx, tickets, creates.map((c) => {
       const route = c.created!.decision.route;
       return {
         id: c.ticketId!,
@@ -52,7 +53,7 @@ export async function writeBatch(
   }
 
   const fresh = planned.filter((f) => !f.existingRow);
-  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => tx.insert(messages).values(chunk.map((f) => messageRow(server, f))));
+  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => insertSet(tx, messages, chunk.map((f) => messageRow(server, f))));
   for (const f of planned.filter((x) => x.existingRow)) {
     const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(server, f);
     await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
@@ -61,16 +62,16 @@ export async function writeBatch(
   const participants = planned.flatMap((f) =>
     f.ticketId && (f.created || f.outcome === 'APPENDED') ? [...new Set(f.participants.map(lower))].map((email) => ({ ticketId: f.ticketId!, email })) : [],
   );
-  if (participants.length) await tx.insert(ticketParticipants).values(participants).onConflictDoNothing();
+  if (participants.length) await insertSet(tx, ticketParticipants, participants, sql`on conflict do nothing`);
 
   const files = planned.flatMap((f) => f.files.map((file) => ({ ...file, messageRowId: f.messageRowId, ticketId: f.ticketId })));
-  if (files.length) await tx.insert(attachments).values(files);
+  if (files.length) await insertSet(tx, attachments, files);
 
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
-  if (quarantined.length) await tx.insert(quarantine).values(quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
+  if (quarantined.length) await insertSet(tx, quarantine, quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
 
   if (planned.length) {
-    await tx.insert(emailAudit).values(planned.map((f) => ({
+    await insertSet(tx, emailAudit, planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
       messageId: f.p.parsed?.messageId ?? null,

@@ -14,6 +14,7 @@ import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
+import type { PendingMessage } from '../../ingest/ingest.service.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
@@ -245,15 +246,17 @@ export class ImapConnector extends ConnectorLoop {
     let waiting = plan.toProcess;
     if (waiting) await this.report({ connectionState: 'syncing' });
 
+    const prepare = await this.ours('reading the email preference', () => this.ingest.preparer());
+    // Each message goes to the parser pool as soon as it arrives, so parsing overlaps the fetch.
     const fetchBatch = async (uids: number[]) => {
-      const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];
+      const items: PendingMessage[] = [];
       if (!uids.length) return items;
       for await (const msg of client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync });
+        if (msg.source) items.push(prepare({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync }));
       }
       return items;
     };
-    // Fetch the next batch over IMAP while the current one is parsed and committed; `\Seen` (and
+    // Fetch (and parse) the next batch while the current one is committed; `\Seen` (and
     // the move) for a batch happen only after its commit. Prefetches are settled promises: one
     // left behind by stop() or a failed commit fails with the connection, and nobody awaits it.
     let next = plan.batches.length ? settle(fetchBatch(plan.batches[0]!.uids)) : null;
@@ -264,7 +267,7 @@ export class ImapConnector extends ConnectorLoop {
       if (!fetched.ok) throw fetched.error;
       next = i + 1 < plan.batches.length ? settle(fetchBatch(plan.batches[i + 1]!.uids)) : null;
       const committed: ImapCursor = { ...cursor, move: this.moveTarget ? batch.uids : [] };
-      await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestBatch(this.server, fetched.value, (tx) =>
+      await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestPrepared(this.server, fetched.value, (tx) =>
         this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid, cursor: encodeImapCursor(committed) }),
       ));
       faultPoint(this.deps.faultPoint, 'imap.afterCommitBeforeSeen');
