@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { inTextSet } from '../db/insert-set.js';
 import { incomingServers, messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
@@ -8,6 +8,7 @@ import type { AttachmentStore } from './attachments.js';
 import type { MailIdentity } from './identity.js';
 import { BatchLookups } from './lookups.js';
 import { faultPoint } from '../lib/faults.js';
+import { storableText } from '../lib/text.js';
 import type { ParserPool } from './parser-pool.js';
 import { planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
 import { decide, type TraceStep } from './pipeline.js';
@@ -238,16 +239,41 @@ export class IngestService {
   }
 
   /**
-   * Records FAILED with the raw message kept. If the database itself is down this throws too,
-   * and the connector retries the message later instead of skipping it.
+   * Records FAILED with the raw message kept, so the mailbox moves on. When that fails too (the
+   * message's own fields are what the database refuses, e.g. a Message-ID too long for its index),
+   * a minimal record — the raw bytes and the reason, nothing parsed — is kept instead. Only a
+   * database that does not answer at all makes this throw: the connector then retries the message
+   * later instead of skipping it.
    */
   private async recordFailure(server: IncomingServerRow, p: Prepared, err: unknown, checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome> {
-    const reason = `processing failed: ${(err as Error).message ?? String(err)}`.slice(0, 1000);
+    const reason = storableText(`processing failed: ${firstLine(err)}`).slice(0, 1000);
     this.logger.error({ err, serverId: server.id, sourceKey: p.item.sourceKey }, 'message processing failed');
-    return this.db.transaction(async (tx) => {
-      const recorded = await writeFailure(tx, server, p, reason);
+    const record = (minimal: boolean) => this.db.transaction(async (tx) => {
+      const recorded = await writeFailure(tx, server, p, reason, { minimal });
       if (checkpoint) await checkpoint(tx);
-      return { sourceKey: p.item.sourceKey, outcome: recorded ? 'FAILED' : null, reason, ticketId: null };
+      return { sourceKey: p.item.sourceKey, outcome: recorded ? ('FAILED' as const) : null, reason, ticketId: null };
     });
+    try {
+      return await record(false);
+    } catch (again) {
+      if (!(await this.databaseAnswers())) throw again;
+      this.logger.error({ err: again, serverId: server.id, sourceKey: p.item.sourceKey }, 'recording the failure failed too; keeping the raw message with the reason only');
+      return record(true);
+    }
   }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.db.execute(sql`select 1`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The database's own words rather than drizzle's "Failed query: <the SQL>" wrapper. */
+function firstLine(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error && err.message.startsWith('Failed query') ? err.cause : err;
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.trim();
 }

@@ -3,6 +3,7 @@ import type { Tx } from '../db/client.js';
 import { arrayLiteral, insertSet } from '../db/insert-set.js';
 import { attachments, emailAudit, messages, quarantine, requesters, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
+import { storableText } from '../lib/text.js';
 import { rewriteCidImages, type StoredFile } from './attachments.js';
 import type { MailIdentity } from './identity.js';
 import { contentHash } from './parse.js';
@@ -10,6 +11,7 @@ import type { Planned, Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
+const SEPARATE_RAW_BYTES = 1024 * 1024;
 
 /**
  * Everything a planned batch changes, inside the batch's transaction: requesters, tickets,
@@ -53,7 +55,15 @@ export async function writeBatch(
   }
 
   const fresh = planned.filter((f) => !f.existingRow);
-  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => insertSet(tx, messages, chunk.map((f) => messageRow(server, f))));
+  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => insertSet(tx, messages, chunk.map((f) => {
+    const row = messageRow(server, f);
+    return f.p.item.raw.length > SEPARATE_RAW_BYTES ? { ...row, raw: Buffer.alloc(0) } : row;
+  })));
+  // A large message's raw bytes go in a statement of their own: encoding one statement is one
+  // synchronous stretch of the event loop, and its parsed text and HTML are large already.
+  for (const f of fresh.filter((x) => x.p.item.raw.length > SEPARATE_RAW_BYTES)) {
+    await tx.execute(sql`update ${messages} set ${sql.identifier(messages.raw.name)} = decode(${f.p.item.raw.toString('base64')}, 'base64') where ${messages.id} = ${f.messageRowId}`);
+  }
   for (const f of planned.filter((x) => x.existingRow)) {
     const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(server, f);
     await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
@@ -68,7 +78,7 @@ export async function writeBatch(
   if (files.length) await insertSet(tx, attachments, files);
 
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
-  if (quarantined.length) await insertSet(tx, quarantine, quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
+  if (quarantined.length) await insertSet(tx, quarantine, quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: storableText(f.reason) })));
 
   if (planned.length) {
     await insertSet(tx, emailAudit, planned.map((f) => ({
@@ -78,7 +88,7 @@ export async function writeBatch(
       fromAddress: f.p.parsed?.from?.address ?? null,
       subject: f.p.parsed?.subject ?? null,
       outcome: f.outcome,
-      reason: f.reason,
+      reason: storableText(f.reason),
       ticketId: f.ticketId,
     })));
   }
@@ -101,23 +111,22 @@ export async function writeBatch(
 
 /**
  * A message that could not be processed, recorded FAILED with its raw bytes kept (quarantine +
- * audit). False when its row existed already: another attempt recorded it.
+ * audit). `minimal`: nothing parsed is written, only the raw bytes and the reason (the parsed
+ * fields were what the database refused). False when its row existed already: another attempt
+ * recorded it.
  */
-export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<boolean> {
+export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string, opts: { minimal: boolean } = { minimal: false }): Promise<boolean> {
+  const known = opts.minimal || !p.parsed
+    ? { messageId: null, fromAddress: null, subject: null }
+    : { messageId: p.parsed.messageId, fromAddress: p.parsed.from?.address ?? null, subject: p.parsed.subject };
   const [message] = await tx
     .insert(messages)
-    .values({
-      serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw,
-      messageId: p.parsed?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null,
-    })
+    .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
   if (!message) return false;
-  await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
-  await tx.insert(emailAudit).values({
-    serverId: server.id, messageRowId: message.id, messageId: p.parsed?.messageId ?? null,
-    fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null, outcome: 'FAILED', reason,
-  });
+  await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason: storableText(reason) });
+  await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason: storableText(reason) });
   return true;
 }
 
@@ -151,8 +160,11 @@ function cidMap(files: StoredFile[]): Map<string, string> {
   return map;
 }
 
-/** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */
-async function insertInChunks<T>(rows: T[], sizeOf: (row: T) => number, insert: (chunk: T[]) => Promise<unknown>, maxBytes = 16 * 1024 * 1024): Promise<void> {
+/**
+ * Multi-row inserts, split so one statement carries at most ~2 MB of raw mail (or one larger
+ * message): encoding a statement is one synchronous stretch of the event loop.
+ */
+async function insertInChunks<T>(rows: T[], sizeOf: (row: T) => number, insert: (chunk: T[]) => Promise<unknown>, maxBytes = 2 * 1024 * 1024): Promise<void> {
   let chunk: T[] = [];
   let bytes = 0;
   for (const row of rows) {
