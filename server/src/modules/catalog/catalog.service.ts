@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { categories, technicianGroups } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
@@ -9,6 +9,8 @@ export type TechnicianGroupRow = typeof technicianGroups.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
 
 type CatalogTable = typeof technicianGroups | typeof categories;
+/** Matches no row: `in ()` is not SQL. */
+const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 /** Technician groups and categories share one shape: a named, case-insensitively unique entry. */
 export class CatalogService {
@@ -18,6 +20,18 @@ export class CatalogService {
   constructor(private readonly db: Db) {
     this.groups = this.crud(technicianGroups, 'TechnicianGroup', 'technician group');
     this.categories = this.crud(categories, 'Category', 'category');
+  }
+
+  /**
+   * Groups and categories by id, both in one statement (`union all`): a page of tickets or
+   * mailboxes shows both, and they share one shape.
+   */
+  async entries(groupIds: readonly string[], categoryIds: readonly string[]): Promise<{ groups: TechnicianGroupRow[]; categories: CategoryRow[] }> {
+    const select = (table: CatalogTable, kind: 'group' | 'category', ids: string[]) =>
+      this.db.select({ kind: sql<'group' | 'category'>`${kind}::text`.as('kind'), id: table.id, name: table.name, createdAt: table.createdAt }).from(table).where(inArray(table.id, ids.length ? ids : [NO_ID]));
+    const rows = await select(technicianGroups, 'group', groupIds.filter(isUuid)).unionAll(select(categories, 'category', categoryIds.filter(isUuid)));
+    const pick = (kind: string) => rows.filter((r) => r.kind === kind).map(({ kind: _kind, ...row }) => row);
+    return { groups: pick('group'), categories: pick('category') };
   }
 
   private crud(table: CatalogTable, entityType: string, label: string) {

@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { loaders } from '../../graphql/loaders.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { ticketNumber, type MessageRow, type RequesterRow, type TicketFilter as TicketFilterValue, type TicketRow } from './ticket.service.js';
@@ -34,25 +35,25 @@ export const TicketRef = builder.objectRef<TicketRow>('Ticket').implement({
     status: t.exposeString('status'),
     requester: t.field({
       type: RequesterRef,
-      resolve: async (ticket, _a, ctx) => (await ctx.services.tickets.requesters([ticket.requesterId]))[0]!,
+      resolve: async (ticket, _a, ctx) => (await loaders(ctx).requester.load(ticket.requesterId))!,
     }),
     technicianGroup: t.field({
       type: TechnicianGroupRef,
       nullable: true,
-      resolve: async (ticket, _a, ctx) => (ticket.technicianGroupId ? ((await ctx.services.catalog.groups.get(ticket.technicianGroupId)) ?? null) : null),
+      resolve: (ticket, _a, ctx) => (ticket.technicianGroupId ? loaders(ctx).catalog.load({ kind: 'group', id: ticket.technicianGroupId }) : null),
     }),
     category: t.field({
       type: CategoryRef,
       nullable: true,
-      resolve: async (ticket, _a, ctx) => (ticket.categoryId ? ((await ctx.services.catalog.categories.get(ticket.categoryId)) ?? null) : null),
+      resolve: (ticket, _a, ctx) => (ticket.categoryId ? loaders(ctx).catalog.load({ kind: 'category', id: ticket.categoryId }) : null),
     }),
     incomingEmailServer: t.field({
       type: IncomingEmailServerRef,
       nullable: true,
-      resolve: async (ticket, _a, ctx) => (ticket.incomingServerId ? ((await ctx.services.servers.get(ticket.incomingServerId)) ?? null) : null),
+      resolve: (ticket, _a, ctx) => (ticket.incomingServerId ? loaders(ctx).incomingServer.load(ticket.incomingServerId) : null),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    messages: t.field({ type: [TicketMessageRef], resolve: (ticket, _a, ctx) => ctx.services.tickets.messagesOf(ticket.id) }),
+    messages: t.field({ type: [TicketMessageRef], resolve: (ticket, _a, ctx) => loaders(ctx).messages.load(ticket.id) }),
   }),
 });
 

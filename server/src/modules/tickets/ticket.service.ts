@@ -72,7 +72,9 @@ export class TicketService {
     return this.db.select().from(requesters).where(inArray(requesters.id, [...ids]));
   }
 
-  messagesOf(ticketId: string): Promise<MessageRow[]> {
-    return this.db.select(messageColumns).from(messages).where(eq(messages.ticketId, ticketId)).orderBy(asc(messages.receivedAt));
+  /** The messages of every ticket in `ticketIds`, oldest first. */
+  messagesOfMany(ticketIds: readonly string[]): Promise<MessageRow[]> {
+    if (!ticketIds.length) return Promise.resolve([]);
+    return this.db.select(messageColumns).from(messages).where(inArray(messages.ticketId, [...ticketIds])).orderBy(asc(messages.receivedAt));
   }
 }
