@@ -30,6 +30,8 @@ export interface Planned {
   ticketId: string | null;
   created: { number: number; decision: Extract<DecisionWithTrace, { outcome: 'TICKET_CREATED' }> } | null;
   appendText: string | null;
+  /** The reply re-opens its ticket. */
+  reopen: boolean;
   files: StoredFile[];
   /** From, To and Cc minus our own mailboxes: who may reply into the ticket. */
   participants: string[];
@@ -84,7 +86,7 @@ export async function planBatch(
   let placeholders = 0;
   const out: Planned[] = [];
   for (const p of fresh) {
-    const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[], participants: [] as string[] };
+    const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, reopen: false, files: [] as StoredFile[], participants: [] as string[] };
     if (p.parsed === null) {
       out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
       continue;
@@ -99,6 +101,7 @@ export async function planBatch(
     } else if (d.outcome === 'APPENDED') {
       planned.ticketId = d.ticketId;
       planned.appendText = d.appendText;
+      planned.reopen = d.reopen;
     } else if (d.outcome === 'DUPLICATE') {
       planned.ticketId = null;
     }
@@ -115,7 +118,7 @@ export async function planBatch(
       messageId: p.parsed.messageId,
       fingerprint: d.fingerprint,
       ticketId: planned.ticketId,
-      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people } : undefined,
+      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people, previousTicketId: planned.created.decision.previousTicketId } : undefined,
       appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
     });
     out.push(planned);
@@ -135,7 +138,8 @@ export async function planBatch(
 function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithTrace {
   return {
     outcome: 'TICKET_CREATED', reason: `released by an admin (the pipeline said ${d.outcome}: ${d.reason})`,
-    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestType: null, priority: null },
+    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestTypeId: null, priorityId: null },
+    previousTicketId: null,
     matchedRules: [], acknowledge: false, acknowledgeNote: 'released from quarantine', trace: d.trace, fingerprint: d.fingerprint,
   };
 }

@@ -1,0 +1,82 @@
+import { eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { technicianGroupMembers, tickets } from '../../db/schema.js';
+import { NotAllowedError, NotFoundError } from '../../lib/errors.js';
+import type { Viewer } from '../auth/auth.service.js';
+import { loadEmailPreference } from '../settings/settings.service.js';
+
+/** Everything (admins, or scoping off), or only the tickets of these groups and those assigned to this user. */
+export type TicketScope = { all: true; userId: string } | { all: false; userId: string; groupIds: string[] };
+
+type Reachable = Pick<typeof tickets.$inferSelect, 'technicianGroupId' | 'assigneeId'>;
+
+/** Super Admins and channel managers see and change every ticket. */
+export const isTicketAdmin = (viewer: Viewer) => viewer.user.isSuperAdmin || viewer.canManageSupportChannels;
+
+/**
+ * SPEC §10 visibility, for every path that reaches a ticket (queries, search, subscriptions,
+ * downloads, notifications). With group scoping on, a technician reaches a ticket only when it is
+ * in one of their groups or assigned to them; a ticket out of reach is answered like one that
+ * doesn't exist. Changing a ticket needs more: a technician in some groups works the tickets of
+ * those groups, those assigned to them and those not routed to any group yet; a technician in no
+ * group works every ticket they can see.
+ */
+export class TicketAccess {
+  // One scope per request: a viewer object lives for one HTTP request or one WebSocket operation.
+  private readonly scopes = new WeakMap<Viewer, Promise<TicketScope>>();
+
+  constructor(private readonly db: Db) {}
+
+  /** `fresh`: read memberships and the switch again (a subscription outlives both). */
+  scope(viewer: Viewer, fresh = false): Promise<TicketScope> {
+    const cached = fresh ? undefined : this.scopes.get(viewer);
+    if (cached) return cached;
+    const scope = this.readScope(viewer);
+    if (!fresh) this.scopes.set(viewer, scope);
+    return scope;
+  }
+
+  private async readScope(viewer: Viewer): Promise<TicketScope> {
+    const userId = viewer.user.id;
+    if (isTicketAdmin(viewer) || !(await this.scopingOn())) return { all: true, userId };
+    return { all: false, userId, groupIds: await this.groupsOf(userId) };
+  }
+
+  async groupsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.select({ groupId: technicianGroupMembers.groupId }).from(technicianGroupMembers).where(eq(technicianGroupMembers.userId, userId));
+    return rows.map((r) => r.groupId);
+  }
+
+  /** The email preference's switch; automatic (null) means on once any group has a member. */
+  async scopingOn(): Promise<boolean> {
+    const pref = await loadEmailPreference(this.db);
+    if (pref.technicianGroupScoping !== null) return pref.technicianGroupScoping;
+    const [member] = await this.db.select({ one: sql<number>`1` }).from(technicianGroupMembers).limit(1);
+    return member !== undefined;
+  }
+
+  /** The WHERE condition of the tickets in scope; undefined when all are. */
+  condition(scope: TicketScope): SQL | undefined {
+    if (scope.all) return undefined;
+    const assigned = eq(tickets.assigneeId, scope.userId);
+    return scope.groupIds.length ? or(inArray(tickets.technicianGroupId, scope.groupIds), assigned) : assigned;
+  }
+
+  inScope(scope: TicketScope, ticket: Reachable): boolean {
+    if (scope.all) return true;
+    return ticket.assigneeId === scope.userId || (ticket.technicianGroupId !== null && scope.groupIds.includes(ticket.technicianGroupId));
+  }
+
+  async canSee(viewer: Viewer, ticket: Reachable, fresh = false): Promise<boolean> {
+    return this.inScope(await this.scope(viewer, fresh), ticket);
+  }
+
+  /** Null when the viewer may change the ticket; otherwise the error to return. */
+  async changeRefusal(viewer: Viewer, ticket: Reachable): Promise<NotFoundError | NotAllowedError | null> {
+    if (!(await this.canSee(viewer, ticket))) return new NotFoundError('No such ticket');
+    if (isTicketAdmin(viewer)) return null;
+    const groups = await this.groupsOf(viewer.user.id);
+    if (!groups.length || ticket.technicianGroupId === null || ticket.assigneeId === viewer.user.id || groups.includes(ticket.technicianGroupId)) return null;
+    return new NotAllowedError('This ticket belongs to a technician group you are not in');
+  }
+}
