@@ -2,20 +2,9 @@ import type { DeliveryStatus, TicketEventField, TicketStatus } from '@/graphql/g
 
 type Tone = 'neutral' | 'accent' | 'success' | 'danger' | 'warning';
 
-export const ticketStatusLabels: Record<TicketStatus, string> = {
-  OPEN: 'Open',
-  PENDING: 'Pending',
-  RESOLVED: 'Resolved',
-  CLOSED: 'Closed',
-};
-
-export const ticketStatusTones: Record<TicketStatus, Tone> = {
-  OPEN: 'accent',
-  PENDING: 'warning',
-  RESOLVED: 'success',
-  CLOSED: 'neutral',
-};
-
+export const ticketStatusOrder: readonly TicketStatus[] = ['OPEN', 'PENDING', 'RESOLVED', 'CLOSED'];
+export const ticketStatusLabels: Record<TicketStatus, string> = { OPEN: 'Open', PENDING: 'Pending', RESOLVED: 'Resolved', CLOSED: 'Closed' };
+export const ticketStatusTones: Record<TicketStatus, Tone> = { OPEN: 'accent', PENDING: 'warning', RESOLVED: 'success', CLOSED: 'neutral' };
 /** What each status means to the technician choosing it. */
 export const ticketStatusHints: Record<TicketStatus, string> = {
   OPEN: 'Being worked on',
@@ -24,19 +13,8 @@ export const ticketStatusHints: Record<TicketStatus, string> = {
   CLOSED: 'Done',
 };
 
-export const ticketStatusOrder: readonly TicketStatus[] = ['OPEN', 'PENDING', 'RESOLVED', 'CLOSED'];
-
-export const deliveryLabels: Record<DeliveryStatus, string> = {
-  SENDING: 'Sending…',
-  SENT: 'Sent',
-  FAILED: 'Not delivered',
-};
-
-export const deliveryTones: Record<DeliveryStatus, Tone> = {
-  SENDING: 'warning',
-  SENT: 'success',
-  FAILED: 'danger',
-};
+export const deliveryLabels: Record<DeliveryStatus, string> = { SENDING: 'Sending…', SENT: 'Sent', FAILED: 'Not delivered' };
+export const deliveryTones: Record<DeliveryStatus, Tone> = { SENDING: 'warning', SENT: 'success', FAILED: 'danger' };
 
 export const ticketEventFieldLabels: Record<TicketEventField, string> = {
   STATUS: 'status',
