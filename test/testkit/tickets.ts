@@ -15,15 +15,17 @@ const TicketsOfMailbox = graphql(`
 `);
 const ConversationLength = graphql(`query TestKitConversationLength($id: ID!) { ticket(id: $id) { id messages { id } } }`);
 
+type Mail = Omit<Parameters<typeof mail>[0], 'to'>;
+
 export interface TicketMailbox {
   id: string;
   address: string;
   /** Delivers a message (LMTP) and resolves with its Message-ID. */
-  deliver(opts: { from: string; subject: string; body: string; messageId?: string; headers?: string }): Promise<string>;
+  deliver(opts: Mail): Promise<string>;
   /** Delivers a message and waits for the ticket it opens. */
-  newTicket(opts: { from: string; subject: string; body: string; headers?: string }): Promise<{ id: string; number: string; subject: string; messageId: string }>;
+  newTicket(opts: Omit<Mail, 'messageId'>): Promise<{ id: string; number: string; subject: string; messageId: string }>;
   /** Delivers a message and waits until ticket `ticketId` has one more message. */
-  reply(ticketId: string, opts: { from: string; subject: string; body: string; headers?: string }): Promise<string>;
+  reply(ticketId: string, opts: Omit<Mail, 'messageId'>): Promise<string>;
 }
 
 /** A mailbox Mailroom reads in real time; `input` adds to (or overrides) the server's settings. */
