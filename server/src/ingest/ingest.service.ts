@@ -155,6 +155,8 @@ export class IngestService {
   private afterCommit(server: IncomingServerRow, planned: Planned[]): void {
     for (const f of planned) {
       if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
+      // The long-closed ticket now lists its follow-up.
+      if (f.created?.decision.previousTicketId) this.pubsub.publish('ticketUpdated', f.created.decision.previousTicketId);
       if (f.outcome === 'APPENDED' && f.ticketId) this.pubsub.publish('ticketUpdated', f.ticketId);
       if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
     }

@@ -69,6 +69,7 @@ export class PeopleService {
     if (patch.roleId && !(await this.role(patch.roleId))) errors.push({ path: ['roleId'], message: 'No such role' });
     if (patch.isSuperAdmin === false && id === actor.user.id) errors.push({ path: ['isSuperAdmin'], message: 'You can\'t take your own Super Admin rights away' });
     if (errors.length) return ValidationError.of(errors);
+    if (!Object.keys(patch).length) return before;
     return this.db.transaction(async (tx) => {
       const [after] = await tx.update(users).set(patch).where(eq(users.id, id)).returning();
       await recordConfigChange(tx, { actorUserId: actor.user.id, entityType: 'User', entityId: id, action: 'UPDATE', before: person(before), after: person(after!) });

@@ -97,7 +97,7 @@ export class TicketListService {
     if (!existing) return new NotFoundError(`No such ${label}`);
     await this.db.transaction(async (tx) => {
       // Rule actions are JSON, out of the foreign key's reach.
-      await tx.update(incomingRules).set({ actions: sql`${incomingRules.actions} - ${ruleKey}` }).where(sql`${incomingRules.actions}->>${ruleKey} = ${id}`);
+      await tx.update(incomingRules).set({ actions: sql`${incomingRules.actions} - ${ruleKey}::text` }).where(sql`${incomingRules.actions}->>${ruleKey}::text = ${id}`);
       await tx.delete(table as ListTable).where(eq(table.id, id));
       await recordConfigChange(tx, { actorUserId, entityType, entityId: id, action: 'DELETE', before: existing });
     });
@@ -115,7 +115,8 @@ export class TicketListService {
 
   /** Creates the default lists once per installation (and the entries old rules and tickets named). */
   async seedDefaults(q: Queryable, extra: { priorities: string[]; requestTypes: string[] }): Promise<void> {
-    const names = (defaults: string[], more: string[]) => [...new Map([...defaults, ...more].map((n) => [n.trim().toLowerCase(), n.trim()])).values()].filter(Boolean);
+    // Case-insensitively once each, the first spelling kept (the default's "High" over an old rule's "HIGH").
+    const names = (defaults: string[], more: string[]) => [...defaults, ...more].map((n) => n.trim()).filter((n, i, all) => n && all.findIndex((m) => m.toLowerCase() === n.toLowerCase()) === i);
     const p = names(DEFAULT_PRIORITIES, extra.priorities);
     if (p.length) await q.insert(priorities).values(p.map((name, position) => ({ name, position }))).onConflictDoNothing();
     const r = names(DEFAULT_REQUEST_TYPES, extra.requestTypes);

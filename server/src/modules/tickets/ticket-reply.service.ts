@@ -96,7 +96,7 @@ export class TicketReplyService {
       content: Buffer.from(await f.arrayBuffer()),
     })));
     const parent = await this.latestMail(ticket.id);
-    const from = { address: mailbox?.email ?? outgoing.fromAddress, name: outgoing.fromName ?? mailbox?.name ?? null };
+    const from = { address: mailbox?.email ?? outgoing.fromAddress, name: outgoing.fromName || mailbox?.name || null };
     const mail = await composeReply({
       ticketNumber: ticket.number, subject: ticket.subject, from, to: { address: requester.email, name: requester.name }, cc, body, parent,
       attachments: files, identity: this.deps.identity,

@@ -43,8 +43,8 @@ export async function upgradeTicketData(db: Db, lists: TicketListService, logger
         update ${tickets} set ${sql.raw(idColumn)} = l.id, ${sql.raw(column)} = null
         from ${list} l where ${tickets}.${sql.raw(column)} is not null and lower(l.name) = lower(trim(${tickets}.${sql.raw(column)}))`);
       await tx.execute(sql`
-        update ${incomingRules} set actions = (${incomingRules.actions} - ${ruleKey}) || jsonb_build_object(${idKey}, l.id)
-        from ${list} l where lower(l.name) = lower(trim(${incomingRules.actions}->>${ruleKey}))`);
+        update ${incomingRules} set actions = (${incomingRules.actions} - ${ruleKey}::text) || jsonb_build_object(${idKey}::text, l.id)
+        from ${list} l where lower(l.name) = lower(trim(${incomingRules.actions}->>${ruleKey}::text))`);
     }
     logger.info(names, 'moved free-text priorities and request types to their lists');
   });
