@@ -66,7 +66,9 @@ describe('working a ticket in the browser', () => {
     // `r` opens the reply with the cursor in it.
     await page.locator('body').press('r');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('reply-body');
-    await page.keyboard.type('Please unplug it and step away.\n\nThe steps are attached.');
+    await page.keyboard.type('Please **unplug** it and step away.\n\nThe steps are attached.');
+    // Markdown goes out as HTML with a text alternative.
+    await page.getByTestId('reply-format').getByText('Markdown').click();
     await page.getByTestId('reply-file-input').setInputFiles({ name: 'steps.txt', mimeType: 'text/plain', buffer: Buffer.from('step 1: unplug\n') });
     await page.getByTestId('reply-attachment').filter({ hasText: 'steps.txt' }).waitFor();
     await page.getByTestId('reply-send-menu').click();
@@ -84,7 +86,8 @@ describe('working a ticket in the browser', () => {
     expect(mail.envelope.to).toEqual(['ada@customer.example']);
     expect(mail.parsed.from?.value[0]?.address).toBe(desk.address);
     expect(mail.parsed.subject).toBe(`Re: Printer on fire [#${number}]`);
-    expect(mail.parsed.text?.trim()).toBe('Please unplug it and step away.\n\nThe steps are attached.');
+    expect(mail.parsed.html).toContain('<strong>unplug</strong>');
+    expect(mail.parsed.text).toMatch(/Please unplug it and step away\.\s+The steps are attached\./);
     expect(mail.parsed.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([['steps.txt', 'step 1: unplug\n']]);
     await screenshot(page, 'work-ticket-pending', true);
 
