@@ -96,6 +96,13 @@ describe('working a ticket in the browser', () => {
     await messages('INCOMING').filter({ hasText: 'It stopped smoking' }).waitFor({ timeout: 20_000 });
     await expect.poll(async () => (await page.getByTestId('ticket-detail-status').textContent())?.trim()).toBe('Open');
     await page.getByTestId('ticket-event').filter({ hasText: "The requester's reply set status from Pending to Open" }).waitFor();
+    // The bell: a requester answered on a ticket of hers; the notification leads to the ticket.
+    await page.getByTestId('notifications-bell').click();
+    const replied = page.locator('[data-testid="notification-item"][data-kind="REQUESTER_REPLIED"]');
+    await replied.waitFor();
+    expect(await replied.textContent()).toContain(`${number}: the requester replied`);
+    await screenshot(page, 'work-notifications');
+    await page.keyboard.press('Escape');
 
     // `n` writes an internal note: in the conversation, marked as such, never mailed.
     const mailsBefore = relay.received.length;

@@ -13,7 +13,7 @@ export const ticketStatusHints: Record<TicketStatus, string> = {
   CLOSED: 'Done',
 };
 
-export const deliveryLabels: Record<DeliveryStatus, string> = { SENDING: 'Sending…', SENT: 'Sent', FAILED: 'Not delivered' };
+export const deliveryLabels: Record<DeliveryStatus, string> = { SENDING: 'Sending…', SENT: 'Sent', FAILED: 'Failed' };
 export const deliveryTones: Record<DeliveryStatus, Tone> = { SENDING: 'warning', SENT: 'success', FAILED: 'danger' };
 
 export const ticketEventFieldLabels: Record<TicketEventField, string> = {
