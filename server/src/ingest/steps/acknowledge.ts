@@ -1,5 +1,4 @@
 import type Mail from 'nodemailer/lib/mailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Queryable } from '../../db/client.js';
 import { messages, outboundMail, type OutgoingServerRow } from '../../db/schema.js';
 import { acknowledgmentMessageId, type MailIdentity } from '../identity.js';
@@ -122,6 +121,8 @@ export async function compileMail(
   options: Omit<Mail.Options, 'subject' | 'messageId' | 'headers' | 'text'>,
   mail: Omit<ComposedMail, 'raw'>,
 ): Promise<ComposedMail> {
+  // Loaded with the first mail we send, not at start.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     ...options,
     subject: mail.subject,

@@ -56,7 +56,7 @@ export class TicketReplyService {
     const fail = (path: string[], message: string) => errors.push({ path, message });
 
     const problem = bodyProblem(input.body);
-    const body = problem ? null : replyBody(storableText(input.body), input.bodyFormat);
+    const body = problem ? null : await replyBody(storableText(input.body), input.bodyFormat);
     if (problem || !body?.text) fail(['body'], problem ?? 'Write something');
 
     const ours = await this.ownAddresses();
