@@ -6,7 +6,9 @@ import { latency } from './latency.ts';
 import { mailboxes } from './mailboxes.ts';
 import { search } from './search.ts';
 
-const all: Record<string, () => Promise<void>> = { backlog: () => backlog(), latency: () => latency(), mailboxes: () => mailboxes(), dashboard: () => dashboard(), footprint: () => footprint(), search: () => search() };
+const all: Record<string, () => Promise<void>> = {
+  backlog: () => backlog(), latency: () => latency(), mailboxes: () => mailboxes(), dashboard: () => dashboard(), footprint: () => footprint(), search: () => search(),
+};
 const chosen = process.argv.slice(2).filter((a) => a !== '--');
 for (const name of chosen.length ? chosen : Object.keys(all)) {
   const bench = all[name];

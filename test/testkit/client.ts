@@ -69,7 +69,10 @@ export class GraphQLClient {
     const paths = Object.keys(files);
     form.set('operations', JSON.stringify({ query: print(document), variables }));
     form.set('map', JSON.stringify(Object.fromEntries(paths.map((p, i) => [String(i), [`variables.${p}`]]))));
-    paths.forEach((p, i) => form.set(String(i), new Blob([files[p]!.content], { type: files[p]!.type }), files[p]!.name));
+    paths.forEach((p, i) => {
+      const { content, type, name } = files[p]!;
+      form.set(String(i), new Blob([typeof content === 'string' ? content : new Uint8Array(content)], { type }), name);
+    });
     const res = await fetch(`${this.url}/graphql`, {
       method: 'POST',
       headers: { 'x-graphql-yoga-csrf': '1', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },

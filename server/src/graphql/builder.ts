@@ -1,10 +1,8 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
+import type { Upload } from '../lib/upload.js';
 import type { Context } from './context.js';
-
-/** A file of a GraphQL multipart request (yoga parses them): what a resolver can read. */
-export interface Upload { name: string; type: string; size: number; arrayBuffer(): Promise<ArrayBuffer> }
 
 export const builder = new SchemaBuilder<{
   Context: Context;

@@ -121,7 +121,7 @@ export async function compileMail(
   options: Omit<Mail.Options, 'subject' | 'messageId' | 'headers' | 'text'>,
   mail: Omit<ComposedMail, 'raw'>,
 ): Promise<ComposedMail> {
-  // Loaded with the first message we send, not at start.
+  // Loaded with the first mail we send, not at start.
   const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     ...options,

@@ -10,12 +10,34 @@ const short = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n - 1)}…` 
  * The ticket notifications of SPEC §10: a new ticket in one of a technician's groups, a
  * requester's reply on a ticket assigned to them (each switchable per user), and a reply that
  * could not be sent (to its author and the channel managers). Called after the commit that made
- * the change; a failure here is logged, never undoes the change.
+ * the change; a failure here is logged, never undoes the change nor reaches the caller.
  */
 export class TicketNotifier {
   constructor(private readonly db: Db, private readonly notifications: NotificationService, private readonly logger: Logger) {}
 
-  async ticketsCreated(ticketIds: string[]): Promise<void> {
+  ticketsCreated(ticketIds: string[]): Promise<void> {
+    return this.guard('NEW_TICKET', () => this.newTickets(ticketIds));
+  }
+
+  requesterReplied(ticketIds: string[]): Promise<void> {
+    return this.guard('REQUESTER_REPLIED', () => this.replies(ticketIds));
+  }
+
+  /** A reply (or acknowledgment) the outbound worker gave up on. */
+  sendFailed(mail: Pick<OutboundMailRow, 'kind' | 'ticketId' | 'messageId' | 'toAddress' | 'lastError'>): Promise<void> {
+    return this.guard('SEND_FAILED', () => this.failed(mail));
+  }
+
+  /** Nothing here may fail the caller (an ingest batch, the outbound worker): failures are logged. */
+  private async guard(kind: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.logger.error({ err, kind }, 'could not raise ticket notifications');
+    }
+  }
+
+  private async newTickets(ticketIds: string[]): Promise<void> {
     for (const ticket of await this.describe(ticketIds)) {
       if (!ticket.groupId) continue;
       const members = await this.db
@@ -31,7 +53,7 @@ export class TicketNotifier {
     }
   }
 
-  async requesterReplied(ticketIds: string[]): Promise<void> {
+  private async replies(ticketIds: string[]): Promise<void> {
     for (const ticket of await this.describe(ticketIds)) {
       if (!ticket.assigneeId) continue;
       const [assignee] = await this.db
@@ -47,8 +69,7 @@ export class TicketNotifier {
     }
   }
 
-  /** A reply (or acknowledgment) the outbound worker gave up on. */
-  async sendFailed(mail: Pick<OutboundMailRow, 'kind' | 'ticketId' | 'messageId' | 'toAddress' | 'lastError'>): Promise<void> {
+  private async failed(mail: Pick<OutboundMailRow, 'kind' | 'ticketId' | 'messageId' | 'toAddress' | 'lastError'>): Promise<void> {
     const [ticket] = mail.ticketId ? await this.describe([mail.ticketId]) : [];
     const [message] = await this.db.select({ authorUserId: messages.authorUserId }).from(messages).where(eq(messages.messageId, mail.messageId));
     const recipients = [...(await this.notifications.channelManagers()), ...(mail.kind === 'REPLY' && message?.authorUserId ? [message.authorUserId] : [])];
@@ -61,12 +82,8 @@ export class TicketNotifier {
   }
 
   private async raise(userIds: string[], n: Parameters<NotificationService['create']>[2]): Promise<void> {
-    try {
-      const rows = await this.notifications.create(this.db, userIds, n);
-      await this.notifications.published(rows, 'notificationAdded');
-    } catch (err) {
-      this.logger.error({ err, kind: n.kind, ticketId: n.ticketId }, 'could not raise a ticket notification');
-    }
+    const rows = await this.notifications.create(this.db, userIds, n);
+    await this.notifications.published(rows, 'notificationAdded');
   }
 
   private async describe(ids: string[]) {

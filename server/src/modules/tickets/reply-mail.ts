@@ -1,4 +1,3 @@
-import { convert } from 'html-to-text';
 import { replyMessageId, type MailIdentity } from '../../ingest/identity.js';
 import { sanitizeMailHtml } from '../../ingest/sanitize.js';
 import { angle, chainReferences, cleanSubject, compileMail, oneLine, type ComposedMail } from '../../ingest/steps/acknowledge.js';
@@ -14,9 +13,11 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * A technician's body as both alternatives: plain text becomes paragraphs of escaped text; HTML
  * is sanitized exactly as incoming mail is, and its text alternative is derived from that.
  */
-export function replyBody(body: string, format: BodyFormat): ReplyBody {
+export async function replyBody(body: string, format: BodyFormat): Promise<ReplyBody> {
   if (format === 'HTML') {
     const html = sanitizeMailHtml(body);
+    // Loaded with the first HTML reply or note, not at start.
+    const { convert } = await import('html-to-text');
     return { html, text: convert(html, { wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }] }).trim() };
   }
   const text = body.replace(/\r\n?/g, '\n').trim();

@@ -22,17 +22,18 @@ export const isTicketAdmin = (viewer: Viewer) => viewer.user.isSuperAdmin || vie
  * group works every ticket they can see.
  */
 export class TicketAccess {
-  // One scope per request: a viewer object lives for one HTTP request or one WebSocket operation.
-  private readonly scopes = new WeakMap<Viewer, Promise<TicketScope>>();
+  // A viewer object lives for one HTTP request or one WebSocket operation: its scope is read once
+  // per request, and again after a few seconds for the operations that last (subscriptions).
+  private readonly scopes = new WeakMap<Viewer, { at: number; scope: Promise<TicketScope> }>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly maxAgeMs = 2000) {}
 
-  /** `fresh`: read memberships and the switch again (a subscription outlives both). */
+  /** `fresh`: read memberships and the switch again now. */
   scope(viewer: Viewer, fresh = false): Promise<TicketScope> {
-    const cached = fresh ? undefined : this.scopes.get(viewer);
-    if (cached) return cached;
+    const cached = this.scopes.get(viewer);
+    if (!fresh && cached && Date.now() - cached.at < this.maxAgeMs) return cached.scope;
     const scope = this.readScope(viewer);
-    if (!fresh) this.scopes.set(viewer, scope);
+    this.scopes.set(viewer, { at: Date.now(), scope });
     return scope;
   }
 

@@ -10,20 +10,19 @@ import { contentHash } from '../../ingest/parse.js';
 import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { storableText } from '../../lib/text.js';
+import type { Upload } from '../../lib/upload.js';
 import { isUuid } from '../../lib/uuid.js';
 import type { Viewer } from '../auth/auth.service.js';
 import { composeReply, replyBody, type BodyFormat } from './reply-mail.js';
 import { bodyProblem, markSeen, touch, type Refused, type TicketWorkService } from './ticket-work.service.js';
 import type { MessageRow, TicketRow } from './ticket.service.js';
 
-/** A file of a GraphQL multipart request, as yoga hands it over. */
-export interface UploadedFile { name: string; type: string; size: number; arrayBuffer(): Promise<ArrayBuffer> }
 
 export interface ReplyInput {
   body: string;
   bodyFormat: BodyFormat;
   cc: string[];
-  attachments: UploadedFile[];
+  attachments: Upload[];
   /** Set the status in the same step ("send and set Pending"). */
   setStatus?: TicketStatus | null;
 }
@@ -56,7 +55,7 @@ export class TicketReplyService {
     const fail = (path: string[], message: string) => errors.push({ path, message });
 
     const problem = bodyProblem(input.body);
-    const body = problem ? null : replyBody(storableText(input.body), input.bodyFormat);
+    const body = problem ? null : await replyBody(storableText(input.body), input.bodyFormat);
     if (problem || !body?.text) fail(['body'], problem ?? 'Write something');
 
     const ours = await this.ownAddresses();

@@ -72,7 +72,7 @@ export class TicketWorkService {
     if (!('id' in ticket)) return ticket;
     const problem = bodyProblem(body);
     if (problem) return ValidationError.of([{ path: ['body'], message: problem }]);
-    const content = replyBody(storableText(body), format);
+    const content = await replyBody(storableText(body), format);
     if (!content.text) return ValidationError.of([{ path: ['body'], message: 'Write something' }]);
     const id = randomUUID();
     const row = await this.db.transaction(async (tx) => {

@@ -140,7 +140,11 @@ const TicketConnection = builder.objectRef<TicketPage>('TicketConnection').imple
     edges: t.field({ type: [TicketEdge], resolve: (c) => c.edges }),
     nodes: t.field({ type: [TicketRef], resolve: (c) => c.edges.map((e) => e.node) }),
     pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
-    totalCount: t.int({ resolve: (c) => c.count() }),
+    totalCount: t.int({
+      description: 'Every ticket the filter matches; with atMost, counting stops there (show "1,000+" for a search of a common word).',
+      args: { atMost: t.arg.int() },
+      resolve: (c, { atMost }) => c.count(atMost),
+    }),
   }),
 });
 

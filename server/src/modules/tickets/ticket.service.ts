@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { messages, outboundMail, requesters, ticketEvents, ticketViews, tickets, type MessageKind } from '../../db/schema.js';
 import { isUuid } from '../../lib/uuid.js';
@@ -27,8 +27,8 @@ export function messageKind(m: Pick<MessageRow, 'kind' | 'direction'>): MessageK
 export interface TicketPage {
   edges: { cursor: string; node: TicketRow }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  /** For totalCount, computed only when asked for. */
-  count: () => Promise<number>;
+  /** For totalCount, computed only when asked for; `atMost` stops counting there. */
+  count: (atMost?: number | null) => Promise<number>;
 }
 
 /** Reading tickets, always through the viewer's scope (ticket-access.ts); the unscoped reads are for the server's own use. */
@@ -60,8 +60,18 @@ export class TicketService {
     return [...(scoped ? [scoped] : []), ...filterConditions(this.db, filter, { userId: viewer.user.id, groupIds })];
   }
 
-  async count(viewer: Viewer, filter: TicketFilter = {}): Promise<number> {
-    const [row] = await this.db.select({ n: count() }).from(tickets).where(whereAll(await this.where(viewer, filter)));
+  /**
+   * `atMost`: count no further. Counting every match of a common word visits (and decompresses the
+   * search vector of) a large share of all tickets; a capped count stops as soon as it is reached.
+   */
+  async count(viewer: Viewer, filter: TicketFilter = {}, atMost?: number | null): Promise<number> {
+    const where = whereAll(await this.where(viewer, filter));
+    if (atMost != null) {
+      const capped = this.db.select({ one: sql`1` }).from(tickets).where(where).limit(Math.max(atMost, 0)).as('capped');
+      const [row] = await this.db.select({ n: count() }).from(capped);
+      return row?.n ?? 0;
+    }
+    const [row] = await this.db.select({ n: count() }).from(tickets).where(where);
     return row?.n ?? 0;
   }
 
@@ -82,7 +92,7 @@ export class TicketService {
     return {
       edges: page.map((node) => ({ cursor: encodeCursor(order, node), node })),
       pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(order, page[page.length - 1]!) : null },
-      count: () => this.count(viewer, filter),
+      count: (atMost) => this.count(viewer, filter, atMost),
     };
   }
 
