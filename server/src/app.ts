@@ -62,7 +62,7 @@ async function verifySecretKey(services: Services, config: Config): Promise<void
 }
 
 export async function buildApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   const services = await createServices(config, logger, database);
   await verifySecretKey(services, config);
   await services.settings.emailPreference();
@@ -152,7 +152,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     if (pathname === '/healthz') return healthz(res);
     if (pathname.startsWith('/api/')) return api(req, res, pathname);
     if (pathname === '/oauth/callback') return oauthCallback(req, res);
-    spa(req, res, pathname);
+    spa(req, res);
   }
 
   async function healthz(res: ServerResponse): Promise<void> {

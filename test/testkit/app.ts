@@ -94,11 +94,13 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `server/src/main.ts` in its own process, as `pnpm start` would. */
+/**
+ * Starts the compiled server (`server/dist/main.js`, built by the global setup) in its own process,
+ * as `pnpm start` does. Without `databaseUrl` it runs on the embedded PostgreSQL in `dataDir`.
+ */
 export async function spawnServer(opts: TestAppOptions & { dataDir: string }): Promise<ServerProcess> {
   const env = { ...process.env, ...testEnv(opts, opts.dataDir, opts.databaseUrl), LOG_LEVEL: process.env.MAILROOM_TEST_LOG_LEVEL ?? 'warn' };
-  // node --import tsx (not the tsx CLI, which runs a second process) so a signal reaches Mailroom itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: path.join(repoRoot, 'server'),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,12 @@ import { sanitizeMailHtml } from './sanitize.js';
 export interface IncomingItem {
   sourceKey: string;
   raw: Buffer;
+  /**
+   * The server may have renumbered its messages (a new UIDVALIDITY, rebuilt POP3 ids), so this one
+   * may already be stored under another source key: it is matched against every message this
+   * mailbox stored (Message-ID + content fingerprint), whatever the duplicate window.
+   */
+  recheckStored?: boolean;
 }
 
 /** A message after the checks that need no database: size and structure limits, then parsing. */
@@ -40,6 +46,15 @@ export interface Planned {
   participants: string[];
   /** For a message the parser could not read: subject and sender from its raw headers. */
   summary: HeaderSummary | null;
+}
+
+/** A message this mailbox stored before, re-listed under a new number: its DUPLICATE reason, or null. */
+function storedBefore(parsed: ParsedMessage, lookups: BatchLookups): { reason: string; fingerprint: string } | null {
+  const fingerprint = contentFingerprint(parsed);
+  if (!lookups.storedIn(parsed.messageId, fingerprint)) return null;
+  lookups.remember({ messageId: parsed.messageId, fingerprint, ticketId: null });
+  const id = parsed.messageId ? `Message-ID ${parsed.messageId}` : 'no Message-ID';
+  return { reason: `already received by this mailbox (${id}, same content) before the server renumbered its messages`, fingerprint };
 }
 
 /** Reprocessing one stored message; `force` releases it (a ticket whatever the pipeline says). */
@@ -88,6 +103,7 @@ export async function planBatch(
     new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
     new Date(now.getTime() - 3_600_000),
   );
+  await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => contentFingerprint(p.parsed)));
   let placeholders = 0;
   const out: Planned[] = [];
   for (const prepared of fresh) {
@@ -98,6 +114,11 @@ export async function planBatch(
     };
     if (p.parsed === null) {
       out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) });
+      continue;
+    }
+    const renumbered = p.item.recheckStored ? storedBefore(p.parsed, lookups) : null;
+    if (renumbered) {
+      out.push({ ...base, outcome: 'DUPLICATE', ...renumbered });
       continue;
     }
     let d = await decide(p.parsed, server, pref, lookups, now);
@@ -167,10 +188,6 @@ function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithT
   };
 }
 
-/** Rows returned by `db.execute()`: postgres.js gives an array, PGlite a `{ rows }` object. */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
 
 /**
  * Ticket numbers from the tickets' sequence, drawn once per batch after every message is decided,
@@ -179,5 +196,5 @@ function rowsOf<T>(result: unknown): T[] {
 async function drawTicketNumbers(tx: Tx, count: number): Promise<number[]> {
   if (!count) return [];
   const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n from generate_series(1, ${count})`);
-  return rowsOf<{ n: number }>(result).map((r) => Number(r.n)).sort((a, b) => a - b);
+  return (result as unknown as { n: number }[]).map((r) => Number(r.n)).sort((a, b) => a - b);
 }

@@ -1,6 +1,5 @@
-import {
-  ConfidentialClientApplication, LogLevel,
-  type AuthenticationResult, type INetworkModule, type NetworkRequestOptions, type NetworkResponse, type NodeAuthOptions,
+import type {
+  AuthenticationResult, ConfidentialClientApplication, INetworkModule, NetworkRequestOptions, NetworkResponse, NodeAuthOptions,
 } from '@azure/msal-node';
 import { MailError } from '../connector.js';
 import { httpFetch } from '../http-client.js';
@@ -133,6 +132,8 @@ export class MicrosoftOAuthClient implements OAuthClient {
         throw err instanceof MailError ? err : tokenTransportError(err);
       }
     }
+    // msal loads on the first Microsoft sign-in or refresh, not at start: ~5 MB an idle server doesn't need.
+    const { ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
     const app = new ConfidentialClientApplication({
       auth,
       system: {
