@@ -63,5 +63,5 @@ export function keepReadable(html: string): string {
   // decodeEntities off both ways: the sanitized text goes back out exactly as it came in.
   const doc = parseDocument(html, { decodeEntities: false });
   walk(doc.children, PAGE);
-  return render(doc, { decodeEntities: false, encodeEntities: false, emptyAttrs: true });
+  return render(doc, { decodeEntities: false, encodeEntities: false, emptyAttrs: true, selfClosingTags: false });
 }
