@@ -108,6 +108,8 @@ export async function planBatch(
   const out: Planned[] = [];
   for (const prepared of fresh) {
     const p = reprocess?.force ? releasable(prepared) : prepared;
+    // A requester or a body made up for the release: never acknowledged, whatever the pipeline says.
+    const madeUp = p !== prepared && (prepared.parsed === null || prepared.parsed.from === null);
     const base = {
       p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null,
       files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
@@ -122,7 +124,7 @@ export async function planBatch(
       continue;
     }
     let d = await decide(p.parsed, server, pref, lookups, now);
-    if (reprocess?.force && d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED') d = release(d, server);
+    if (reprocess?.force && ((d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED') || madeUp)) d = release(d, server);
     if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.senderNote) d = { ...d, reason: `${d.reason}; ${p.parsed.senderNote}` };
     const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
     if (d.outcome === 'TICKET_CREATED') {
