@@ -19,21 +19,24 @@ class Tally {
   readonly total = Object.fromEntries(FIELDS.map((f) => [f, 0])) as Record<Field, number>;
   readonly misses = Object.fromEntries(FIELDS.map((f) => [f, [] as string[]])) as Record<Field, string[]>;
   files = 0;
-  /** Attachments we name "attachment" (or nothing), with no extension. */
+  /** Attachments we leave without a name (the SPA then says a bare "attachment"). */
   nameless = 0;
+  /** Messages whose subject, sender name, text or file names hold U+FFFD: bytes decoded in the wrong charset. */
+  garbled: string[] = [];
   unparseable: string[] = [];
   check(field: Field, name: string, ok: boolean) {
     this.total[field]++;
     if (ok) this.agree[field]++;
     else this.misses[field].push(name);
   }
-  counted(msg: ParsedMessage) {
-    this.nameless += msg.attachments.filter((a) => !a.filename || !/\.[a-z0-9]{1,8}$/i.test(a.filename)).length;
+  counted(msg: ParsedMessage, name: string) {
+    if ([msg.subject, msg.from?.name, msg.text, ...msg.attachments.map((a) => a.filename)].some((v) => v?.includes('\uFFFD'))) this.garbled.push(name);
+    this.nameless += msg.attachments.filter((a) => !a.filename?.trim() || a.filename === 'attachment').length;
   }
 }
 
 if (!existsSync(corpus)) console.log(`corpus suite: no corpus at ${corpus} (set MAILROOM_CORPUS_DIR): skipping`);
-const rows: string[][] = [['set', 'files', ...FIELDS.map((f) => HEADINGS[f]), 'nameless', 'unparseable']];
+const rows: string[][] = [['set', 'files', ...FIELDS.map((f) => HEADINGS[f]), 'nameless', 'garbled', 'unparseable']];
 const details: string[] = [];
 afterAll(() => {
   if (rows.length === 1) return;
@@ -41,9 +44,13 @@ afterAll(() => {
   console.log(`\nparseMessage() agreement (corpus: ${corpus})\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n')}\n${details.join('\n')}\n`);
 });
 
+/** Prints the set's row; every part has a name and no text came out in the wrong charset (regression guards). */
 function report(set: string, t: Tally) {
   const cell = (f: Field) => (t.total[f] ? `${t.agree[f]}/${t.total[f]} (${((100 * t.agree[f]) / t.total[f]).toFixed(0)} %)` : 'n/a');
-  rows.push([set, String(t.files), ...FIELDS.map(cell), String(t.nameless), String(t.unparseable.length)]);
+  rows.push([set, String(t.files), ...FIELDS.map(cell), String(t.nameless), String(t.garbled.length), String(t.unparseable.length)]);
+  if (t.garbled.length) details.push(`  ${set} garbled (U+FFFD): ${t.garbled.join(', ')}`);
+  expect(t.nameless, `${set}: attachments without a name`).toBe(0);
+  expect(t.garbled, `${set}: text with U+FFFD`).toEqual([]);
   for (const f of FIELDS) {
     if (t.misses[f].length) details.push(`  ${set} ${HEADINGS[f]} disagrees: ${t.misses[f].join(', ')}`);
   }
@@ -53,7 +60,7 @@ async function parse(file: string, t: Tally, name: string): Promise<ParsedMessag
   t.files++;
   try {
     const msg = await parseMessage(readFileSync(file));
-    t.counted(msg);
+    t.counted(msg, name);
     return msg;
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;

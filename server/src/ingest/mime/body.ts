@@ -1,11 +1,11 @@
-import { convert, type HtmlToTextOptions } from 'html-to-text';
+import { compile, type HtmlToTextOptions } from 'html-to-text';
 
 /** Longer HTML is cut before conversion: the description is for reading, search and rules, not an archive. */
 const MAX_HTML_CHARS = 1_000_000;
 
 const OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
-  limits: { maxInputLength: MAX_HTML_CHARS, maxDepth: 200 },
+  limits: { maxDepth: 200 },
   selectors: [
     { selector: 'img', format: 'skip' },
     { selector: 'style', format: 'skip' },
@@ -18,10 +18,13 @@ const OPTIONS: HtmlToTextOptions = {
   ],
 };
 
+/** Compiled once: html-to-text builds its selector machinery per options object, which costs more than converting a short mail. */
+const convert = compile(OPTIONS);
+
 /**
  * The plain-text description of an HTML body (html-to-text): line breaks and paragraphs kept,
  * links as text with their address, tables row by row, images and styles left out.
  */
 export function htmlToDescription(html: string): string {
-  return convert(html, OPTIONS).replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return convert(html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html).replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
 }

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { Headers, Splitter, type MimeNode } from '@zone-eu/mailsplit';
 import { analyse } from 'chardet';
@@ -9,7 +9,7 @@ const SEVEN_BIT = /^(us-?ascii|ascii|ansi_x3\.4-1968|iso-?2022-[a-z0-9-]+|utf-?7
 /** C1 control characters: what ISO-8859-1 makes of Windows-1252's quotes and dashes, never text. */
 // eslint-disable-next-line no-control-regex
 const C1_CONTROLS = /[\u0080-\u009f]/;
-const EIGHT_BIT = (bytes: Uint8Array) => bytes.some((b) => b >= 0x80);
+const EIGHT_BIT = (bytes: Uint8Array) => !isAscii(bytes);
 
 /** `"ISO-8859-1"` → `iso-8859-1`; an RFC 2231 language suffix (`utf-8*en`) is dropped. */
 export function normalizeCharset(label: string | null | undefined): string | null {
