@@ -86,7 +86,8 @@ describe('names, types and dispositions', () => {
 
   it('writes RFC 6266 Content-Disposition with a safe ASCII fallback', () => {
     expect(contentDisposition('attachment', 'Übersicht "Q3".pdf')).toBe(`attachment; filename="_bersicht _Q3_.pdf"; filename*=UTF-8''%C3%9Cbersicht%20%22Q3%22.pdf`);
-    expect(contentDisposition('inline', null)).toBe(`inline; filename="attachment"; filename*=UTF-8''attachment`);
+    expect(contentDisposition('inline', null)).toBe(`inline; filename="file.bin"; filename*=UTF-8''file.bin`);
+    expect(contentDisposition('attachment', null, 'image/jpeg')).toBe(`attachment; filename="image.jpg"; filename*=UTF-8''image.jpg`);
     expect(contentDisposition('attachment', "../a'b;c.txt")).toBe(`attachment; filename="a'b_c.txt"; filename*=UTF-8''a%27b%3Bc.txt`);
   });
 

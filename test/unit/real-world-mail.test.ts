@@ -125,6 +125,12 @@ describe('5. charsets', () => {
     expect(await repairCharsets(mail.outlookInlineImages())).toBeNull();
   });
 
+  it('stays linear on hostile headers: a wrong encoded word followed by a long blank run', async () => {
+    const raw = Buffer.from(`From: a@customer.example\r\nSubject: =?utf-8?B?/w==?=${' '.repeat(300_000)}x\r\n\r\nbody\r\n`);
+    const fixed = await repairCharsets(raw);
+    expect(fixed!.toString()).toContain('Subject: =?UTF-8?B?');
+  });
+
   it('judges labels by what the bytes decode to', () => {
     expect(decodesCleanly(iconv.encode('プリンター', 'shift_jis'), 'iso-2022-jp')).toBe(false);
     expect(decodesCleanly(Buffer.from('caf\xe9', 'latin1'), null)).toBe(false);

@@ -7,7 +7,7 @@ import type { Db, Queryable } from '../db/client.js';
 import { attachments } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import { formatBytes } from './limits.js';
-import { extensionFor } from './mime/names.js';
+import { genericName } from './mime/names.js';
 import type { ParsedMessage } from './parse.js';
 
 export type AttachmentRow = typeof attachments.$inferSelect;
@@ -79,7 +79,7 @@ export class AttachmentStore {
     const skipped: SkippedAttachment[] = [];
     try {
       for (const item of items) {
-        const filename = sanitizeFilename(item.filename) ?? `file.${extensionFor(normalizeContentType(item.contentType))}`;
+        const filename = sanitizeFilename(item.filename) ?? genericName(normalizeContentType(item.contentType));
         const size = item.content.length;
         if (size > maxBytes) {
           skipped.push({ filename, size, reason: `over the ${formatBytes(maxBytes)} limit` });
@@ -221,9 +221,14 @@ export function servedContentType(stored: string): string {
   return 'application/octet-stream';
 }
 
+/** A stored part's name, or one made from its type for rows stored before every part got one. */
+export function displayName(row: Pick<AttachmentRow, 'filename' | 'contentType'>): string {
+  return sanitizeFilename(row.filename) ?? genericName(normalizeContentType(row.contentType));
+}
+
 /** `attachment; filename="ascii"; filename*=UTF-8''pct-encoded` (RFC 6266 / 5987). */
-export function contentDisposition(kind: 'attachment' | 'inline', filename: string | null): string {
-  const name = sanitizeFilename(filename) ?? 'attachment';
+export function contentDisposition(kind: 'attachment' | 'inline', filename: string | null, contentType = 'application/octet-stream'): string {
+  const name = displayName({ filename, contentType });
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%;]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;

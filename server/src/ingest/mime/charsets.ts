@@ -10,6 +10,7 @@ const SEVEN_BIT = /^(us-?ascii|ascii|ansi_x3\.4-1968|iso-?2022-[a-z0-9-]+|utf-?7
 // eslint-disable-next-line no-control-regex
 const C1_CONTROLS = /[\u0080-\u009f]/;
 const EIGHT_BIT = (bytes: Uint8Array) => !isAscii(bytes);
+const DETECTION_SAMPLE = 64 * 1024;
 
 /** `"ISO-8859-1"` → `iso-8859-1`; an RFC 2231 language suffix (`utf-8*en`) is dropped. */
 export function normalizeCharset(label: string | null | undefined): string | null {
@@ -43,7 +44,8 @@ export function decodesCleanly(bytes: Uint8Array, charset: string | null): boole
 export function detectCharset(bytes: Uint8Array, hint?: string | null): string {
   if (isUtf8(bytes)) return 'utf-8';
   if (hint && decodesCleanly(bytes, hint)) return hint;
-  for (const { name } of analyse(bytes)) {
+  // A sample is enough to tell charsets apart, and keeps a 20 MB unlabelled body from holding the event loop.
+  for (const { name } of analyse(bytes.subarray(0, DETECTION_SAMPLE))) {
     // chardet says ISO-8859-1 for any Western 8-bit text; Windows-1252 reads the same bytes and also Outlook's quotes.
     const cs = name.toLowerCase() === 'iso-8859-1' ? 'windows-1252' : name.toLowerCase();
     if (!SEVEN_BIT.test(cs) && iconv.encodingExists(cs) && decodesCleanly(bytes, cs)) return cs;
@@ -52,7 +54,8 @@ export function detectCharset(bytes: Uint8Array, hint?: string | null): string {
 }
 
 /** `=?charset?B|Q?text?=` words, with the whitespace between adjacent ones (RFC 2047 §6.2: it is dropped). */
-const ENCODED_WORDS = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=(?:[ \t]*(?:\r\n)?[ \t]+=\?\1\?\2\?[^?\s]*\?=)*/g;
+// The whitespace between words is one unambiguous run (a blank, or a line break and a blank): no backtracking over long blank runs.
+const ENCODED_WORDS = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=(?:(?:[ \t]|\r?\n[ \t])+=\?\1\?\2\?[^?\s]*\?=)*/g;
 const ONE_WORD = /=\?[^?\s]+\?[bBqQ]\?([^?\s]*)\?=/g;
 
 function wordBytes(encoding: string, words: string): Buffer {
@@ -167,7 +170,7 @@ export async function repairCharsets(raw: Buffer): Promise<Buffer | null> {
     }
   }
   if (!found.headers.length && !found.bodies.length) return null;
-  const overall = detectCharset(Buffer.concat(found.samples));
+  const overall = detectCharset(Buffer.concat(found.samples.map((b) => b.subarray(0, DETECTION_SAMPLE))));
   for (const h of found.headers) {
     const fixed = Buffer.concat(h.lines.flatMap((line, i) => (i ? [Buffer.from('\r\n'), rewriteHeaderLine(line, overall)] : [rewriteHeaderLine(line, overall)])));
     (h.node as unknown as { headers: Headers }).headers = new Headers(Buffer.concat([fixed, Buffer.from('\r\n\r\n')]));

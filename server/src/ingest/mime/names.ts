@@ -41,5 +41,11 @@ export function partName(part: { filename: string | null; contentType: string; c
   }
   const local = part.contentId?.trim().replace(/^<|>$/g, '').split('@')[0]?.trim();
   if (local && /^[\w.-]{1,100}\.[a-z0-9]{2,5}$/i.test(local)) return local;
+  return genericName(type);
+}
+
+/** `image.png`, `file.pdf`: the name of a part that has nothing better. */
+export function genericName(contentType: string): string {
+  const type = contentType.toLowerCase();
   return `${type.startsWith('image/') ? 'image' : 'file'}.${extensionFor(type)}`;
 }
