@@ -21,6 +21,7 @@ import { serveAttachment } from './modules/attachments/attachment.routes.js';
 import type { Viewer } from './modules/auth/auth.service.js';
 import { LiveSessions } from './modules/auth/live-sessions.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
+import { serveRemoteImage } from './modules/remote-images/remote-image.routes.js';
 import { serveMessageRaw } from './modules/tickets/ticket.routes.js';
 import { upgradeTicketData } from './modules/tickets/ticket-upgrade.js';
 import { createServices, type Services } from './services.js';
@@ -204,6 +205,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     if (message && req.method === 'GET') return serveMessageRaw(services, viewer, res, message[1]!);
     const quarantined = /^\/api\/quarantine\/([0-9a-f-]{36})\/raw$/.exec(pathname);
     if (quarantined && req.method === 'GET') return serveQuarantinedRaw(services, viewer, res, quarantined[1]!);
+    const remote = /^\/api\/messages\/([0-9a-f-]{36})\/remote-images\/(\d{1,4})$/.exec(pathname);
+    if (remote && req.method === 'GET') return serveRemoteImage(services, viewer, res, remote[1]!, Number(remote[2]));
     res.writeHead(404).end();
   }
 

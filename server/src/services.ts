@@ -29,6 +29,7 @@ import { OAuthService } from './modules/oauth/oauth.service.js';
 import { OutgoingServerService } from './modules/outgoing-servers/outgoing-server.service.js';
 import { ProxyServerService } from './modules/proxy-servers/proxy-server.service.js';
 import { QuarantineService, type Reprocessor } from './modules/quarantine/quarantine.service.js';
+import { RemoteImageService } from './modules/remote-images/remote-image.service.js';
 import { SettingsService } from './modules/settings/settings.service.js';
 import { RuleService } from './modules/rules/rule.service.js';
 import { TicketService } from './modules/tickets/ticket.service.js';
@@ -74,6 +75,7 @@ export interface Services {
   outboundWorker: OutboundWorker;
   attachments: AttachmentStore;
   quarantine: QuarantineService;
+  remoteImages: RemoteImageService;
   settings: SettingsService;
   housekeeping: Housekeeping;
 }
@@ -160,6 +162,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     outboundWorker,
     attachments,
     quarantine,
+    remoteImages: new RemoteImageService(db, { allowLoopback: config.allowLoopbackMailServers }),
     settings,
     housekeeping: new Housekeeping(
       [{ name: 'quarantine retention', run: () => quarantine.purgeExpired() }, { name: 'orphaned attachments', run: () => attachments.sweepOrphans() }],

@@ -18,6 +18,8 @@ export interface IngestOutcome {
   ticketId: string | null;
 }
 
+export interface ReprocessOutcome { outcome: EmailOutcome; reason: string; ticketId: string | null }
+
 export interface DryRunResult {
   outcome: EmailOutcome;
   reason: string;
@@ -128,12 +130,19 @@ export class IngestService {
    * Runs a stored (quarantined or failed) message through the pipeline again. `force` releases it:
    * a ticket is created whatever the pipeline says (the admin looked at it and wants it).
    */
-  async reprocess(messageRowId: string, opts: { force: boolean }): Promise<{ outcome: EmailOutcome; reason: string; ticketId: string | null }> {
+  async reprocess(
+    messageRowId: string,
+    opts: { force: boolean; within?: (tx: Tx, result: ReprocessOutcome) => Promise<void> },
+  ): Promise<ReprocessOutcome> {
     const [row] = await this.db.select().from(messages).where(eq(messages.id, messageRowId));
     if (!row) throw new Error('no such message');
     const [server] = row.serverId ? await this.db.select().from(incomingServers).where(eq(incomingServers.id, row.serverId)) : [];
     if (!server) throw new Error('the message\'s mailbox no longer exists');
-    if (row.ticketId) return { outcome: 'DUPLICATE', reason: 'the message already belongs to a ticket', ticketId: row.ticketId };
+    if (row.ticketId) {
+      const result: ReprocessOutcome = { outcome: 'DUPLICATE', reason: 'the message already belongs to a request', ticketId: row.ticketId };
+      if (opts.within) await this.db.transaction((tx) => opts.within!(tx, result));
+      return result;
+    }
     const pref = await this.deps.preference();
     const p = await prepare({ sourceKey: row.sourceKey, raw: row.raw }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
     let planned: Planned[] = [];
@@ -142,7 +151,10 @@ export class IngestService {
       planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
       await writeBatch(tx, server, planned, this.ack(lookups));
       const f = planned[0]!;
-      return { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
+      const outcome: ReprocessOutcome = { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
+      // The caller's bookkeeping (closing the quarantine entry) commits with the ticket, or not at all.
+      await opts.within?.(tx, outcome);
+      return outcome;
     });
     this.afterCommit(server, planned);
     return result;

@@ -147,7 +147,7 @@ export async function decide(
     decided('sender', reason);
     return done({ outcome: 'QUARANTINED', reason }, 'sender');
   }
-  pass('sender', `sender ${from.address}`);
+  pass('sender', `sender ${from.address}${msg.senderNote ? ` (${msg.senderNote})` : ''}`);
 
   const cap = await checkSenderCap(from.address, pref.perSenderHourlyCap, now, (a, since) => lookups.ticketsFromSenderSince(a, since));
   if (cap.exceeded) {

@@ -1,10 +1,10 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { attachments, emailAudit, messages, quarantine, requesters, ticketEvents, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
 import { appendSearchText, searchPiece } from '../db/search-text.js';
 import type { Logger } from '../lib/logger.js';
-import { rewriteCidImages, type StoredFile } from './attachments.js';
 import type { MailIdentity } from './identity.js';
+import { headerSummary } from './mime/summary.js';
 import { contentHash } from './parse.js';
 import type { Planned, Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
@@ -40,7 +40,7 @@ export async function writeBatch(
         number: c.created!.number,
         subject: c.p.parsed!.subject || '(no subject)',
         description: c.p.parsed!.text,
-        descriptionHtml: c.p.html ? rewriteCidImages(c.p.html, cidMap(c.files)) : null,
+        descriptionHtml: c.html,
         requesterId: requesterId.get(lower(c.p.parsed!.from!.address))!,
         technicianGroupId: route.technicianGroupId,
         categoryId: route.categoryId,
@@ -70,15 +70,23 @@ export async function writeBatch(
   if (files.length) await tx.insert(attachments).values(files);
 
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
-  if (quarantined.length) await tx.insert(quarantine).values(quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
+  const entries: { messageRowId: string; serverId: string; reason: string }[] = [];
+  for (const f of quarantined) {
+    // Held again on reprocessing: the message's open entry takes the new reason, no second entry.
+    const reopened = f.existingRow
+      ? await tx.update(quarantine).set({ reason: f.reason }).where(and(eq(quarantine.messageRowId, f.messageRowId), isNull(quarantine.resolvedAt))).returning({ id: quarantine.id })
+      : [];
+    if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason });
+  }
+  if (entries.length) await tx.insert(quarantine).values(entries);
 
   if (planned.length) {
     await tx.insert(emailAudit).values(planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
-      messageId: f.p.parsed?.messageId ?? null,
-      fromAddress: f.p.parsed?.from?.address ?? null,
-      subject: f.p.parsed?.subject ?? null,
+      messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
+      fromAddress: f.p.parsed?.from?.address ?? f.summary?.from?.address ?? null,
+      subject: f.p.parsed?.subject ?? f.summary?.subject ?? null,
       outcome: f.outcome,
       reason: f.reason,
       ticketId: f.ticketId,
@@ -105,20 +113,18 @@ export async function writeBatch(
  * audit). False when its row existed already: another attempt recorded it.
  */
 export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<boolean> {
+  const summary = p.parsed ? null : headerSummary(p.item.raw);
+  const known = {
+    messageId: p.parsed?.messageId ?? summary?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? summary?.from?.address ?? null, subject: p.parsed?.subject ?? summary?.subject ?? null,
+  };
   const [message] = await tx
     .insert(messages)
-    .values({
-      serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw,
-      messageId: p.parsed?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null,
-    })
+    .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
   if (!message) return false;
   await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
-  await tx.insert(emailAudit).values({
-    serverId: server.id, messageRowId: message.id, messageId: p.parsed?.messageId ?? null,
-    fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null, outcome: 'FAILED', reason,
-  });
+  await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason });
   return true;
 }
 
@@ -151,28 +157,22 @@ function messageRow(server: IncomingServerRow, f: Planned) {
     serverId: server.id,
     sourceKey: f.p.item.sourceKey,
     ticketId: f.ticketId,
-    messageId: parsed?.messageId ?? null,
+    messageId: parsed?.messageId ?? f.summary?.messageId ?? null,
     inReplyTo: parsed?.inReplyTo ?? null,
     references: parsed?.references ?? [],
     toAddresses: parsed?.to.map((a) => a.address) ?? [],
     ccAddresses: parsed?.cc.map((a) => a.address) ?? [],
     kind: 'INCOMING' as const,
     contentHash: f.fingerprint,
-    fromAddress: parsed?.from?.address ?? null,
-    fromName: parsed?.from?.name ?? null,
-    subject: parsed?.subject ?? null,
+    fromAddress: parsed?.from?.address ?? f.summary?.from?.address ?? null,
+    fromName: parsed?.from?.name ?? f.summary?.from?.name ?? null,
+    subject: parsed?.subject ?? f.summary?.subject ?? null,
     bodyText: f.appendText ?? parsed?.text ?? null,
-    bodyHtml: f.p.html ? rewriteCidImages(f.p.html, cidMap(f.files)) : null,
+    bodyHtml: f.html,
     sentAt: parsed?.date ?? null,
     rawSize: f.p.item.raw.length,
     raw: f.p.item.raw,
   };
-}
-
-function cidMap(files: StoredFile[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const f of files) if (f.contentId) map.set(f.contentId.replace(/^<|>$/g, ''), f.id);
-  return map;
 }
 
 /** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */

@@ -24,7 +24,7 @@ export async function serveAttachment(services: Services, viewer: Viewer | null,
     res.writeHead(200, {
       'content-type': inline ? row.contentType : servedContentType(row.contentType),
       'content-length': String(file.size),
-      'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', row.filename),
+      'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', row.filename, row.contentType),
       'x-content-type-options': 'nosniff',
       'content-security-policy': "default-src 'none'; sandbox",
       'cross-origin-resource-policy': 'same-origin',
