@@ -21,9 +21,9 @@ import { serveAttachment } from './modules/attachments/attachment.routes.js';
 import type { Viewer } from './modules/auth/auth.service.js';
 import { LiveSessions } from './modules/auth/live-sessions.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
+import { serveRemoteImage } from './modules/remote-images/remote-image.routes.js';
 import { serveMessageRaw } from './modules/tickets/ticket.routes.js';
 import { upgradeTicketData } from './modules/tickets/ticket-upgrade.js';
-import { serveRemoteImage } from './modules/remote-images/remote-image.routes.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {

@@ -113,8 +113,8 @@ export async function planBatch(
     // A requester or a body made up for the release: never acknowledged, whatever the pipeline says.
     const madeUp = p !== prepared && (prepared.parsed === null || prepared.parsed.from === null);
     const base = {
-      p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, reopen: false,
-      files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
+      p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null,
+      reopen: false, files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
     };
     if (p.parsed === null) {
       out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) });

@@ -5,8 +5,11 @@ import { NotAllowedError, NotFoundError } from '../../lib/errors.js';
 import type { Viewer } from '../auth/auth.service.js';
 import { loadEmailPreference } from '../settings/settings.service.js';
 
-/** Everything (admins, or scoping off), or only the tickets of these groups and those assigned to this user. */
-export type TicketScope = { all: true; userId: string } | { all: false; userId: string; groupIds: string[] };
+/**
+ * Everything (admins, or scoping off), or only the tickets of these groups and those assigned to
+ * this user; `memberOf`: the user's groups either way (what they may change).
+ */
+export type TicketScope = ({ all: true } | { all: false; groupIds: string[] }) & { userId: string; admin: boolean; memberOf: string[] };
 
 type Reachable = Pick<typeof tickets.$inferSelect, 'technicianGroupId' | 'assigneeId'>;
 
@@ -39,8 +42,10 @@ export class TicketAccess {
 
   private async readScope(viewer: Viewer): Promise<TicketScope> {
     const userId = viewer.user.id;
-    if (isTicketAdmin(viewer) || !(await this.scopingOn())) return { all: true, userId };
-    return { all: false, userId, groupIds: await this.groupsOf(userId) };
+    const admin = isTicketAdmin(viewer);
+    const memberOf = admin ? [] : await this.groupsOf(userId);
+    if (admin || !(await this.scopingOn())) return { all: true, userId, admin, memberOf };
+    return { all: false, userId, admin, memberOf, groupIds: memberOf };
   }
 
   async groupsOf(userId: string): Promise<string[]> {
@@ -74,9 +79,10 @@ export class TicketAccess {
 
   /** Null when the viewer may change the ticket; otherwise the error to return. */
   async changeRefusal(viewer: Viewer, ticket: Reachable): Promise<NotFoundError | NotAllowedError | null> {
-    if (!(await this.canSee(viewer, ticket))) return new NotFoundError('No such ticket');
-    if (isTicketAdmin(viewer)) return null;
-    const groups = await this.groupsOf(viewer.user.id);
+    const scope = await this.scope(viewer);
+    if (!this.inScope(scope, ticket)) return new NotFoundError('No such ticket');
+    if (scope.admin) return null;
+    const groups = scope.memberOf;
     if (!groups.length || ticket.technicianGroupId === null || ticket.assigneeId === viewer.user.id || groups.includes(ticket.technicianGroupId)) return null;
     return new NotAllowedError('This ticket belongs to a technician group you are not in');
   }
