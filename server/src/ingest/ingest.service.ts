@@ -24,7 +24,7 @@ export interface DryRunResult {
   outcome: EmailOutcome;
   reason: string;
   trace: TraceStep[];
-  route: { technicianGroupId: string | null; categoryId: string | null; companyId: string | null; requestType: string | null; priority: string | null } | null;
+  route: { technicianGroupId: string | null; categoryId: string | null; companyId: string | null; requestTypeId: string | null; priorityId: string | null } | null;
   matchedRules: { id: string; name: string }[];
   ticketId: string | null;
   acknowledge: boolean | null;
@@ -38,7 +38,11 @@ export interface IngestDeps {
   attachments: AttachmentStore | null;
   /** Acknowledgments were queued: the outbound worker can send them now. */
   onQueued?: () => void;
+  /** After the commit: tickets created, and tickets a requester's reply was appended to (for notifications). */
+  onCommitted?: (changes: CommittedChanges) => void;
 }
+
+export interface CommittedChanges { created: string[]; replied: string[] }
 
 /**
  * The orchestrator of SPEC §4. Limits and parsing happen outside the transaction (plan.ts:
@@ -163,10 +167,21 @@ export class IngestService {
   private afterCommit(server: IncomingServerRow, planned: Planned[]): void {
     for (const f of planned) {
       if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
+      // The long-closed ticket now lists its follow-up.
+      if (f.created?.decision.previousTicketId) this.pubsub.publish('ticketUpdated', f.created.decision.previousTicketId);
       if (f.outcome === 'APPENDED' && f.ticketId) this.pubsub.publish('ticketUpdated', f.ticketId);
       if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
     }
     if (planned.some((f) => f.created)) this.deps.onQueued?.();
+    const created = planned.filter((f) => f.outcome === 'TICKET_CREATED' && f.ticketId).map((f) => f.ticketId!);
+    const replied = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
+    if (created.length || replied.length) {
+      try {
+        this.deps.onCommitted?.({ created, replied });
+      } catch (err) {
+        this.logger.warn({ err }, 'after-commit listener threw');
+      }
+    }
   }
 
   /**

@@ -39,6 +39,8 @@ export interface Planned {
   ticketId: string | null;
   created: { number: number; decision: Extract<DecisionWithTrace, { outcome: 'TICKET_CREATED' }> } | null;
   appendText: string | null;
+  /** The reply re-opens its ticket. */
+  reopen: boolean;
   files: StoredFile[];
   /** The sanitized HTML with its cid: images pointing at `files`. */
   html: string | null;
@@ -112,7 +114,7 @@ export async function planBatch(
     const madeUp = p !== prepared && (prepared.parsed === null || prepared.parsed.from === null);
     const base = {
       p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null,
-      files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
+      reopen: false, files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
     };
     if (p.parsed === null) {
       out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) });
@@ -134,6 +136,7 @@ export async function planBatch(
     } else if (d.outcome === 'APPENDED') {
       planned.ticketId = d.ticketId;
       planned.appendText = d.appendText;
+      planned.reopen = d.reopen;
     } else if (d.outcome === 'DUPLICATE') {
       planned.ticketId = null;
     }
@@ -150,7 +153,7 @@ export async function planBatch(
       messageId: p.parsed.messageId,
       fingerprint: d.fingerprint,
       ticketId: planned.ticketId,
-      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people } : undefined,
+      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people, previousTicketId: planned.created.decision.previousTicketId } : undefined,
       appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
     });
     out.push(planned);
@@ -185,7 +188,8 @@ function withRequester(parsed: ParsedMessage): ParsedMessage {
 function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithTrace {
   return {
     outcome: 'TICKET_CREATED', reason: `released by an admin (the pipeline said ${d.outcome}: ${d.reason})`,
-    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestType: null, priority: null },
+    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestTypeId: null, priorityId: null },
+    previousTicketId: null,
     matchedRules: [], acknowledge: false, acknowledgeNote: 'released from quarantine', trace: d.trace, fingerprint: d.fingerprint,
   };
 }

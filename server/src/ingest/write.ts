@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
-import { attachments, emailAudit, messages, quarantine, requesters, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
+import { attachments, emailAudit, messages, quarantine, requesters, ticketEvents, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
+import { appendSearchText, searchPiece } from '../db/search-text.js';
 import type { Logger } from '../lib/logger.js';
 import type { MailIdentity } from './identity.js';
 import { headerSummary } from './mime/summary.js';
@@ -44,9 +45,11 @@ export async function writeBatch(
         technicianGroupId: route.technicianGroupId,
         categoryId: route.categoryId,
         companyId: route.companyId,
-        requestType: route.requestType,
-        priority: route.priority,
+        requestTypeId: route.requestTypeId,
+        priorityId: route.priorityId,
+        previousTicketId: c.created!.decision.previousTicketId,
         incomingServerId: server.id,
+        searchText: searchPiece(c.p.parsed!.subject, c.p.parsed!.from!.address, c.p.parsed!.from!.name, c.p.parsed!.text),
       };
     }));
   }
@@ -90,8 +93,7 @@ export async function writeBatch(
     })));
   }
 
-  const appendedTo = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
-  if (appendedTo.length) await tx.update(tickets).set({ updatedAt: new Date() }).where(inArray(tickets.id, appendedTo));
+  for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
   for (const c of creates) {
     if (!c.created!.decision.acknowledge) continue;
@@ -126,6 +128,28 @@ export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepare
   return true;
 }
 
+/**
+ * A reply from the requester's side: the ticket's activity and search text, and — when the
+ * pipeline said so — back to OPEN, recorded in its history with no actor (the requester did it).
+ */
+async function recordRequesterReply(tx: Tx, f: Planned): Promise<void> {
+  const now = new Date();
+  const parsed = f.p.parsed!;
+  const [before] = await tx.select({ status: tickets.status }).from(tickets).where(eq(tickets.id, f.ticketId!)).for('update');
+  const reopen = f.reopen && before !== undefined && before.status !== 'OPEN';
+  await tx
+    .update(tickets)
+    .set({
+      lastActivityAt: now,
+      requesterActivityAt: now,
+      updatedAt: now,
+      searchText: appendSearchText(searchPiece(parsed.from?.address, parsed.from?.name, f.appendText ?? parsed.text)),
+      ...(reopen ? { status: 'OPEN' as const, closedAt: null } : {}),
+    })
+    .where(eq(tickets.id, f.ticketId!));
+  if (reopen) await tx.insert(ticketEvents).values({ ticketId: f.ticketId!, actorUserId: null, field: 'STATUS', fromValue: before!.status, toValue: 'OPEN' });
+}
+
 function messageRow(server: IncomingServerRow, f: Planned) {
   const parsed = f.p.parsed;
   return {
@@ -138,6 +162,7 @@ function messageRow(server: IncomingServerRow, f: Planned) {
     references: parsed?.references ?? [],
     toAddresses: parsed?.to.map((a) => a.address) ?? [],
     ccAddresses: parsed?.cc.map((a) => a.address) ?? [],
+    kind: 'INCOMING' as const,
     contentHash: f.fingerprint,
     fromAddress: parsed?.from?.address ?? f.summary?.from?.address ?? null,
     fromName: parsed?.from?.name ?? f.summary?.from?.name ?? null,
