@@ -77,13 +77,14 @@ describe('technician group visibility', () => {
     }
   });
 
-  it('downloads attachments and raw mail of one\'s own tickets only', async () => {
+  it('downloads attachments, raw mail and remote images of one\'s own tickets only', async () => {
     const mine = (await one.execute(One, { id: ids.one })).ticket!;
     const theirs = (await t.admin.execute(One, { id: ids.two })).ticket!;
     const ownFile = await get(one, mine.attachments[0]!.url);
     expect([ownFile.status, await ownFile.text()]).toEqual([200, 'first secret']);
     expect((await get(one, mine.messages[0]!.rawUrl!)).status).toBe(200);
-    for (const path of [theirs.attachments[0]!.url, theirs.messages[0]!.rawUrl!]) {
+    // The remote-image proxy answers by the same rule before it fetches anything.
+    for (const path of [theirs.attachments[0]!.url, theirs.messages[0]!.rawUrl!, `/api/messages/${theirs.messages[0]!.id}/remote-images/0`]) {
       const res = await get(one, path);
       expect([path, res.status]).toEqual([path, 404]);
       expect(await res.text()).not.toContain('second secret');

@@ -1,17 +1,17 @@
 import type { ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/auth.service.js';
+import { isTicketAdmin } from '../tickets/ticket-access.js';
 import type { Services } from '../../services.js';
 
 /**
- * Who may see a ticket's content: today every signed-in user may read every ticket (the ticket
- * query's rule); a message that became no ticket only the channel admins. When tickets are
- * scoped to groups, this is the check to narrow.
+ * Who may see a message's content: whoever may see its ticket (SPEC §10 visibility, the same rule as
+ * attachments; out of reach answers like missing); a message that became no ticket only the admins.
  */
-async function mayView(services: Services, viewer: Viewer, messageRowId: string): Promise<boolean | null> {
+async function mayView(services: Services, viewer: Viewer, messageRowId: string): Promise<boolean> {
   const owner = await services.remoteImages.ticketOf(messageRowId);
-  if (!owner) return null;
-  if (!owner.ticketId) return viewer.canManageSupportChannels;
-  return Boolean(await services.tickets.get(owner.ticketId));
+  if (!owner) return false;
+  if (!owner.ticketId) return isTicketAdmin(viewer);
+  return Boolean(await services.tickets.getVisible(viewer, owner.ticketId));
 }
 
 /**
@@ -21,9 +21,7 @@ async function mayView(services: Services, viewer: Viewer, messageRowId: string)
 export async function serveRemoteImage(services: Services, viewer: Viewer | null, res: ServerResponse, messageRowId: string, index: number): Promise<void> {
   try {
     if (!viewer) return void res.writeHead(401).end();
-    const allowed = await mayView(services, viewer, messageRowId);
-    if (allowed === null) return void res.writeHead(404).end();
-    if (!allowed) return void res.writeHead(403).end();
+    if (!(await mayView(services, viewer, messageRowId))) return void res.writeHead(404).end();
     const image = await services.remoteImages.fetch(messageRowId, index);
     const safety = { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox", 'cross-origin-resource-policy': 'same-origin', 'referrer-policy': 'no-referrer' };
     if (!image.ok) {
