@@ -1,13 +1,14 @@
-// pnpm bench [backlog|latency|mailboxes|dashboard|footprint …]: prints rates and ratios against a baseline measured in the same run.
+// pnpm bench [backlog|latency|mailboxes|dashboard|footprint|search …]: prints rates and ratios against a baseline measured in the same run.
 // Numbers after a name are that bench's sizes: `pnpm bench dashboard 1000 100000` (servers, tickets).
 import { backlog } from './backlog.ts';
 import { dashboard } from './dashboard.ts';
 import { footprint } from './footprint.ts';
 import { latency } from './latency.ts';
 import { mailboxes } from './mailboxes.ts';
+import { search } from './search.ts';
 
 const all: Record<string, (...sizes: number[]) => Promise<void>> = {
-  backlog: (n) => backlog(n), latency: (n) => latency(n), mailboxes: (n) => mailboxes(n), dashboard: (servers, tickets) => dashboard(servers, tickets), footprint: () => footprint(),
+  backlog: (n) => backlog(n), latency: (n) => latency(n), mailboxes: (n) => mailboxes(n), dashboard: (servers, tickets) => dashboard(servers, tickets), footprint: () => footprint(), search: () => search(),
 };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const runs: { name: string; sizes: number[] }[] = [];

@@ -1,5 +1,5 @@
 import type { ObjectRef, UnionRef } from '@pothos/core';
-import { ExpectedError, InvalidCredentials, NotFoundError, TooManyAttempts, ValidationError, type FieldError } from '../lib/errors.js';
+import { ExpectedError, InvalidCredentials, NotAllowedError, NotFoundError, TooManyAttempts, ValidationError, type FieldError } from '../lib/errors.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
@@ -22,6 +22,12 @@ export const NotFoundErrorRef = builder.objectRef<NotFoundError>('NotFoundError'
   fields: () => ({}),
 });
 
+export const NotAllowedErrorRef = builder.objectRef<NotAllowedError>('NotAllowedError').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof NotAllowedError,
+  fields: () => ({}),
+});
+
 export const InvalidCredentialsRef = builder.objectRef<InvalidCredentials>('InvalidCredentials').implement({
   interfaces: [ErrorInterface],
   isTypeOf: (v) => v instanceof InvalidCredentials,
@@ -34,7 +40,7 @@ export const TooManyAttemptsRef = builder.objectRef<TooManyAttempts>('TooManyAtt
   fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
 });
 
-type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef | typeof TooManyAttemptsRef;
+type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof NotAllowedErrorRef | typeof InvalidCredentialsRef | typeof TooManyAttemptsRef;
 
 /**
  * `<Name>Success { <field>: T }` plus a `<Name>Result` union of it and the given error types.

@@ -1,12 +1,13 @@
 import { createContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
-import type { CategoryRow, TechnicianGroupRow } from '../modules/catalog/catalog.service.js';
+import type { UserRow } from '../modules/auth/auth.service.js';
+import type { CatalogEntry, CatalogKind } from '../modules/catalog/catalog.service.js';
 import type { IncomingServerRow } from '../db/schema.js';
 import type { HealthRow } from '../modules/health/health.service.js';
-import type { MessageRow, RequesterRow } from '../modules/tickets/ticket.service.js';
+import type { MessageRow, RequesterRow, TicketRow } from '../modules/tickets/ticket.service.js';
 import type { Context } from './context.js';
 
-interface CatalogKey { kind: 'group' | 'category'; id: string }
+interface CatalogKey { kind: CatalogKind; id: string }
 
 /** Without a cache DataLoader hands a batch its keys as requested, repeats included. */
 const unique = <T>(keys: readonly T[]): T[] => [...new Set(keys)];
@@ -27,12 +28,17 @@ export const loaders = createContextCache((ctx: Context) => {
   const cache = false;
   return {
     requester: new DataLoader<string, RequesterRow | null>(async (ids) => byId(ids, await services.tickets.requesters(unique(ids))), { cache }),
-    // One loader for both: the groups and categories of a page in one statement.
-    catalog: new DataLoader<CatalogKey, TechnicianGroupRow | CategoryRow | null>(async (keys) => {
-      const { groups, categories } = await services.catalog.entries(unique(keys.filter((k) => k.kind === 'group').map((k) => k.id)), unique(keys.filter((k) => k.kind === 'category').map((k) => k.id)));
-      const found = new Map([...groups.map((g) => [`group:${g.id}`, g] as const), ...categories.map((c) => [`category:${c.id}`, c] as const)]);
+    // One loader for the four named lists (groups, categories, priorities, request types): one statement for all.
+    catalog: new DataLoader<CatalogKey, CatalogEntry | null>(async (keys) => {
+      const ids: Partial<Record<CatalogKind, string[]>> = {};
+      for (const k of keys) (ids[k.kind] ??= []).push(k.id);
+      for (const kind of Object.keys(ids) as CatalogKind[]) ids[kind] = unique(ids[kind]!);
+      const found = new Map((await services.catalog.entries(ids)).map((e) => [`${e.kind}:${e.id}`, e]));
       return keys.map((k) => found.get(`${k.kind}:${k.id}`) ?? null);
     }, { cache }),
+    user: new DataLoader<string, UserRow | null>(async (ids) => byId(ids, await services.people.usersById(unique(ids))), { cache }),
+    // Per viewer: the context belongs to one.
+    unread: new DataLoader<Pick<TicketRow, 'id' | 'requesterActivityAt'>, boolean>((list) => services.tickets.unreadMany(ctx.viewer!.user.id, list), { cache }),
     incomingServer: new DataLoader<string, IncomingServerRow | null>(async (ids) => byId(ids, await services.servers.getMany(unique(ids))), { cache }),
     health: new DataLoader<string, HealthRow>(async (serverIds) => { const rows = new Map((await services.health.getMany(unique(serverIds))).map((h) => [h.serverId, h])); return serverIds.map((id) => rows.get(id)!); }, { cache }),
     messages: new DataLoader<string, MessageRow[]>(async (ticketIds) => {

@@ -25,6 +25,10 @@ export class NotFoundError extends ExpectedError {
 export class InvalidCredentials extends ExpectedError {
   readonly kind = 'InvalidCredentials';
 }
+/** The viewer may see this, but not change it (a ticket of another technician group). */
+export class NotAllowedError extends ExpectedError {
+  readonly kind = 'NotAllowedError';
+}
 
 export function zodFieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
   return error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)], message: issue.message }));

@@ -69,6 +69,8 @@ export const notificationKindLabels: Record<NotificationKind, string> = {
   CREDENTIAL_EXPIRING: 'Credential expiring',
   REFRESH_TOKEN_STALE: 'Sign-in getting old',
   SEND_FAILED: 'Sending failed',
+  NEW_TICKET: 'New request',
+  REQUESTER_REPLIED: 'Requester replied',
 };
 
 export const notificationKindTones: Record<NotificationKind, Tone> = {
@@ -78,6 +80,8 @@ export const notificationKindTones: Record<NotificationKind, Tone> = {
   CREDENTIAL_EXPIRING: 'warning',
   REFRESH_TOKEN_STALE: 'warning',
   SEND_FAILED: 'danger',
+  NEW_TICKET: 'accent',
+  REQUESTER_REPLIED: 'accent',
 };
 
 export const ruleFieldLabels: Record<RuleField, string> = {
@@ -138,12 +142,14 @@ export const configActionLabels: Record<ConfigAuditAction, string> = {
   CREATE: 'Created',
   UPDATE: 'Updated',
   DELETE: 'Deleted',
+  LOCKOUT: 'Sign-in locked',
 };
 
 export const configActionTones: Record<ConfigAuditAction, Tone> = {
   CREATE: 'success',
   UPDATE: 'accent',
   DELETE: 'danger',
+  LOCKOUT: 'warning',
 };
 
 /** Entity types the configuration audit trail records, with how people call them. */

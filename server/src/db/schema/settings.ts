@@ -7,6 +7,8 @@ export const appSettings = pgTable('app_settings', {
   mspEnabled: boolean('msp_enabled').notNull().default(false),
   /** A known value sealed with MAILROOM_SECRET_KEY: a process started with another key refuses to run. */
   secretKeyCheck: text('secret_key_check'),
+  /** The default priorities and request types were created once; deleting them all doesn't bring them back. */
+  ticketListsSeeded: boolean('ticket_lists_seeded').notNull().default(false),
   updatedAt: updatedAt(),
 });
 
@@ -18,6 +20,10 @@ export const emailPreference = pgTable('email_preference', {
   perSenderHourlyCap: integer('per_sender_hourly_cap').notNull().default(20),
   quarantineRetentionDays: integer('quarantine_retention_days').notNull().default(30),
   maxAttachmentBytes: integer('max_attachment_bytes').notNull().default(20 * 1024 * 1024),
+  /** A requester's reply to a ticket closed longer ago than this opens a new ticket linked to it. */
+  reopenWindowDays: integer('reopen_window_days').notNull().default(14),
+  /** Technicians see only their groups' tickets; null: automatic (on once any group has members). */
+  technicianGroupScoping: boolean('technician_group_scoping'),
   updatedAt: updatedAt(),
 });
 

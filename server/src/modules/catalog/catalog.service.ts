@@ -1,6 +1,6 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { categories, technicianGroups } from '../../db/schema.js';
+import { categories, priorities, requestTypes, technicianGroups } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../../lib/uuid.js';
@@ -9,8 +9,10 @@ export type TechnicianGroupRow = typeof technicianGroups.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
 
 type CatalogTable = typeof technicianGroups | typeof categories;
-/** Matches no row: `in ()` is not SQL. */
-const NO_ID = '00000000-0000-0000-0000-000000000000';
+
+const NAMED_LISTS = { group: technicianGroups, category: categories, priority: priorities, requestType: requestTypes } as const;
+export type CatalogKind = keyof typeof NAMED_LISTS;
+export interface CatalogEntry { kind: CatalogKind; id: string; name: string; createdAt: Date }
 
 /** Technician groups and categories share one shape: a named, case-insensitively unique entry. */
 export class CatalogService {
@@ -23,15 +25,16 @@ export class CatalogService {
   }
 
   /**
-   * Groups and categories by id, both in one statement (`union all`): a page of tickets or
-   * mailboxes shows both, and they share one shape.
+   * Named entries by id from the four lists a ticket row shows — technician groups, categories,
+   * priorities and request types — in one statement (`union all`): they share id, name, createdAt.
    */
-  async entries(groupIds: readonly string[], categoryIds: readonly string[]): Promise<{ groups: TechnicianGroupRow[]; categories: CategoryRow[] }> {
-    const select = (table: CatalogTable, kind: 'group' | 'category', ids: string[]) =>
-      this.db.select({ kind: sql<'group' | 'category'>`${kind}::text`.as('kind'), id: table.id, name: table.name, createdAt: table.createdAt }).from(table).where(inArray(table.id, ids.length ? ids : [NO_ID]));
-    const rows = await select(technicianGroups, 'group', groupIds.filter(isUuid)).unionAll(select(categories, 'category', categoryIds.filter(isUuid)));
-    const pick = (kind: string) => rows.filter((r) => r.kind === kind).map(({ kind: _kind, ...row }) => row);
-    return { groups: pick('group'), categories: pick('category') };
+  async entries(ids: Partial<Record<CatalogKind, readonly string[]>>): Promise<CatalogEntry[]> {
+    const selects = (Object.keys(NAMED_LISTS) as CatalogKind[])
+      .map((kind) => ({ kind, table: NAMED_LISTS[kind], wanted: (ids[kind] ?? []).filter(isUuid) }))
+      .filter((l) => l.wanted.length)
+      .map(({ kind, table, wanted }) => this.db.select({ kind: sql<CatalogKind>`${kind}::text`.as('kind'), id: table.id, name: table.name, createdAt: table.createdAt }).from(table).where(inArray(table.id, wanted)));
+    if (!selects.length) return [];
+    return selects.slice(1).reduce<Promise<CatalogEntry[]>>((all, next) => (all as typeof next).unionAll(next), selects[0]!);
   }
 
   private crud(table: CatalogTable, entityType: string, label: string) {

@@ -55,6 +55,15 @@ const EmailPreferenceRef = builder.objectRef<EmailPreferenceRow>('EmailPreferenc
     perSenderHourlyCap: t.exposeInt('perSenderHourlyCap', { description: 'Tickets one sender may open per hour; more is treated as a mail loop.' }),
     quarantineRetentionDays: t.exposeInt('quarantineRetentionDays'),
     maxAttachmentBytes: t.exposeInt('maxAttachmentBytes'),
+    reopenWindowDays: t.exposeInt('reopenWindowDays', { description: 'A requester\'s reply to a ticket closed longer ago opens a new ticket linked to it.' }),
+    technicianGroupScoping: t.boolean({
+      description: 'Technicians see only their groups\' tickets (and those assigned to them): the switch as it is now.',
+      resolve: (_p, _a, ctx) => ctx.services.tickets.access.scopingOn(),
+    }),
+    technicianGroupScopingAutomatic: t.boolean({
+      description: 'The switch follows whether any technician group has members (technicianGroupScoping: null in the input).',
+      resolve: (p) => p.technicianGroupScoping === null,
+    }),
   }),
 });
 const EmailPreferenceInput = builder.inputType('EmailPreferenceInput', {
@@ -65,6 +74,8 @@ const EmailPreferenceInput = builder.inputType('EmailPreferenceInput', {
     perSenderHourlyCap: t.int(),
     quarantineRetentionDays: t.int(),
     maxAttachmentBytes: t.int(),
+    reopenWindowDays: t.int(),
+    technicianGroupScoping: t.boolean({ description: 'true / false; null: automatic (on once any technician group has members); absent: unchanged.' }),
   }),
 });
 const preferenceResult = resultUnion('EmailPreference', 'preference', EmailPreferenceRef, [ValidationErrorRef]);

@@ -55,6 +55,7 @@ export class EmailAuditService {
     input: {
       emailToTicket?: boolean | null; duplicateWindowMinutes?: number | null; maxMessageBytes?: number | null;
       perSenderHourlyCap?: number | null; quarantineRetentionDays?: number | null; maxAttachmentBytes?: number | null;
+      reopenWindowDays?: number | null; technicianGroupScoping?: boolean | null;
     },
     actorUserId: string | null,
   ) {
@@ -74,6 +75,9 @@ export class EmailAuditService {
     if (input.maxAttachmentBytes != null && (input.maxAttachmentBytes < 1024 || input.maxAttachmentBytes > 150 * 1024 * 1024)) {
       errors.push({ path: ['maxAttachmentBytes'], message: 'Between 1 KB and 150 MB' });
     }
+    if (input.reopenWindowDays != null && (input.reopenWindowDays < 0 || input.reopenWindowDays > 3650)) {
+      errors.push({ path: ['reopenWindowDays'], message: 'Between 0 and 3650 days' });
+    }
     if (errors.length) return ValidationError.of(errors);
     const before = await loadEmailPreference(this.db);
     return this.db.transaction(async (tx) => {
@@ -86,6 +90,9 @@ export class EmailAuditService {
           perSenderHourlyCap: input.perSenderHourlyCap ?? before.perSenderHourlyCap,
           quarantineRetentionDays: input.quarantineRetentionDays ?? before.quarantineRetentionDays,
           maxAttachmentBytes: input.maxAttachmentBytes ?? before.maxAttachmentBytes,
+          reopenWindowDays: input.reopenWindowDays ?? before.reopenWindowDays,
+          // Absent keeps the switch; an explicit null makes it automatic again.
+          technicianGroupScoping: input.technicianGroupScoping === undefined ? before.technicianGroupScoping : input.technicianGroupScoping,
           updatedAt: new Date(),
         })
         .where(eq(emailPreference.id, 1))
