@@ -10,7 +10,8 @@ import { BatchLookups } from './lookups.js';
 import { faultPoint } from '../lib/faults.js';
 import { storableText } from '../lib/text.js';
 import type { ParserPool } from './parser-pool.js';
-import { planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
+import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
+import { rejected } from './prepare.js';
 import { decide, type TraceStep } from './pipeline.js';
 import { writeBatch, writeFailure } from './write.js';
 
@@ -55,7 +56,7 @@ export interface CommittedChanges { created: string[]; replied: string[] }
 export type Preparer = (item: IncomingItem) => PendingMessage;
 
 /** A message handed to the parser pool, with when it was handed over (for the batch timings). */
-export interface PendingMessage { submittedAt: number; prepared: Promise<Prepared> }
+export interface PendingMessage { item: IncomingItem; submittedAt: number; prepared: Promise<Prepared> }
 
 /** Where one batch's time went, in ms since `performance.timeOrigin` (see IngestService.observe). */
 export interface BatchTimings {
@@ -91,6 +92,11 @@ export class IngestService {
     private readonly deps: IngestDeps,
   ) {}
 
+  /** The size limit: connectors download a message over it as its first bytes only (plan.ts: headOnly). */
+  async maxMessageBytes(): Promise<number> {
+    return (await this.deps.preference()).maxMessageBytes;
+  }
+
   async committedSourceKeys(keys: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 1000) {
@@ -111,9 +117,9 @@ export class IngestService {
       const submittedAt = performance.now();
       // Rejects only when the pool is shut down; a PendingMessage nobody awaits (stop) must not
       // become an unhandled rejection, hence the no-op handler on a second branch.
-      const prepared = this.deps.parser.prepare(item.raw, maxMessageBytes).then((mail): Prepared => ({ item, ...mail }));
+      const prepared = this.prepareOne(item, maxMessageBytes);
       prepared.catch(() => {});
-      return { submittedAt, prepared };
+      return { item, submittedAt, prepared };
     };
   }
 
@@ -159,7 +165,7 @@ export class IngestService {
       this.logger.warn({ err, serverId: server.id }, 'batch failed; retrying message by message');
       outcomes = [];
       for (const [i, p] of prepared.entries()) {
-        const one = { submittedAt: parsedAt, prepared: Promise.resolve(p) };
+        const one = { item: p.item, submittedAt: parsedAt, prepared: Promise.resolve(p) };
         outcomes.push(...(await this.ingestPrepared(server, [one], i === prepared.length - 1 ? checkpoint : undefined)));
       }
       return outcomes;
@@ -216,7 +222,9 @@ export class IngestService {
       return result;
     }
     const pref = await this.deps.preference();
-    const p = await this.prepareOne({ sourceKey: row.sourceKey, raw: row.raw }, opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes);
+    // A message stored as its first bytes only (over the size limit when it arrived) stays over it.
+    const declaredSize = row.rawSize > row.raw.length ? row.rawSize : undefined;
+    const p = await this.prepareOne({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes);
     let planned: Planned[] = [];
     const result = await this.db.transaction(async (tx) => {
       const lookups = new BatchLookups(tx, this.deps.identity, messageRowId);
@@ -232,7 +240,9 @@ export class IngestService {
     return result;
   }
 
+  /** Limits, parsing and sanitising in the parser pool; a message read only in part (over the size limit) needs none of it. */
   private async prepareOne(item: IncomingItem, maxMessageBytes: number): Promise<Prepared> {
+    if (headOnly(item.declaredSize, maxMessageBytes)) return { item, ...rejected(overSize(item, maxMessageBytes)) };
     return { item, ...(await this.deps.parser.prepare(item.raw, maxMessageBytes)) };
   }
 

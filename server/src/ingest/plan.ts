@@ -5,6 +5,7 @@ import { inTextSet } from '../db/insert-set.js';
 import { messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
 import type { AttachmentStore, StoredFile } from './attachments.js';
 import { showInlineImages } from './inline-images.js';
+import { formatBytes } from './limits.js';
 import { UNKNOWN_SENDER, unreadableMessage } from './mime/fallback.js';
 import { headerSummary, type HeaderSummary } from './mime/summary.js';
 import type { BatchLookups } from './lookups.js';
@@ -23,7 +24,24 @@ export interface IncomingItem {
    * mailbox stored (Message-ID + content fingerprint), whatever the duplicate window.
    */
   recheckStored?: boolean;
+  /**
+   * The whole message's size as the server declared it, set when `raw` is only its beginning:
+   * a message over the size limit is never downloaded whole (see `headOnly`), it is quarantined
+   * with the bytes that were read.
+   */
+  declaredSize?: number;
+  /** `declaredSize` is only what was counted before the download was cut off (no size declared). */
+  sizeAtLeast?: boolean;
 }
+
+/** How much of an over-size message is downloaded: its header section and the start of its body. */
+export const OVERSIZE_HEAD_BYTES = 64 * 1024;
+
+/** Whether a message of this declared size is fetched as its first OVERSIZE_HEAD_BYTES only. */
+export const headOnly = (size: number | null | undefined, maxMessageBytes: number) => size != null && size > maxMessageBytes;
+
+/** Its size: the declared one when only the beginning was read. */
+export const fullSize = (item: IncomingItem) => Math.max(item.raw.length, item.declaredSize ?? 0);
 
 /** A message after the checks that need no database (prepare.ts, run in the parser pool). */
 export type Prepared = { item: IncomingItem } & PreparedMail;
@@ -63,6 +81,11 @@ function storedBefore(parsed: ParsedMessage, fingerprint: string, lookups: Batch
 export interface Reprocess { messageRowId: string; force: boolean }
 
 const lower = (s: string) => s.trim().toLowerCase();
+
+export function overSize(item: IncomingItem, limit: number): string {
+  const reason = `message is ${item.sizeAtLeast ? 'more than ' : ''}${formatBytes(item.declaredSize!)}, over the ${formatBytes(limit)} limit`;
+  return item.raw.length < item.declaredSize! ? `${reason} (only its first ${formatBytes(item.raw.length)} were downloaded)` : reason;
+}
 
 /** Drops messages committed already (a re-fetch after a crash) and second copies within the batch. */
 export async function skipCommitted(tx: Tx, prepared: Prepared[]): Promise<Prepared[]> {

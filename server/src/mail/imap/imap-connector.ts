@@ -15,6 +15,7 @@ import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './im
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
 import type { PendingMessage } from '../../ingest/ingest.service.js';
+import { OVERSIZE_HEAD_BYTES, headOnly } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
@@ -238,9 +239,16 @@ export class ImapConnector extends ConnectorLoop {
     const unseenBaseline = lastUid < baselineUid
       ? ((await searchUids(client, { uid: `${lastUid + 1}:${baselineUid}`, seen: false })) ?? [])
       : [];
+    // RFC822.SIZE: what a batch will download, and which messages are over the size limit — those
+    // are fetched as their first bytes only (BODY.PEEK[]<0.n>) and quarantined, never pulled whole.
     const sizes = new Map<number, number>();
+    const oversize = new Map<number, number>();
     if (newer.uids.length) {
-      for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) sizes.set(msg.uid, msg.size ?? 0);
+      const limit = await this.ours('reading the size limit', () => this.ingest.maxMessageBytes());
+      for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) {
+        if (headOnly(msg.size, limit)) oversize.set(msg.uid, msg.size!);
+        sizes.set(msg.uid, Math.min(msg.size ?? 0, OVERSIZE_HEAD_BYTES + 1024));
+      }
     }
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
@@ -250,11 +258,17 @@ export class ImapConnector extends ConnectorLoop {
     // Each message goes to the parser pool as soon as it arrives, so parsing overlaps the fetch.
     const fetchBatch = async (uids: number[]) => {
       const items: PendingMessage[] = [];
-      if (!uids.length) return items;
-      for await (const msg of client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (msg.source) items.push(prepare({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync }));
+      const whole = uids.filter((uid) => !oversize.has(uid));
+      const heads = uids.filter((uid) => oversize.has(uid));
+      for (const [part, source] of [[whole, true], [heads, { maxLength: OVERSIZE_HEAD_BYTES }]] as const) {
+        if (!part.length) continue;
+        for await (const msg of client.fetch(uidSet(part), { uid: true, source }, { uid: true })) {
+          if (msg.source) items.push(prepare({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync, declaredSize: oversize.get(msg.uid) }));
+        }
       }
-      return items;
+      // In UID order, as they arrived: threading and ticket numbers follow it.
+      const uidOf = new Map(uids.map((uid) => [imapSourceKey(this.server.id, uidValidity, uid), uid]));
+      return items.sort((a, b) => uidOf.get(a.item.sourceKey)! - uidOf.get(b.item.sourceKey)!);
     };
     // Fetch (and parse) the next batch while the current one is committed; `\Seen` (and
     // the move) for a batch happen only after its commit. Prefetches are settled promises: one
