@@ -4,13 +4,11 @@
 // (lib/event-loop-watch.ts): a stretch over 200 ms is logged, and /healthz reports the worst
 // delay of the last minute.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, graphql, removeDir, spawnServer, type ServerProcess } from '../testkit/app.ts';
-import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
-import { health, seeder } from '../testkit/seed.ts';
+import { graphql, type GraphQLClient, type ServerProcess } from '../testkit/app.ts';
+import { spawnServerWithMailbox, type SpawnedMailbox } from '../testkit/spawned-mailbox.ts';
+import { getDovecot } from '../testkit/env.ts';
+import { health } from '../testkit/seed.ts';
 import { watchLatency } from '../testkit/latency.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
@@ -50,23 +48,18 @@ function hugeHeaders(to: string): string {
 }
 
 describe('the event loop while large and hostile mail arrives', () => {
-  const user = `loop-${randomUUID().slice(0, 8)}@example.test`;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'mailroom-loop-'));
+  let mailbox: SpawnedMailbox;
+  let user: string;
   let server: ServerProcess;
   let admin: GraphQLClient;
   let serverId: string;
 
   beforeAll(async () => {
-    await getDovecot().addUser(user, 'pw');
-    server = await spawnServer({ dataDir, databaseUrl: await testDatabaseUrl() });
-    admin = new GraphQLClient(server.url);
-    await admin.signIn();
-    serverId = (await seeder(admin).incomingServer({ name: 'Loop', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'pw', realTimeScanning: true })).id;
-    await waitFor('connected', async () => (await health(admin, serverId)).connectionState === 'connected', 30_000);
+    mailbox = await spawnServerWithMailbox('Loop');
+    ({ user, server, admin, serverId } = mailbox);
   });
   afterAll(async () => {
-    await server?.kill('SIGTERM');
-    removeDir(dataDir);
+    await mailbox?.dispose();
   });
 
   it('holds the server\'s event loop under 200 ms at every step, and every mail ends as a ticket or a quarantine entry', async () => {
