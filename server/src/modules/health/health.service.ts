@@ -8,6 +8,7 @@ import {
   DEFAULT_HEALTH_TIMING, conditionOf, conditionOfRow, isAuthError, observe, statusFor,
   type HealthEffect, type HealthTiming, type Outage, type OutageKind,
 } from './health.transitions.js';
+import { outageNotice, recoveryNotice } from './health.wording.js';
 
 export { statusFor } from './health.transitions.js';
 
@@ -173,6 +174,7 @@ export class HealthService {
     return {
       kind,
       since: row.downSince,
+      downAt: lastDown?.updatedAt ?? row.downSince,
       count: Math.max(1, row.flapCount),
       phase,
       upSince: phase === 'recovering' ? now : null,
@@ -208,25 +210,9 @@ export class HealthService {
       .from(incomingServers)
       .where(eq(incomingServers.id, serverId));
     if (!server) return null;
-    const where = server.host ? `${server.host}${server.port ? `:${server.port}` : ''}` : server.email;
-    const reason = row.lastErrorMessage ? ` ${sentence(row.lastErrorMessage)}` : '';
-    const repeats = outage.count > 1 ? ` It has gone down ${outage.count} times since ${outage.since.toISOString()}.` : '';
-    if (effect.type === 'notifyRecovered') {
-      return {
-        title: `${server.name} is reachable again`,
-        body: `Mailroom reads ${server.email} again (${where}); the outage started ${outage.since.toISOString()} and lasted ${duration(now.getTime() - outage.since.getTime())}. Mail that arrived meanwhile is being turned into tickets.`,
-      };
-    }
-    if (effect.kind === 'AUTH_FAILED') {
-      return {
-        title: `${server.name}: sign-in refused`,
-        body: `The mail server refused Mailroom's credentials for ${server.email}.${reason} New mail is not read until the password or OAuth sign-in is fixed in the server settings.${repeats}`,
-      };
-    }
-    return {
-      title: `${server.name} is unreachable`,
-      body: `Mailroom cannot reach ${where} for ${server.email}.${reason} New mail waits on the server and is read when it is back.${repeats}`,
-    };
+    const episodeMs = now.getTime() - outage.since.getTime();
+    if (effect.type === 'notifyRecovered') return recoveryNotice(outage.kind, server, { downMs: effect.downMs, count: outage.count, episodeMs });
+    return outageNotice(effect.kind, server, { reason: row.lastErrorMessage, count: outage.count, episodeMs });
   }
 
   private scheduleRecheck(serverId: string, ms: number): void {
@@ -243,21 +229,6 @@ export class HealthService {
     this.rechecks.get(serverId)?.();
     this.rechecks.delete(serverId);
   }
-}
-
-function sentence(text: string): string {
-  const t = text.trim();
-  const capital = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
-}
-
-function duration(ms: number): string {
-  const s = Math.max(1, Math.round(ms / 1000));
-  if (s < 90) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 90) return `${m} min`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${m % 60} min`;
 }
 
 function defaultHealth(serverId: string): HealthRow {

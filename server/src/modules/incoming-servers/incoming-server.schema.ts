@@ -72,7 +72,7 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     ewsUrl: t.exposeString('ewsUrl', { nullable: true }),
     needsReconfiguration: t.exposeBoolean('needsReconfiguration'),
     oauthClientSecretExpiresAt: t.expose('oauthClientSecretExpiresAt', { type: 'DateTime', nullable: true }),
-    health: t.field({ type: ServerHealthRef, resolve: (s, _a, ctx) => ctx.services.health.get(s.id) }),
+    health: t.field({ type: ServerHealthRef, resolve: async (s, _a, ctx) => ({ ...(await ctx.services.health.get(s.id)), authType: s.authType }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
