@@ -79,7 +79,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     timing: { recoveryStableMs: config.health.recoveryStableMs, flapWindowMs: config.health.flapWindowMs },
   });
   const identity = mailIdentity({ publicUrl: config.publicUrl, secretKey: config.secretKey });
-  const outgoingServers = new OutgoingServerService(db, secrets, { allowLoopback: config.allowLoopbackMailServers });
+  const outgoingServers = new OutgoingServerService(db, secrets, pubsub, { allowLoopback: config.allowLoopbackMailServers });
   const attachments = new AttachmentStore(config.dataDir, db, logger.child({ source: 'attachments' }));
   const outboundWorker = new OutboundWorker(db, outgoingServers, logger.child({ source: 'outbound' }), { allowLoopback: config.allowLoopbackMailServers });
   const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), identity, attachments, () => outboundWorker.kick());
@@ -101,7 +101,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     database,
     pubsub,
     auth: new AuthService(db, logger.child({ source: 'auth' })),
-    catalog: new CatalogService(db),
+    catalog: new CatalogService(db, pubsub),
     servers,
     proxies,
     health,
@@ -124,7 +124,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     outboundWorker,
     attachments,
     quarantine,
-    settings: new SettingsService(db),
+    settings: new SettingsService(db, pubsub),
     housekeeping: new Housekeeping(
       [{ name: 'quarantine retention', run: () => quarantine.purgeExpired() }, { name: 'orphaned attachments', run: () => attachments.sweepOrphans() }],
       logger.child({ source: 'housekeeping' }),

@@ -170,8 +170,8 @@ describe('mailboxes behind a proxy', () => {
       password: box.password, proxyServerId: created.id, enabled: false,
     });
     const refused = await t.admin.execute(DELETE_PROXY, { id: created.id });
-    expect(refused.deleteProxyServer).toMatchObject({ __typename: 'ValidationError' });
-    expect(refused.deleteProxyServer.message).toContain('"Uses Corporate"');
+    expect(refused.deleteProxyServer).toMatchObject({ __typename: 'InUseError' });
+    expect(refused.deleteProxyServer.message).toContain('1 incoming email server (Uses Corporate)');
     await t.admin.execute(`mutation($id: ID!) { deleteIncomingEmailServer(id: $id) { __typename } }`, { id: serverId });
     expect((await t.admin.execute(DELETE_PROXY, { id: created.id })).deleteProxyServer).toEqual({ __typename: 'DeleteSuccess', id: created.id });
     expect((await t.admin.execute(DELETE_PROXY, { id: created.id })).deleteProxyServer.__typename).toBe('NotFoundError');

@@ -52,6 +52,11 @@ describe('Managed Services Provider switch and companies', () => {
     const server = await createServer(contoso.company.id);
     expect(server).toMatchObject({ __typename: 'IncomingEmailServerSuccess', server: { companyId: contoso.company.id, company: { name: 'Contoso Ltd' } } });
 
+    const refused = await t.admin.execute('mutation($id: ID!) { deleteCompany(id: $id) { __typename ... on InUseError { usages { kind count names } } } }', { id: contoso.company.id });
+    expect(refused.deleteCompany).toEqual({ __typename: 'InUseError', usages: [{ kind: 'INCOMING_SERVER', count: 1, names: ['Client desk'] }] });
+    await t.admin.execute('mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }', {
+      id: server.server.id, input: { name: 'Client desk', email: 'desk@client.example', protocol: 'IMAP', host: 'imap.client.example', enabled: false, companyId: null },
+    });
     const deleted = await t.admin.execute('mutation($id: ID!) { deleteCompany(id: $id) { __typename ... on DeleteSuccess { id } } }', { id: contoso.company.id });
     expect(deleted.deleteCompany).toEqual({ __typename: 'DeleteSuccess', id: contoso.company.id });
     const after = await t.admin.execute('query($id: ID!) { incomingEmailServer(id: $id) { companyId company { name } } }', { id: server.server.id });

@@ -27,6 +27,18 @@ export class InvalidCredentials extends ExpectedError {
   readonly kind = 'InvalidCredentials';
 }
 
+export type UsageKind = 'INCOMING_SERVER' | 'RULE' | 'TICKET' | 'TECHNICIAN' | 'QUEUED_MAIL';
+/** What refers to a thing about to be deleted: how many of a kind, and the first few by name. */
+export interface Usage { kind: UsageKind; count: number; names: string[] }
+
+/** A delete refused because other things still use the target; a replacement lets it go ahead. */
+export class InUseError extends ExpectedError {
+  readonly kind = 'InUseError';
+  constructor(message: string, readonly usages: Usage[]) {
+    super(message);
+  }
+}
+
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
   fields: (t) => ({ message: t.exposeString('message') }),
 });
@@ -51,6 +63,22 @@ export const InvalidCredentialsRef = builder.objectRef<InvalidCredentials>('Inva
   interfaces: [ErrorInterface],
   isTypeOf: (v) => v instanceof InvalidCredentials,
   fields: () => ({}),
+});
+
+const UsageKindRef = builder.enumType('UsageKind', { values: ['INCOMING_SERVER', 'RULE', 'TICKET', 'TECHNICIAN', 'QUEUED_MAIL'] as const });
+const UsageRef = builder.objectRef<Usage>('Usage').implement({
+  fields: (t) => ({
+    kind: t.field({ type: UsageKindRef, resolve: (u) => u.kind }),
+    count: t.exposeInt('count'),
+    names: t.exposeStringList('names', { description: 'The first few by name (ticket numbers for requests).' }),
+  }),
+});
+
+export const InUseErrorRef = builder.objectRef<InUseError>('InUseError').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof InUseError,
+  description: 'The thing is still used: nothing was deleted. Delete again with a replacementId to move its users there.',
+  fields: (t) => ({ usages: t.field({ type: [UsageRef], resolve: (e) => e.usages }) }),
 });
 
 type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef;
@@ -80,7 +108,7 @@ export const DeleteSuccessRef = builder.objectRef<{ id: string }>('DeleteSuccess
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'id' in v && !(v instanceof ExpectedError),
   fields: (t) => ({ id: t.exposeID('id') }),
 });
-export const DeleteResultRef = builder.unionType('DeleteResult', { types: [DeleteSuccessRef, NotFoundErrorRef, ValidationErrorRef] });
+export const DeleteResultRef = builder.unionType('DeleteResult', { types: [DeleteSuccessRef, NotFoundErrorRef, ValidationErrorRef, InUseErrorRef] });
 
 export function okOrError<T extends object, S>(value: T | ExpectedError, ok: (v: T) => S): S | ExpectedError {
   return value instanceof ExpectedError ? value : ok(value);

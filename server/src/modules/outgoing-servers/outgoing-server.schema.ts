@@ -138,8 +138,8 @@ builder.mutationFields((t) => ({
   deleteOutgoingServer: t.field({
     type: DeleteResultRef,
     authScopes: admin,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.outgoingServers.delete(String(id), ctx.viewer!.user.id),
+    args: { id: t.arg.id({ required: true }), replacementId: t.arg.id({ description: 'The server the mailboxes linked to this one and its queued mail move to; required while it is in use.' }) },
+    resolve: (_r, { id, replacementId }, ctx) => ctx.services.outgoingServers.delete(String(id), ctx.viewer!.user.id, replacementId?.toString()),
   }),
   testOutgoingServerConnection: t.field({
     type: OutgoingServerTestResultRef,

@@ -2,11 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { and, asc, count, desc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { outgoingServers } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { InUseError, NotFoundError, ValidationError } from '../../graphql/errors.js';
+import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import { describeSmtpFailure, withSmtpTransport, type SmtpStage, type SmtpTarget } from '../../mail/outbound/smtp.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { deleteGuarded } from '../references/references.js';
 import { resolveOutgoingInput, type ResolvedOutgoingServer } from './outgoing-server.rules.js';
 
 export type OutgoingServerRow = typeof outgoingServers.$inferSelect;
@@ -33,7 +35,12 @@ export async function outgoingServerForSending(q: Queryable, preferredId: string
 const ENTITY = 'OutgoingEmailServer';
 
 export class OutgoingServerService {
-  constructor(private readonly db: Db, private readonly secrets: SecretBox, private readonly opts: { allowLoopback: boolean; testTimeoutMs?: number }) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretBox,
+    private readonly pubsub: PubSub,
+    private readonly opts: { allowLoopback: boolean; testTimeoutMs?: number },
+  ) {}
 
   list(): Promise<OutgoingServerRow[]> {
     return this.db.select().from(outgoingServers).orderBy(desc(outgoingServers.primary), asc(outgoingServers.createdAt));
@@ -107,20 +114,31 @@ export class OutgoingServerService {
     });
   }
 
-  async delete(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError> {
+  /**
+   * Refused while mailboxes link the server or acknowledgments wait in its queue, unless they move
+   * to `replacementId`. Mail already sent or failed keeps its row and loses the link.
+   */
+  async delete(id: string, actorUserId: string | null, replacementId?: string | null): Promise<{ id: string } | NotFoundError | ValidationError | InUseError> {
     const existing = await this.get(id);
     if (!existing) return new NotFoundError('No such outgoing email server');
-    await this.db.transaction(async (tx) => {
-      await tx.delete(outgoingServers).where(eq(outgoingServers.id, id));
-      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: id, action: 'DELETE', before: existing });
-      if (!existing.primary) return;
-      // The primary went away: the oldest remaining server (enabled first) takes over.
-      const [next] = await tx.select().from(outgoingServers).orderBy(desc(outgoingServers.enabled), asc(outgoingServers.createdAt)).limit(1);
-      if (!next) return;
-      const [promoted] = await tx.update(outgoingServers).set({ primary: true, updatedAt: new Date() }).where(eq(outgoingServers.id, next.id)).returning();
-      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: next.id, action: 'UPDATE', before: next, after: promoted });
+    return deleteGuarded(this.db, this.pubsub, {
+      kind: ENTITY, id, name: existing.name, replacementId, actorUserId,
+      remove: (tx, replacement) => this.remove(tx, existing, actorUserId, replacement),
     });
-    return { id };
+  }
+
+  private async remove(tx: Queryable, existing: OutgoingServerRow, actorUserId: string | null, replacement: { id: string; name: string } | null): Promise<void> {
+    const { id } = existing;
+    await tx.delete(outgoingServers).where(eq(outgoingServers.id, id));
+    await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: id, action: 'DELETE', before: existing, after: replacement ? { replacedBy: replacement.name } : undefined });
+    if (!existing.primary) return;
+    // The primary went away: the replacement takes over, else the oldest remaining server (enabled first).
+    const [next] = replacement
+      ? await tx.select().from(outgoingServers).where(eq(outgoingServers.id, replacement.id))
+      : await tx.select().from(outgoingServers).orderBy(desc(outgoingServers.enabled), asc(outgoingServers.createdAt)).limit(1);
+    if (!next) return;
+    const [promoted] = await tx.update(outgoingServers).set({ primary: true, updatedAt: new Date() }).where(eq(outgoingServers.id, next.id)).returning();
+    await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: next.id, action: 'UPDATE', before: next, after: promoted });
   }
 
   /** Connect, STARTTLS/TLS, authenticate (nodemailer's verify) within 10 s; never throws for a failed test. */
