@@ -15,7 +15,7 @@ describe('outgoing email servers', () => {
   const update = async (id: string, input: object) =>
     (await t.admin.execute(`mutation($id: ID!, $input: OutgoingEmailServerInput!) { updateOutgoingServer(id: $id, input: $input) { ${RESULT} } }`, { id, input })).updateOutgoingServer;
   const test = async (id: string) =>
-    (await t.admin.execute('mutation($id: ID!) { testOutgoingServerConnection(id: $id) { ok failedStage message causes durationMs } }', { id })).testOutgoingServerConnection;
+    (await t.admin.execute('mutation($id: ID!) { testOutgoingServerConnection(id: $id) { ok failedStage message causes durationMs stages { stage ok skipped } } }', { id })).testOutgoingServerConnection;
   const list = async () => (await t.admin.execute(`{ outgoingServers { ${FIELDS} } }`)).outgoingServers as { id: string; name: string; primary: boolean }[];
 
   beforeAll(async () => {
@@ -77,7 +77,10 @@ describe('outgoing email servers', () => {
   it('tests the connection: ok, wrong password, closed port, untrusted certificate', async () => {
     const base = { host: '127.0.0.1', username: 'relay', fromAddress: 'support@example.com', security: 'NONE' };
     const good = (await create({ ...base, name: 'Good', port: relay.port, password: 'relay-secret' })).server;
-    expect(await test(good.id)).toMatchObject({ ok: true, failedStage: null, message: null, causes: [] });
+    expect(await test(good.id)).toMatchObject({
+      ok: true, failedStage: null, message: null, causes: [],
+      stages: [{ stage: 'DNS', ok: true }, { stage: 'TCP', ok: true }, { stage: 'TLS', ok: true, skipped: true }, { stage: 'AUTH', ok: true, skipped: false }],
+    });
 
     const wrong = (await create({ ...base, name: 'Wrong password', port: relay.port, password: 'nope' })).server;
     const auth = await test(wrong.id);
@@ -88,7 +91,8 @@ describe('outgoing email servers', () => {
     const [closedPort] = await freePorts(1);
     const closed = (await create({ ...base, name: 'Closed', port: closedPort, password: 'x' })).server;
     const refused = await test(closed.id);
-    expect(refused).toMatchObject({ ok: false, failedStage: 'TCP', message: `Nothing accepts connections on 127.0.0.1:${closedPort} (connection refused)` });
+    expect(refused).toMatchObject({ ok: false, failedStage: 'TCP', message: `127.0.0.1 port ${closedPort} refused the connection` });
+    expect(refused.causes).toContain(`Wrong security type for port ${closedPort}: SMTP normally uses 465 with SSL and 587 or 25 with STARTTLS (TLS) or None`);
     expect(refused.durationMs).toBeLessThan(10_000);
 
     const starttls = { ...base, name: 'STARTTLS', port: tlsRelay.port, password: 'relay-secret', security: 'TLS', host: 'localhost' };
@@ -98,7 +102,7 @@ describe('outgoing email servers', () => {
     expect(untrusted.message).toMatch(/certificate of localhost:\d+ is not trusted \(self-signed\)/);
     expect(untrusted.causes[0]).toBe('Allow self-signed certificates for this server, if you trust it');
     const lenient = (await create({ ...starttls, name: 'STARTTLS lenient', allowSelfSignedCertificate: true })).server;
-    expect(await test(lenient.id)).toMatchObject({ ok: true });
+    expect(await test(lenient.id)).toMatchObject({ ok: true, stages: [{ stage: 'DNS' }, { stage: 'TCP' }, { stage: 'TLS', ok: true, skipped: false }, { stage: 'AUTH', ok: true }] });
 
     const sslOnPlain = (await create({ ...base, name: 'SSL on a plain port', port: relay.port, password: 'relay-secret', security: 'SSL' })).server;
     const mismatch = await test(sslOnPlain.id);

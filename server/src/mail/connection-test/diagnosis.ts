@@ -206,8 +206,8 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
   const code = normalizeCode(detail.code);
   const host = detail.host ?? 'the server';
   const portText = detail.port === undefined ? 'this port' : `port ${detail.port}`;
-  const sslPort = protocol === 'POP3' ? 995 : 993;
-  const plainPort = protocol === 'POP3' ? 110 : 143;
+  const sslPort = protocol === 'POP3' ? 995 : protocol === 'SMTP' ? 465 : 993;
+  const plainPort = protocol === 'POP3' ? 110 : protocol === 'SMTP' ? '587 or 25' : 143;
   // EWS and Graph are HTTPS: SSL on 443, None (plain http) only behind a TLS-terminating proxy.
   const overHttp = protocol === 'EWS' || protocol === 'Microsoft Graph';
   const wrongSecurity = overHttp

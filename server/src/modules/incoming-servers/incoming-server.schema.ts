@@ -1,7 +1,8 @@
 import { builder } from '../../graphql/builder.js';
-import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { DeleteResultRef, NotFoundError, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { ServerHealthRef } from '../health/health.schema.js';
+import { ConnectionTestEventRef, ConnectionTestResultRef, streamTest } from './connection-test.schema.js';
 import type { IncomingServerRow } from './incoming-server.service.js';
 
 const MailProtocol = builder.enumType('MailProtocol', { values: ['IMAP', 'POP3', 'EWS', 'GRAPH'] as const });
@@ -10,7 +11,6 @@ const SecurityType = builder.enumType('SecurityType', { values: ['NONE', 'SSL', 
 const EmailAuthType = builder.enumType('EmailAuthType', { values: ['BASIC', 'OAUTH'] as const });
 const FilterType = builder.enumType('FilterType', { values: ['ALLOW', 'IGNORE'] as const });
 const AfterProcessing = builder.enumType('AfterProcessing', { values: ['MARK_READ', 'MOVE'] as const });
-const ConnectionStage = builder.enumType('ConnectionStage', { values: ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'] as const });
 
 const EmailFilterRef = builder.objectRef<IncomingServerRow>('EmailFilter').implement({
   fields: (t) => ({
@@ -99,7 +99,7 @@ const OAuthInput = builder.inputType('OAuthInput', {
   }),
 });
 
-const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
+export const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     email: t.string({ required: true }),
@@ -133,29 +133,7 @@ const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
 
 const serverResult = resultUnion('IncomingEmailServer', 'server', IncomingEmailServerRef, [ValidationErrorRef, NotFoundErrorRef]);
 
-interface StageRow { stage: 'DNS' | 'TCP' | 'TLS' | 'AUTH' | 'PROTOCOL'; ok: boolean; skipped: boolean; durationMs: number; message: string | null }
-interface TestRow { ok: boolean; failedStage: StageRow['stage'] | null; message: string | null; causes: string[]; stages: StageRow[]; durationMs: number }
-
-const ConnectionTestStageRef = builder.objectRef<StageRow>('ConnectionTestStage').implement({
-  fields: (t) => ({
-    stage: t.field({ type: ConnectionStage, resolve: (s) => s.stage }),
-    ok: t.exposeBoolean('ok'),
-    skipped: t.exposeBoolean('skipped'),
-    durationMs: t.int({ resolve: (s) => Math.round(s.durationMs) }),
-    message: t.exposeString('message', { nullable: true }),
-  }),
-});
-
-const ConnectionTestResultRef = builder.objectRef<TestRow>('ConnectionTestResult').implement({
-  fields: (t) => ({
-    ok: t.exposeBoolean('ok'),
-    failedStage: t.field({ type: ConnectionStage, nullable: true, resolve: (r) => r.failedStage }),
-    message: t.exposeString('message', { nullable: true }),
-    causes: t.exposeStringList('causes'),
-    stages: t.field({ type: [ConnectionTestStageRef], resolve: (r) => r.stages }),
-    durationMs: t.int({ resolve: (r) => Math.round(r.durationMs) }),
-  }),
-});
+const settingsTestResult = resultUnion('ConnectionSettingsTest', 'result', ConnectionTestResultRef, [ValidationErrorRef, NotFoundErrorRef]);
 
 const admin = { manageSupportChannels: true } as const;
 
@@ -205,9 +183,30 @@ builder.mutationFields((t) => ({
       return ctx.services.connectionTester.test(server);
     },
   }),
+  testIncomingEmailServerSettings: t.field({
+    type: settingsTestResult.union,
+    authScopes: admin,
+    description: 'Test Connection with settings not saved yet. With `id`, secrets left empty are the stored ones.',
+    args: { input: t.arg({ type: IncomingEmailServerInput, required: true }), id: t.arg.id() },
+    resolve: async (_r, { input, id }, ctx) => okOrError(await ctx.services.connectionTester.testDraft(input, id?.toString() ?? null), settingsTestResult.ok),
+  }),
 }));
 
 builder.subscriptionFields((t) => ({
+  incomingEmailServerConnectionTest: t.field({
+    type: ConnectionTestEventRef,
+    authScopes: admin,
+    description: 'Runs Test Connection and reports each stage as it starts and ends: the saved server (`id`), or unsaved settings (`input`, with `id` for its stored secrets).',
+    args: { id: t.arg.id(), input: t.arg({ type: IncomingEmailServerInput }) },
+    subscribe: (_r, { id, input }, ctx) =>
+      streamTest(async (onProgress) => {
+        if (input) return ctx.services.connectionTester.testDraft(input, id?.toString() ?? null, onProgress);
+        const server = id ? await ctx.services.servers.get(String(id)) : undefined;
+        if (!server) return new NotFoundError('No such incoming email server');
+        return ctx.services.connectionTester.test(server, { onProgress });
+      }),
+    resolve: (event) => event,
+  }),
   incomingEmailServerUpdated: t.field({
     type: IncomingEmailServerRef,
     authScopes: admin,

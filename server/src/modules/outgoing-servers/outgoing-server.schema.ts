@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { DeleteResultRef, NotFoundError, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import type { OutboundMailRow } from '../../mail/outbound/outbox.js';
+import { ConnectionTestEventRef, ConnectionTestStageRef, streamTest } from '../incoming-servers/connection-test.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { OutgoingServerRow, OutgoingTestResult } from './outgoing-server.service.js';
@@ -36,7 +37,7 @@ export const OutgoingEmailServerRef = builder.objectRef<OutgoingServerRow>('Outg
   }),
 });
 
-const OutgoingEmailServerInput = builder.inputType('OutgoingEmailServerInput', {
+export const OutgoingEmailServerInput = builder.inputType('OutgoingEmailServerInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     host: t.string({ required: true }),
@@ -59,7 +60,8 @@ const OutgoingServerTestResultRef = builder.objectRef<OutgoingTestResult>('Outgo
     failedStage: t.field({ type: SmtpStage, nullable: true, resolve: (r) => r.failedStage }),
     message: t.exposeString('message', { nullable: true }),
     causes: t.exposeStringList('causes'),
-    durationMs: t.exposeInt('durationMs'),
+    stages: t.field({ type: [ConnectionTestStageRef], description: 'DNS → TCP → TLS → AUTH, as for incoming servers.', resolve: (r) => r.stages }),
+    durationMs: t.int({ resolve: (r) => Math.round(r.durationMs) }),
   }),
 });
 
@@ -147,7 +149,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_r, { id }, ctx) => {
       const result = await ctx.services.outgoingServers.test(String(id));
-      return result instanceof NotFoundError ? { ok: false, failedStage: null, message: result.message, causes: [], durationMs: 0 } : result;
+      return result instanceof NotFoundError ? { ok: false, failedStage: null, message: result.message, causes: [], stages: [], durationMs: 0 } : result;
     },
   }),
   retryOutboundMail: t.field({
@@ -160,5 +162,20 @@ builder.mutationFields((t) => ({
       ctx.services.outboundWorker.kick();
       return result;
     },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  outgoingServerConnectionTest: t.field({
+    type: ConnectionTestEventRef,
+    authScopes: admin,
+    description: 'Tests an outgoing server (DNS → TCP → TLS → AUTH) and reports each stage as it runs: the saved one (`id`), or unsaved settings (`input`, with `id` for its stored password).',
+    args: { id: t.arg.id(), input: t.arg({ type: OutgoingEmailServerInput }) },
+    subscribe: (_r, { id, input }, ctx) =>
+      streamTest((onProgress) => {
+        if (input) return ctx.services.outgoingServers.testDraft(input, id?.toString() ?? null, onProgress);
+        return ctx.services.outgoingServers.test(id ? String(id) : '', onProgress);
+      }),
+    resolve: (event) => event,
   }),
 }));
