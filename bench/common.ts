@@ -10,6 +10,7 @@ import { startDovecot, type Dovecot } from '../test/testkit/services/dovecot.ts'
 import { createDatabase, startPostgres, type Postgres } from '../test/testkit/services/postgres.ts';
 import { lookupUser } from '../test/testkit/services/util.ts';
 import { GraphQLClient, ADMIN } from '../test/testkit/app.ts';
+import { seeder } from '../test/testkit/seed.ts';
 
 export { startDovecot, type Dovecot };
 
@@ -81,12 +82,8 @@ export async function startApp(): Promise<BenchApp & { pg?: Postgres }> {
 }
 
 export async function addImapServer(admin: GraphQLClient, dovecot: Dovecot, user: string, password: string, realTime = true): Promise<string> {
-  const res = await admin.execute(
-    `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message } } }`,
-    { input: { name: user, email: user, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', password, realTimeScanning: realTime } },
-  );
-  if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(res.createIncomingEmailServer.message);
-  return res.createIncomingEmailServer.server.id;
+  const server = await seeder(admin).incomingServer({ name: user, email: user, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', password, realTimeScanning: realTime });
+  return server.id;
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -2,6 +2,7 @@
 // imapflow connections idling in the same process. Reports time to all connected, memory per
 // mailbox, and how long one mail to every mailbox takes to become N tickets.
 import { ImapFlow } from 'imapflow';
+import { expectNoGraphQLErrors } from '../test/testkit/client.ts';
 import { addImapServer, fmt, message, startApp, startDovecot } from './common.ts';
 
 const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
@@ -38,7 +39,7 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
       const beforeApp = await settle();
       const t1 = performance.now();
       for (const u of users) await addImapServer(app.admin, dovecot, u, 'pw', true);
-      while ((await app.admin.execute('{ incomingEmailServers { health { connectionState } } }')).incomingEmailServers
+      while (expectNoGraphQLErrors(await app.admin.raw('{ incomingEmailServers { health { connectionState } } }')).incomingEmailServers
         .filter((s: { health: { connectionState: string } }) => s.health.connectionState === 'connected').length < n) {
         await new Promise((r) => setTimeout(r, 200));
       }

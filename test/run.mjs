@@ -5,7 +5,8 @@
 //     tinyproxy) with apt-get; not root and missing -> message and exit 1.
 //  2. Builds the SPA (`pnpm --filter @mailroom/web build`) when the e2e tests may run.
 //     Skipped when web/package.json has no build script, SKIP_WEB_BUILD=1, or the CLI filters
-//     name only non-e2e paths (e.g. `pnpm test -- test/unit`).
+//     name only non-e2e paths (e.g. `pnpm test -- test/unit`). Then generates the suites' typed
+//     GraphQL documents (`pnpm --filter @mailroom/test codegen`).
 //  3. Runs `vitest run --config test/vitest.config.ts <args>` in its own process group, with a
 //     JSON reporter next to the default one, then prints `tests: N passed, N failed, N skipped`
 //     and exits with vitest's exit code.
@@ -126,6 +127,16 @@ function buildWeb() {
   }
 }
 buildWeb();
+
+// The suites' typed GraphQL documents (test/testkit/gql/), generated from schema/schema.graphql.
+function generateTestDocuments() {
+  const r = spawnSync('pnpm', ['--filter', '@mailroom/test', 'codegen'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) {
+    log(`generating the typed test documents failed (exit ${r.status ?? r.signal}): pnpm --filter @mailroom/test codegen`);
+    process.exit(1);
+  }
+}
+generateTestDocuments();
 
 // ---------------------------------------------------------------------------------------
 // 3. Vitest

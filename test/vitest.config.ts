@@ -7,7 +7,8 @@
 //   integration-postgres  test/integration/**  MAILROOM_TEST_DB=postgres (real PostgreSQL 15)
 //   e2e                   test/e2e/**          built SPA + server + Chromium
 // Integration and e2e share one globalSetup that starts Dovecot and PostgreSQL once per run,
-// however many of these projects run (see testkit/global-setup.ts).
+// however many of these projects run (see testkit/global-setup.ts). Run directly, generate the
+// typed documents first: `pnpm --filter @mailroom/test codegen` (run.mjs does it).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';

@@ -9,12 +9,12 @@ import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { appSettings } from './db/schema.js';
 import { SecretBox } from './lib/secrets.js';
-import type { Context, Viewer } from './graphql/context.js';
+import type { Context } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { serveSpa } from './lib/static-files.js';
 import { serveAttachment } from './modules/attachments/attachment.routes.js';
-import { SESSION_COOKIE } from './modules/auth/auth.service.js';
+import { SESSION_COOKIE, type Viewer } from './modules/auth/auth.service.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
 import { createServices, type Services } from './services.js';
 
@@ -70,7 +70,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, logger, database);
   await verifySecretKey(services, config);
-  await services.ingest.preference();
+  await services.settings.emailPreference();
   const initialAdmin = await services.auth.ensureInitialAdmin(config.admin);
 
   const cookiesFor = new WeakMap<Request, string[]>();

@@ -11,9 +11,9 @@ import { createEventBus, type PubSub } from './lib/pubsub.js';
 import { SecretBox } from './lib/secrets.js';
 import { CheckpointStore } from './mail/checkpoints.js';
 import { OAuthTokenService } from './mail/oauth/token-service.js';
-import { mailIdentity, type MailIdentity } from './mail/outbound/identity.js';
+import { mailIdentity, type MailIdentity } from './ingest/identity.js';
 import { OutboundWorker } from './mail/outbound/outbound-worker.js';
-import { Outbox } from './mail/outbound/outbox.js';
+import { Outbox } from './modules/outgoing-servers/outbox.service.js';
 import { Supervisor } from './mail/supervisor.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
@@ -82,7 +82,10 @@ export async function createServices(config: Config, logger: Logger, database: D
   const outgoingServers = new OutgoingServerService(db, secrets, pubsub, { allowLoopback: config.allowLoopbackMailServers });
   const attachments = new AttachmentStore(config.dataDir, db, logger.child({ source: 'attachments' }));
   const outboundWorker = new OutboundWorker(db, outgoingServers, logger.child({ source: 'outbound' }), { allowLoopback: config.allowLoopbackMailServers });
-  const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), identity, attachments, () => outboundWorker.kick());
+  const settings = new SettingsService(db, pubsub);
+  const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), {
+    identity, attachments, preference: () => settings.emailPreference(), onQueued: () => outboundWorker.kick(),
+  });
   const checkpoints = new CheckpointStore(db);
   const tokens = new OAuthTokenService(servers, config, logger.child({ source: 'oauth' }));
   const leases = database.kind === 'postgres' ? new LeaseManager(db, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, config.leaseTtlSeconds) : null;
@@ -112,7 +115,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     tickets: new TicketService(db),
     rules: new RuleService(db),
     ingest,
-    emailAudit: new EmailAuditService(db, ingest),
+    emailAudit: new EmailAuditService(db),
     connectionTester: new ConnectionTester(servers, config.allowLoopbackMailServers, proxies, tokens),
     checkpoints,
     supervisor,
@@ -124,7 +127,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     outboundWorker,
     attachments,
     quarantine,
-    settings: new SettingsService(db, pubsub),
+    settings,
     housekeeping: new Housekeeping(
       [{ name: 'quarantine retention', run: () => quarantine.purgeExpired() }, { name: 'orphaned attachments', run: () => attachments.sweepOrphans() }],
       logger.child({ source: 'housekeeping' }),

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { startOAuthIdp, type OAuthIdp } from '../testkit/services/oauth-idp.ts';
@@ -13,15 +13,13 @@ import {
   PHONE,
   RULES_PATH,
   SERVERS_PATH,
-  createCategory,
-  createGroup,
-  createTechnician,
   launchBrowser,
   screenshot,
   signedInPage,
 } from './helpers.ts';
 
 const EMAILS = '/admin/support-channel/emails';
+const AuditEntries = graphql(`query ScreensAuditEntries { emailAuditLog { nodes { id } } }`);
 const SECURITY = '/admin/organization/security';
 
 /** HTML with an inline (cid) image, a remote tracking pixel and a PDF attachment. */
@@ -76,43 +74,27 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
   beforeAll(async () => {
     [t, idp, browser] = await Promise.all([startTestApp(), startOAuthIdp({ tls: false, defaultUser: 'oauth@example.test' }), launchBrowser()]);
     await dovecot.addUser(mailbox, 'screens-pass');
-    groupId = await createGroup(t.admin, 'Service Desk');
-    await createGroup(t.admin, 'Billing');
-    await createCategory(t.admin, 'Hardware');
-    await createCategory(t.admin, 'Accounts');
-    await createTechnician(t.admin, 'tom@mailroom.test', 'tom-password-1', [groupId]);
-    await t.admin.execute('mutation { updateAppSettings(input: { mspEnabled: true }) { mspEnabled } createCompany(name: "Contoso") { __typename } }');
+    groupId = await t.seed.technicianGroup('Service Desk');
+    await t.seed.technicianGroup('Billing');
+    await t.seed.category('Hardware');
+    await t.seed.category('Accounts');
+    await t.seed.technician({ email: 'tom@mailroom.test', password: 'tom-password-1', name: 'Tess Technician', groupIds: [groupId] });
+    await t.seed.appSettings({ mspEnabled: true });
+    await t.seed.company('Contoso');
     const [closedPort] = await freePorts(1);
-    const seed = await t.admin.execute(
-      `mutation($imap: IncomingEmailServerInput!, $down: IncomingEmailServerInput!, $pop: IncomingEmailServerInput!, $proxy: ProxyServerInput!, $smtp: OutgoingEmailServerInput!) {
-        imap: createIncomingEmailServer(input: $imap) { __typename }
-        down: createIncomingEmailServer(input: $down) { __typename }
-        pop: createIncomingEmailServer(input: $pop) { __typename }
-        proxy: createProxyServer(input: $proxy) { __typename }
-        smtp: createOutgoingServer(input: $smtp) { __typename }
-      }`,
-      {
-        imap: { name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', password: 'screens-pass', realTimeScanning: true, primary: true, technicianGroupId: groupId },
-        down: { name: 'Old helpdesk', email: 'old@example.test', protocol: 'IMAP', host: '127.0.0.1', port: closedPort, security: 'NONE', password: 'x' },
-        pop: { name: 'Legacy POP3', email: 'legacy@example.test', protocol: 'POP3', host: 'pop.example.test', security: 'SSL', password: 'x', enabled: false },
-        proxy: { name: 'Office proxy', type: 'SOCKS5', host: 'proxy.example.test', port: 1080, username: 'mailroom', password: 'proxy-secret' },
-        smtp: { name: 'Company SMTP', fromAddress: 'support@example.test', fromName: 'Example Support', host: '127.0.0.1', port: closedPort, security: 'NONE', authType: 'NONE' },
-      },
-    );
-    for (const [key, value] of Object.entries(seed)) expect((value as { __typename: string }).__typename, key).toMatch(/Success$/);
-    await t.admin.execute(
-      `mutation($a: IncomingEmailRuleInput!, $b: IncomingEmailRuleInput!) { a: createIncomingEmailRule(input: $a) { __typename } b: createIncomingEmailRule(input: $b) { __typename } }`,
-      {
-        a: { name: 'VIP customers', match: 'ANY', conditions: [{ field: 'FROM', operator: 'ENDS_WITH', value: '@bigcustomer.example' }, { field: 'SUBJECT', operator: 'STARTS_WITH', value: '[urgent]' }], actions: { priority: 'High' } },
-        b: { name: 'Hardware', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'printer' }], actions: { technicianGroupId: groupId, requestType: 'Incident' }, stopProcessing: true },
-      },
-    );
+    await t.seed.incomingServer({ name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', password: 'screens-pass', realTimeScanning: true, primary: true, technicianGroupId: groupId });
+    await t.seed.incomingServer({ name: 'Old helpdesk', email: 'old@example.test', protocol: 'IMAP', host: '127.0.0.1', port: closedPort, security: 'NONE', password: 'x' });
+    await t.seed.incomingServer({ name: 'Legacy POP3', email: 'legacy@example.test', protocol: 'POP3', host: 'pop.example.test', security: 'SSL', password: 'x', enabled: false });
+    await t.seed.proxyServer({ name: 'Office proxy', type: 'SOCKS5', host: 'proxy.example.test', port: 1080, username: 'mailroom', password: 'proxy-secret' });
+    await t.seed.outgoingServer({ name: 'Company SMTP', fromAddress: 'support@example.test', fromName: 'Example Support', host: '127.0.0.1', port: closedPort, security: 'NONE', authType: 'NONE' });
+    await t.seed.rule({ name: 'VIP customers', match: 'ANY', conditions: [{ field: 'FROM', operator: 'ENDS_WITH', value: '@bigcustomer.example' }, { field: 'SUBJECT', operator: 'STARTS_WITH', value: '[urgent]' }], actions: { priority: 'High' } });
+    await t.seed.rule({ name: 'Hardware', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'printer' }], actions: { technicianGroupId: groupId, requestType: 'Incident' }, stopProcessing: true });
     await dovecot.deliver(mailbox, htmlMail('Grace Hopper <grace@customer.example>', mailbox, 'Dashboard error after update'));
     await dovecot.deliver(mailbox, mail({ from: 'Ada <ada@bigcustomer.example>', to: mailbox, subject: 'Printer jam on floor 3', body: 'The printer is jammed again.' }));
     await dovecot.deliver(mailbox, mail({ from: 'Out of office <ooo@customer.example>', to: mailbox, subject: 'Automatic reply: away', body: 'I am away.', headers: 'Auto-Submitted: auto-replied' }));
     // No sender at all: kept in quarantine for an admin.
     await dovecot.deliver(mailbox, ['To: ' + mailbox, 'Subject: Who sent this?', `Message-ID: <${randomUUID()}@nowhere>`, '', 'No From header.', ''].join('\r\n'));
-    await waitFor('four audit entries', async () => (await t.admin.execute('{ emailAuditLog { nodes { id } } }')).emailAuditLog.nodes.length === 4, 20_000, 200);
+    await waitFor('four audit entries', async () => (await t.admin.execute(AuditEntries)).emailAuditLog.nodes.length === 4, 20_000, 200);
     ({ page: admin } = await signedInPage(browser, t.url));
   });
 

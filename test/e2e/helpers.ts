@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ADMIN, type GraphQLClient } from '../testkit/app.ts';
+import { ADMIN } from '../testkit/app.ts';
 
 export type { Browser, BrowserContext, Page } from 'playwright-core';
 
@@ -52,22 +52,3 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
 
 export const SERVERS_PATH = '/admin/support-channel/emails/incoming-email-servers';
 export const RULES_PATH = '/admin/support-channel/emails/incoming-email-rules';
-
-export async function createGroup(client: GraphQLClient, name: string): Promise<string> {
-  const res = await client.execute('mutation($n: String!) { createTechnicianGroup(name: $n) { ... on TechnicianGroupSuccess { technicianGroup { id } } } }', { n: name });
-  return res.createTechnicianGroup.technicianGroup.id;
-}
-
-export async function createCategory(client: GraphQLClient, name: string): Promise<string> {
-  const res = await client.execute('mutation($n: String!) { createCategory(name: $n) { ... on CategorySuccess { category { id } } } }', { n: name });
-  return res.createCategory.category.id;
-}
-
-/** A technician (no role) in the given groups. */
-export async function createTechnician(client: GraphQLClient, email: string, password: string, groupIds: string[] = []): Promise<void> {
-  const res = await client.execute(
-    'mutation($e: String!, $p: String!, $g: [ID!]) { createUser(email: $e, name: "Tess Technician", password: $p, technicianGroupIds: $g) { __typename ... on ValidationError { message } } }',
-    { e: email, p: password, g: groupIds },
-  );
-  if (res.createUser.__typename !== 'UserSuccess') throw new Error(`createUser: ${JSON.stringify(res.createUser)}`);
-}

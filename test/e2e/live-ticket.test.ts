@@ -25,10 +25,7 @@ describe('the SPA in headless Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await getDovecot().addUser(user, 'web-pass');
     t = await startTestApp();
-    const res = await t.admin.execute(`mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { __typename } }`, {
-      input: { name: 'Web support', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'web-pass', realTimeScanning: true },
-    });
-    expect(res.createIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
+    await t.seed.incomingServer({ name: 'Web support', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'web-pass', realTimeScanning: true });
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -11,8 +11,6 @@ import { startDovecot, type Dovecot } from '../testkit/services/dovecot.ts';
 import {
   RULES_PATH,
   SERVERS_PATH,
-  createGroup,
-  createTechnician,
   launchBrowser,
   screenshot,
   signedInPage,
@@ -33,15 +31,11 @@ describe('a mailbox from setup to outage and back, in the browser', () => {
   beforeAll(async () => {
     [dovecot, t, browser] = await Promise.all([startDovecot(), startTestApp({ env: ENV }), launchBrowser()]);
     await dovecot.addUser(mailbox, 'desk-pass');
-    await createGroup(t.admin, 'Service Desk');
-    billingGroup = await createGroup(t.admin, 'Billing');
-    await createTechnician(t.admin, 'tess@mailroom.test', 'tess-password-1');
+    await t.seed.technicianGroup('Service Desk');
+    billingGroup = await t.seed.technicianGroup('Billing');
+    await t.seed.technician({ email: 'tess@mailroom.test', password: 'tess-password-1' });
     // A rule that exists before the test edits it in the panel.
-    const rule = await t.admin.execute(
-      `mutation($input: IncomingEmailRuleInput!) { createIncomingEmailRule(input: $input) { __typename ... on ValidationError { message fieldErrors { path message } } } }`,
-      { input: { name: 'Invoices', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'invoice' }], actions: { priority: 'Low' } } },
-    );
-    expect(rule.createIncomingEmailRule.__typename, JSON.stringify(rule)).toBe('IncomingEmailRuleSuccess');
+    await t.seed.rule({ name: 'Invoices', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'invoice' }], actions: { priority: 'Low' } });
     ({ page: admin } = await signedInPage(browser, t.url));
     ({ page: tech } = await signedInPage(browser, t.url, { email: 'tess@mailroom.test', password: 'tess-password-1' }));
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages, requesters, tickets } from '../../server/src/db/schema.ts';
 import { rewriteCidImages } from '../../server/src/ingest/attachments.ts';
-import { GraphQLClient, startTestApp, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, type GraphQLClient, type TestApp } from '../testkit/app.ts';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6300010000050001', 'hex');
 
@@ -37,9 +37,7 @@ describe('attachments', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ pollers: false });
-    await t.admin.execute('mutation { createUser(email: "tech-att@mailroom.test", name: "Tech", password: "tech-password") { __typename } }');
-    tech = new GraphQLClient(t.url);
-    await tech.signIn('tech-att@mailroom.test', 'tech-password');
+    tech = await (await t.seed.technician({ email: 'tech-att@mailroom.test', name: 'Tech' })).signIn();
     const stored = await storeMessageWith([
       { filename: '../../etc/passwd', contentType: 'text/plain', content: Buffer.from('root:x:0:0\n') },
       { filename: 'evil.html', contentType: 'text/html', content: Buffer.from('<script>alert(document.cookie)</script>') },
@@ -64,16 +62,20 @@ describe('attachments', () => {
   });
 
   it('lists them on the ticket and the message over GraphQL, for technicians too', async () => {
-    const q = 'query($id: ID!) { ticket(id: $id) { attachments { id filename contentType size inline url inlineUrl } messages { id bodyHtml attachments { filename } } } }';
-    const { ticket } = await tech.execute(q, { id: ticketId });
-    expect(ticket.attachments.map((a: { filename: string }) => a.filename).sort()).toEqual(['drawing.svg', 'evil.html', 'logo.png', 'passwd', 'Übersicht "Q3".pdf']);
-    const logo = ticket.attachments.find((a: { filename: string }) => a.filename === 'logo.png');
+    const q = graphql(`
+      query TicketAttachments($id: ID!) {
+        ticket(id: $id) { attachments { id filename contentType size inline url inlineUrl } messages { id bodyHtml attachments { filename } } }
+      }
+    `);
+    const ticket = (await tech.execute(q, { id: ticketId })).ticket!;
+    expect(ticket.attachments.map((a) => a.filename).sort()).toEqual(['drawing.svg', 'evil.html', 'logo.png', 'passwd', 'Übersicht "Q3".pdf']);
+    const logo = ticket.attachments.find((a) => a.filename === 'logo.png');
     expect(logo).toEqual({ id: ids['logo.png'], filename: 'logo.png', contentType: 'image/png', size: PNG.length, inline: true, url: `/api/attachments/${ids['logo.png']}`, inlineUrl: `/api/attachments/${ids['logo.png']}?inline=1` });
-    expect(ticket.attachments.find((a: { filename: string }) => a.filename === 'evil.html').inlineUrl).toBeNull();
+    expect(ticket.attachments.find((a) => a.filename === 'evil.html')!.inlineUrl).toBeNull();
     expect(ticket.messages).toHaveLength(1);
-    expect(ticket.messages[0].id).toBe(messageRowId);
-    expect(ticket.messages[0].attachments).toHaveLength(5);
-    expect(ticket.messages[0].bodyHtml).toBe(`<p>Logo: <img src="/api/attachments/${ids['logo.png']}?inline=1" alt="logo"></p>`);
+    expect(ticket.messages[0]!.id).toBe(messageRowId);
+    expect(ticket.messages[0]!.attachments).toHaveLength(5);
+    expect(ticket.messages[0]!.bodyHtml).toBe(`<p>Logo: <img src="/api/attachments/${ids['logo.png']}?inline=1" alt="logo"></p>`);
   });
 
   it('serves active content as an octet-stream download with nosniff and a sandbox', async () => {

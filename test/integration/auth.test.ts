@@ -1,7 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { authTokens } from '../../server/src/db/schema.ts';
-import { ADMIN, GraphQLClient, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import { ADMIN, GraphQLClient, graphql, ok, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+
+const SignIn = graphql(`
+  mutation AuthSignIn($email: String!, $password: String!) {
+    signIn(email: $email, password: $password) { __typename ... on Error { message } ... on ValidationError { fieldErrors { path } } }
+  }
+`);
+const Me = graphql(`query AuthMe { me { id email isSuperAdmin canManageSupportChannels } }`);
+const CreateApiToken = graphql(`
+  mutation AuthCreateApiToken($name: String!) { createApiToken(name: $name) { __typename ... on CreateApiTokenSuccess { apiToken { token name } } } }
+`);
+const TicketCreated = graphql(`subscription AuthTicketCreated { ticketCreated { id } }`);
+const ServerUpdated = graphql(`subscription AuthServerUpdated { incomingEmailServerUpdated { id } }`);
+const Tickets = graphql(`query AuthTickets { tickets { nodes { id } } }`);
+const Servers = graphql(`query AuthServers { incomingEmailServers { id } }`);
+const AuditLog = graphql(`query AuthAuditLog { emailAuditLog { nodes { id } } }`);
+const CreateCategory = graphql(`mutation AuthCreateCategory($name: String!) { createCategory(name: $name) { __typename } }`);
+const SignOut = graphql(`mutation AuthSignOut { signOut }`);
 
 describe('auth', () => {
   let t: TestApp;
@@ -42,16 +59,16 @@ describe('auth', () => {
   it('wrong passwords get InvalidCredentials, the same for unknown users', async () => {
     const anon = new GraphQLClient(t.url);
     for (const email of [ADMIN.email, 'nobody@mailroom.test']) {
-      const r = await anon.execute(`mutation { signIn(email: "${email}", password: "wrong") { __typename ... on Error { message } } }`);
+      const r = await anon.execute(SignIn, { email, password: 'wrong' });
       expect(r.signIn).toEqual({ __typename: 'InvalidCredentials', message: 'Wrong email or password' });
     }
-    const invalid = await anon.execute('mutation { signIn(email: "not an email", password: "") { __typename ... on ValidationError { fieldErrors { path } } } }');
+    const invalid = await anon.execute(SignIn, { email: 'not an email', password: '' });
     expect(invalid.signIn.__typename).toBe('ValidationError');
   });
 
   it('API tokens are shown once, stored hashed, and work as Bearer tokens on HTTP and graphql-ws', async () => {
-    const created = await t.admin.execute('mutation { createApiToken(name: "integration") { __typename ... on CreateApiTokenSuccess { apiToken { token name } } } }');
-    const token = created.createApiToken.apiToken.token as string;
+    const created = await t.admin.execute(CreateApiToken, { name: 'integration' });
+    const token = ok(created.createApiToken, 'CreateApiTokenSuccess').apiToken.token;
     expect(token).toMatch(/^mr_/);
     const rows = await t.app.services.db.select().from(authTokens);
     const stored = rows.find((r) => r.name === 'integration')!;
@@ -59,42 +76,36 @@ describe('auth', () => {
     expect(stored.tokenHash).toHaveLength(64);
 
     const integrator = new GraphQLClient(t.url, token);
-    expect((await integrator.execute('{ me { email } }')).me.email).toBe(ADMIN.email);
+    expect((await integrator.execute(Me)).me!.email).toBe(ADMIN.email);
     const ws = integrator.ws();
-    const sub = subscribe(ws, 'subscription { ticketCreated { id } }');
+    const sub = subscribe(ws, TicketCreated);
     await new Promise((r) => setTimeout(r, 300));
     sub.dispose();
     await ws.dispose();
   });
 
   it('technicians read tickets but never see or change channel configuration', async () => {
-    const created = await t.admin.execute(
-      'mutation { createUser(email: "tech@mailroom.test", name: "Tess Tech", password: "tech-password") { __typename ... on UserSuccess { user { id canManageSupportChannels } } } }',
-    );
-    expect(created.createUser.user.canManageSupportChannels).toBe(false);
-    const tech = new GraphQLClient(t.url);
-    await tech.signIn('tech@mailroom.test', 'tech-password');
-    expect((await tech.execute('{ tickets { nodes { id } } }')).tickets.nodes).toEqual([]);
-    for (const q of ['{ incomingEmailServers { id } }', '{ emailAuditLog { nodes { id } } }', 'mutation { createCategory(name: "x") { __typename } }']) {
-      const r = await tech.raw(q);
+    const created = await t.seed.technician({ email: 'tech@mailroom.test', name: 'Tess Tech' });
+    expect(created.canManageSupportChannels).toBe(false);
+    const tech = await created.signIn();
+    expect((await tech.execute(Tickets)).tickets.nodes).toEqual([]);
+    for (const r of [await tech.request(Servers), await tech.request(AuditLog), await tech.request(CreateCategory, { name: 'x' })]) {
       expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     const ws = tech.ws();
-    const sub = subscribe(ws, 'subscription { incomingEmailServerUpdated { id } }');
+    const sub = subscribe(ws, ServerUpdated);
     await expect(sub.next(5000)).rejects.toThrow(/Not allowed/);
     await ws.dispose();
 
-    const role = await t.admin.execute('mutation { createRole(name: "Channel admins", permissions: [MANAGE_SUPPORT_CHANNELS]) { ... on RoleSuccess { role { id } } } }');
-    await t.admin.execute(`mutation { createUser(email: "chan@mailroom.test", name: "Chan", password: "chan-password", roleId: "${role.createRole.role.id}") { __typename } }`);
-    const chan = new GraphQLClient(t.url);
-    await chan.signIn('chan@mailroom.test', 'chan-password');
-    expect((await chan.execute('{ incomingEmailServers { id } }')).incomingEmailServers).toEqual([]);
+    const roleId = await t.seed.role('Channel admins', ['MANAGE_SUPPORT_CHANNELS']);
+    const chan = await (await t.seed.technician({ email: 'chan@mailroom.test', name: 'Chan', password: 'chan-password', roleId })).signIn();
+    expect((await chan.execute(Servers)).incomingEmailServers).toEqual([]);
   });
 
   it('signOut revokes the session token', async () => {
     const c = new GraphQLClient(t.url);
     await c.signIn();
-    expect((await c.execute('mutation { signOut }')).signOut).toBe(true);
-    expect((await c.execute('{ me { id } }')).me).toBeNull();
+    expect((await c.execute(SignOut)).signOut).toBe(true);
+    expect((await c.execute(Me)).me).toBeNull();
   });
 });

@@ -5,19 +5,38 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { graphql, ok, startTestApp, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput, LiveEventFragment } from '../testkit/gql/graphql.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { startSmtpSink, type SmtpSink } from '../testkit/services/smtp-sink.ts';
 
-const STAGES = 'stages { stage ok skipped message }';
-const RESULT = `ok failedStage message causes ${STAGES}`;
-const DRAFT = `mutation($input: IncomingEmailServerInput!, $id: ID) { testIncomingEmailServerSettings(input: $input, id: $id) {
-  __typename ... on ConnectionSettingsTestSuccess { result { ${RESULT} } } ... on ValidationError { message fieldErrors { path message } } ... on NotFoundError { message } } }`;
-const EVENT = `__typename ... on ConnectionTestProgress { running ${STAGES} result { ${RESULT} } } ... on ValidationError { fieldErrors { path message } } ... on NotFoundError { message }`;
-const LIVE_INCOMING = `subscription($id: ID, $input: IncomingEmailServerInput) { event: incomingEmailServerConnectionTest(id: $id, input: $input) { ${EVENT} } }`;
-const LIVE_OUTGOING = `subscription($id: ID, $input: OutgoingEmailServerInput) { event: outgoingServerConnectionTest(id: $id, input: $input) { ${EVENT} } }`;
+graphql(`fragment LiveResult on ConnectionTestResult { ok failedStage message causes stages { stage ok skipped message } }`);
+graphql(`
+  fragment LiveEvent on ConnectionTestEvent {
+    __typename
+    ... on ConnectionTestProgress { running stages { stage } result { ...LiveResult } }
+    ... on ValidationError { fieldErrors { path message } }
+    ... on NotFoundError { message }
+  }
+`);
+const Draft = graphql(`
+  mutation LiveDraft($input: IncomingEmailServerInput!, $id: ID) {
+    testIncomingEmailServerSettings(input: $input, id: $id) {
+      __typename ... on ConnectionSettingsTestSuccess { result { ...LiveResult } } ... on ValidationError { message fieldErrors { path message } } ... on NotFoundError { message }
+    }
+  }
+`);
+const LiveIncoming = graphql(`subscription LiveIncoming($id: ID, $input: IncomingEmailServerInput) { event: incomingEmailServerConnectionTest(id: $id, input: $input) { ...LiveEvent } }`);
+const LiveOutgoing = graphql(`subscription LiveOutgoing($id: ID, $input: OutgoingEmailServerInput) { event: outgoingServerConnectionTest(id: $id, input: $input) { ...LiveEvent } }`);
+const Saved = graphql(`query LiveSaved($id: ID!) { incomingEmailServer(id: $id) { host passwordSet } }`);
+const Servers = graphql(`query LiveServers { incomingEmailServers { id } }`);
 
-interface Event { at: number; event: { __typename: string; running?: string | null; stages?: { stage: string }[]; result?: { ok: boolean; failedStage: string | null; stages: { stage: string; ok: boolean; skipped: boolean }[] } | null } }
+type Event = LiveEventFragment;
+interface Timed { at: number; event: Event }
+const resultOf = (event: Event) => (event.__typename === 'ConnectionTestProgress' ? event.result : null);
+const runningOf = (events: Timed[]) => events.flatMap((e) => (e.event.__typename === 'ConnectionTestProgress' && e.event.running ? [e.event.running] : []));
 
 describe('Test Connection before saving, stage by stage', () => {
   let t: TestApp;
@@ -26,15 +45,15 @@ describe('Test Connection before saving, stage by stage', () => {
   const dovecot = getDovecot();
   const user = `live-${randomUUID().slice(0, 8)}@example.test`;
   const password = `pw-${randomUUID().slice(0, 8)}`;
-  const mailbox = () => ({ name: 'Support', email: user, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE' });
+  const mailbox = (): IncomingEmailServerInput => ({ name: 'Support', email: user, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE' });
 
   /** Every event of one subscription, each with when it arrived. */
-  async function live(query: string, variables: Record<string, unknown>): Promise<Event[]> {
+  async function live<V>(document: TypedDocumentNode<{ event: Event }, V>, variables: V): Promise<Timed[]> {
     const ws = t.admin.ws();
-    const events: Event[] = [];
+    const events: Timed[] = [];
     try {
       await new Promise<void>((resolve, reject) => {
-        ws.subscribe<{ event: Event['event'] }>({ query, variables }, {
+        ws.subscribe<{ event: Event }>({ query: print(document), variables: variables as Record<string, unknown> }, {
           next: (v) => (v.errors?.length ? reject(new Error(JSON.stringify(v.errors))) : events.push({ at: performance.now(), event: v.data!.event })),
           error: reject,
           complete: resolve,
@@ -45,6 +64,7 @@ describe('Test Connection before saving, stage by stage', () => {
     }
     return events;
   }
+  const draft = async (input: IncomingEmailServerInput, id?: string) => (await t.admin.execute(Draft, { input, id: id ?? null })).testIncomingEmailServerSettings;
 
   beforeAll(async () => {
     await dovecot.addUser(user, password);
@@ -58,77 +78,65 @@ describe('Test Connection before saving, stage by stage', () => {
   });
 
   it('tests a new mailbox from the drawer’s input, nothing saved', async () => {
-    const res = (await t.admin.execute(DRAFT, { input: { ...mailbox(), password } })).testIncomingEmailServerSettings;
-    expect(res.__typename).toBe('ConnectionSettingsTestSuccess');
-    expect(res.result).toMatchObject({ ok: true, failedStage: null });
-    expect(res.result.stages.map((s: { stage: string }) => s.stage)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL']);
-    expect((await t.admin.execute('{ incomingEmailServers { id } }')).incomingEmailServers).toEqual([]);
+    const { result } = ok(await draft({ ...mailbox(), password }), 'ConnectionSettingsTestSuccess');
+    expect(result).toMatchObject({ ok: true, failedStage: null });
+    expect(result.stages.map((s) => s.stage)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL']);
+    expect((await t.admin.execute(Servers)).incomingEmailServers).toEqual([]);
   });
 
   it('returns every field problem at once instead of testing', async () => {
-    const res = (await t.admin.execute(DRAFT, { input: { name: '', email: 'nope', protocol: 'IMAP', host: '' } })).testIncomingEmailServerSettings;
-    expect(res.__typename).toBe('ValidationError');
-    expect([...new Set(res.fieldErrors.map((e: { path: string[] }) => e.path.join('.')))].sort()).toEqual(['email', 'host', 'name']);
+    const res = ok(await draft({ name: '', email: 'nope', protocol: 'IMAP', host: '' }), 'ValidationError');
+    expect([...new Set(res.fieldErrors.map((e) => e.path.join('.')))].sort()).toEqual(['email', 'host', 'name']);
   });
 
   it('reuses the stored password when editing and the field is left empty; a typed one wins', async () => {
-    const created = await t.admin.execute(
-      'mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }',
-      { input: { ...mailbox(), password, enabled: false } },
-    );
-    const id = created.createIncomingEmailServer.server.id;
-    const stored = (await t.admin.execute(DRAFT, { id, input: mailbox() })).testIncomingEmailServerSettings;
-    expect(stored.result).toMatchObject({ ok: true });
-    const typed = (await t.admin.execute(DRAFT, { id, input: { ...mailbox(), password: 'not-the-password' } })).testIncomingEmailServerSettings;
-    expect(typed.result).toMatchObject({ ok: false, failedStage: 'AUTH', message: 'The server rejected the username or password' });
-    expect(typed.result.causes.join(' ')).not.toMatch(/token/i);
+    const { id } = await t.seed.incomingServer({ ...mailbox(), password, enabled: false });
+    expect(ok(await draft(mailbox(), id), 'ConnectionSettingsTestSuccess').result).toMatchObject({ ok: true });
+    const typed = ok(await draft({ ...mailbox(), password: 'not-the-password' }, id), 'ConnectionSettingsTestSuccess').result;
+    expect(typed).toMatchObject({ ok: false, failedStage: 'AUTH', message: 'The server rejected the username or password' });
+    expect(typed.causes.join(' ')).not.toMatch(/token/i);
     // Nothing of the draft was saved.
-    const saved = await t.admin.execute('query($id: ID!) { incomingEmailServer(id: $id) { host passwordSet } }', { id });
-    expect(saved.incomingEmailServer).toEqual({ host: '127.0.0.1', passwordSet: true });
+    expect((await t.admin.execute(Saved, { id })).incomingEmailServer).toEqual({ host: '127.0.0.1', passwordSet: true });
   });
 
   it('keeps the address guard: a cloud metadata address is refused before any packet', async () => {
-    const res = (await t.admin.execute(DRAFT, { input: { ...mailbox(), host: '169.254.169.254', password } })).testIncomingEmailServerSettings;
-    expect(res.result).toMatchObject({ ok: false, failedStage: 'DNS' });
-    expect(res.result.message).toMatch(/link-local|metadata|not allowed/);
+    const { result } = ok(await draft({ ...mailbox(), host: '169.254.169.254', password }), 'ConnectionSettingsTestSuccess');
+    expect(result).toMatchObject({ ok: false, failedStage: 'DNS' });
+    expect(result.message).toMatch(/link-local|metadata|not allowed/);
   });
 
   it('streams each stage as it starts, long before the result', async () => {
-    const events = await live(LIVE_INCOMING, { input: { ...mailbox(), port: (silent.address() as net.AddressInfo).port, password } });
-    const running = events.filter((e) => e.event.running).map((e) => e.event.running);
-    expect(running).toEqual(['DNS', 'TCP', 'TLS', 'AUTH']);
+    const events = await live(LiveIncoming, { input: { ...mailbox(), port: (silent.address() as net.AddressInfo).port, password } });
+    expect(runningOf(events)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH']);
     // Each event carries the stages finished before it.
-    expect(events.map((e) => e.event.stages!.length)).toEqual([0, 1, 2, 3, 5]);
+    expect(events.map((e) => (e.event.__typename === 'ConnectionTestProgress' ? e.event.stages.length : -1))).toEqual([0, 1, 2, 3, 5]);
     const last = events.at(-1)!;
     expect(last.event).toMatchObject({ __typename: 'ConnectionTestProgress', running: null, result: { ok: false, failedStage: 'AUTH' } });
     // AUTH waited for a greeting for seconds; its "running" event came out before that wait, not with the result.
-    const authStarted = events.find((e) => e.event.running === 'AUTH')!;
+    const authStarted = events.find((e) => e.event.__typename === 'ConnectionTestProgress' && e.event.running === 'AUTH')!;
     expect(last.at - authStarted.at).toBeGreaterThan(1000);
   });
 
   it('streams a saved server by id, and says so when there is none', async () => {
-    const created = await t.admin.execute(
-      'mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }',
-      { input: { ...mailbox(), name: 'Saved', password, enabled: false } },
-    );
-    const events = await live(LIVE_INCOMING, { id: created.createIncomingEmailServer.server.id });
-    expect(events.at(-1)!.event.result).toMatchObject({ ok: true });
-    expect(events.filter((e) => e.event.running).map((e) => e.event.running)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL']);
-    const missing = await live(LIVE_INCOMING, { id: randomUUID() });
+    const { id } = await t.seed.incomingServer({ ...mailbox(), name: 'Saved', password, enabled: false });
+    const events = await live(LiveIncoming, { id });
+    expect(resultOf(events.at(-1)!.event)).toMatchObject({ ok: true });
+    expect(runningOf(events)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL']);
+    const missing = await live(LiveIncoming, { id: randomUUID() });
     expect(missing.map((e) => e.event)).toEqual([{ __typename: 'NotFoundError', message: 'No such incoming email server' }]);
   });
 
   it('gives SMTP the same stages, streamed, on unsaved settings', async () => {
-    const smtp = { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.test' };
-    const ok = await live(LIVE_OUTGOING, { input: { ...smtp, password: 'relay-secret' } });
-    expect(ok.filter((e) => e.event.running).map((e) => e.event.running)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH']);
-    expect(ok.at(-1)!.event.result).toMatchObject({
+    const smtp = { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.test' } as const;
+    const good = await live(LiveOutgoing, { input: { ...smtp, password: 'relay-secret' } });
+    expect(runningOf(good)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH']);
+    expect(resultOf(good.at(-1)!.event)).toMatchObject({
       ok: true,
       stages: [{ stage: 'DNS', ok: true }, { stage: 'TCP', ok: true }, { stage: 'TLS', skipped: true }, { stage: 'AUTH', ok: true, skipped: false }],
     });
-    const wrong = await live(LIVE_OUTGOING, { input: { ...smtp, password: 'nope' } });
-    expect(wrong.at(-1)!.event.result).toMatchObject({ ok: false, failedStage: 'AUTH' });
-    const invalid = await live(LIVE_OUTGOING, { input: { ...smtp, host: 'not a host' } });
+    const wrong = await live(LiveOutgoing, { input: { ...smtp, password: 'nope' } });
+    expect(resultOf(wrong.at(-1)!.event)).toMatchObject({ ok: false, failedStage: 'AUTH' });
+    const invalid = await live(LiveOutgoing, { input: { ...smtp, host: 'not a host' } });
     expect(invalid.map((e) => e.event.__typename)).toEqual(['ValidationError']);
   });
 });

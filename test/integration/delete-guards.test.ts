@@ -6,25 +6,34 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { technicianGroupMembers } from '../../server/src/db/schema.ts';
 import { listConfigChanges } from '../../server/src/modules/config-audit/config-audit.service.ts';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
-const RESULT = `__typename
-  ... on DeleteSuccess { id }
-  ... on InUseError { message usages { kind count names } }
-  ... on ValidationError { message fieldErrors { path message } }
-  ... on NotFoundError { message }`;
+graphql(`
+  fragment GuardedDelete on DeleteResult {
+    __typename
+    ... on DeleteSuccess { id }
+    ... on InUseError { message usages { kind count names } }
+    ... on ValidationError { message fieldErrors { path message } }
+    ... on NotFoundError { message }
+  }
+`);
 const DELETE = {
-  group: `mutation($id: ID!, $r: ID) { result: deleteTechnicianGroup(id: $id, replacementId: $r) { ${RESULT} } }`,
-  category: `mutation($id: ID!, $r: ID) { result: deleteCategory(id: $id, replacementId: $r) { ${RESULT} } }`,
-  company: `mutation($id: ID!, $r: ID) { result: deleteCompany(id: $id, replacementId: $r) { ${RESULT} } }`,
-  outgoing: `mutation($id: ID!, $r: ID) { result: deleteOutgoingServer(id: $id, replacementId: $r) { ${RESULT} } }`,
-  proxy: `mutation($id: ID!, $r: ID) { result: deleteProxyServer(id: $id, replacementId: $r) { ${RESULT} } }`,
-} as const;
-const SERVER = `query($id: ID!) { incomingEmailServer(id: $id) {
-  technicianGroup { name } category { name } company { name } proxyServer { name } outgoingServer { name primary } } }`;
+  group: graphql(`mutation GuardDeleteGroup($id: ID!, $r: ID) { result: deleteTechnicianGroup(id: $id, replacementId: $r) { ...GuardedDelete } }`),
+  category: graphql(`mutation GuardDeleteCategory($id: ID!, $r: ID) { result: deleteCategory(id: $id, replacementId: $r) { ...GuardedDelete } }`),
+  company: graphql(`mutation GuardDeleteCompany($id: ID!, $r: ID) { result: deleteCompany(id: $id, replacementId: $r) { ...GuardedDelete } }`),
+  outgoing: graphql(`mutation GuardDeleteOutgoing($id: ID!, $r: ID) { result: deleteOutgoingServer(id: $id, replacementId: $r) { ...GuardedDelete } }`),
+  proxy: graphql(`mutation GuardDeleteProxy($id: ID!, $r: ID) { result: deleteProxyServer(id: $id, replacementId: $r) { ...GuardedDelete } }`),
+};
+const Server = graphql(`
+  query GuardServer($id: ID!) {
+    incomingEmailServer(id: $id) { technicianGroup { name } category { name } company { name } proxyServer { name } outgoingServer { name primary } }
+  }
+`);
+const Groups = graphql(`query GuardGroups { technicianGroups { name } }`);
+const Rules = graphql(`query GuardRules { incomingEmailRules { id actions { technicianGroup { name } } } }`);
 
 describe('deleting what is in use', () => {
   let t: TestApp;
@@ -33,71 +42,43 @@ describe('deleting what is in use', () => {
     desk: '', billing: '', unused: '', hardware: '', accounts: '', contoso: '', fabrikam: '', office: '', backup: '', smtp: '', smtp2: '', tess: '', server: '', rule: '',
   };
 
-  async function create(mutation: string, variables: Record<string, unknown>): Promise<string> {
-    const data = await t.admin.execute(mutation, variables);
-    const result = Object.values(data)[0] as Record<string, { id: string } | string>;
-    const entity = Object.values(result).find((v) => typeof v === 'object') as { id: string } | undefined;
-    if (!entity) throw new Error(JSON.stringify(result));
-    return entity.id;
-  }
   const del = async (kind: keyof typeof DELETE, id: string, replacementId?: string) => (await t.admin.execute(DELETE[kind], { id, r: replacementId ?? null })).result;
-  const server = async () => (await t.admin.execute(SERVER, { id: ids.server })).incomingEmailServer;
-  const ticket = async () => (await t.admin.execute('{ tickets(first: 5) { nodes { number technicianGroup { name } category { name } } } }')).tickets.nodes[0];
+  const server = async () => (await t.admin.execute(Server, { id: ids.server })).incomingEmailServer!;
+  const ticket = async () => (await t.tickets(5))[0]!;
 
   beforeAll(async () => {
     t = await startTestApp();
     const dovecot = getDovecot();
     await dovecot.addUser(mailbox, 'guards-pass');
-    await t.admin.execute('mutation { updateAppSettings(input: { mspEnabled: true }) { mspEnabled } }');
-    const group = 'mutation($n: String!) { createTechnicianGroup(name: $n) { ... on TechnicianGroupSuccess { technicianGroup { id } } } }';
-    const category = 'mutation($n: String!) { createCategory(name: $n) { ... on CategorySuccess { category { id } } } }';
-    const company = 'mutation($n: String!) { createCompany(name: $n) { ... on CompanySuccess { company { id } } } }';
-    ids.desk = await create(group, { n: 'Service Desk' });
-    ids.billing = await create(group, { n: 'Billing' });
-    ids.unused = await create(group, { n: 'Nobody uses me' });
-    ids.hardware = await create(category, { n: 'Hardware' });
-    ids.accounts = await create(category, { n: 'Accounts' });
-    ids.contoso = await create(company, { n: 'Contoso' });
-    ids.fabrikam = await create(company, { n: 'Fabrikam' });
-    const proxy = 'mutation($i: ProxyServerInput!) { createProxyServer(input: $i) { ... on ProxyServerSuccess { proxyServer { id } } } }';
-    ids.office = await create(proxy, { i: { name: 'Office proxy', type: 'SOCKS5', host: 'proxy.example.test', port: 1080 } });
-    ids.backup = await create(proxy, { i: { name: 'Backup proxy', type: 'HTTP', host: 'proxy2.example.test', port: 3128 } });
-    const smtp = 'mutation($i: OutgoingEmailServerInput!) { createOutgoingServer(input: $i) { ... on OutgoingEmailServerSuccess { server { id } } } }';
-    ids.smtp = await create(smtp, { i: { name: 'Company SMTP', host: 'smtp.example.test', fromAddress: 'support@example.test', authType: 'NONE', enabled: false } });
-    ids.smtp2 = await create(smtp, { i: { name: 'Relay', host: 'relay.example.test', fromAddress: 'support@example.test', authType: 'NONE', enabled: false } });
-    ids.tess = await create(
-      'mutation($g: [ID!]) { createUser(email: "tess@guards.test", name: "Tess", password: "tess-password-1", technicianGroupIds: $g) { ... on UserSuccess { user { id } } } }',
-      { g: [ids.desk] },
-    );
+    await t.seed.appSettings({ mspEnabled: true });
+    ids.desk = await t.seed.technicianGroup('Service Desk');
+    ids.billing = await t.seed.technicianGroup('Billing');
+    ids.unused = await t.seed.technicianGroup('Nobody uses me');
+    ids.hardware = await t.seed.category('Hardware');
+    ids.accounts = await t.seed.category('Accounts');
+    ids.contoso = await t.seed.company('Contoso');
+    ids.fabrikam = await t.seed.company('Fabrikam');
+    ids.office = (await t.seed.proxyServer({ name: 'Office proxy', type: 'SOCKS5', host: 'proxy.example.test', port: 1080 })).id;
+    ids.backup = (await t.seed.proxyServer({ name: 'Backup proxy', type: 'HTTP', host: 'proxy2.example.test', port: 3128 })).id;
+    ids.smtp = (await t.seed.outgoingServer({ name: 'Company SMTP', host: 'smtp.example.test', authType: 'NONE', enabled: false })).id;
+    ids.smtp2 = (await t.seed.outgoingServer({ name: 'Relay', host: 'relay.example.test', authType: 'NONE', enabled: false })).id;
+    ids.tess = (await t.seed.technician({ email: 'tess@guards.test', name: 'Tess' })).id;
     // Membership is written directly: createUser does not apply technicianGroupIds yet.
     await t.app.services.db.insert(technicianGroupMembers).values({ groupId: ids.desk, userId: ids.tess }).onConflictDoNothing();
     // The mailbox reads real mail (so a real request lands in the group) and names every kind of thing.
-    ids.server = await create(
-      'mutation($i: IncomingEmailServerInput!) { createIncomingEmailServer(input: $i) { ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message } } }',
-      {
-        i: {
-          name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', password: 'guards-pass',
-          technicianGroupId: ids.desk, categoryId: ids.hardware, companyId: ids.contoso, outgoingServerId: ids.smtp,
-        },
-      },
-    );
-    ids.rule = await create(
-      'mutation($i: IncomingEmailRuleInput!) { createIncomingEmailRule(input: $i) { ... on IncomingEmailRuleSuccess { rule { id } } } }',
-      { i: { name: 'Printers', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'printer' }], actions: { technicianGroupId: ids.desk, categoryId: ids.hardware, companyId: ids.contoso } } },
-    );
+    const settings = {
+      name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE',
+      technicianGroupId: ids.desk, categoryId: ids.hardware, companyId: ids.contoso, outgoingServerId: ids.smtp,
+    } as const;
+    ids.server = (await t.seed.incomingServer({ ...settings, password: 'guards-pass' })).id;
+    ids.rule = (await t.seed.rule({
+      name: 'Printers', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'printer' }],
+      actions: { technicianGroupId: ids.desk, categoryId: ids.hardware, companyId: ids.contoso },
+    })).id;
     await dovecot.deliver(mailbox, mail({ from: 'Ada <ada@customer.example>', to: mailbox, subject: 'Printer on fire', body: 'Help.' }));
-    await waitFor('the request', async () => (await t.admin.execute('{ tickets(first: 1) { nodes { id } } }')).tickets.nodes.length === 1, 40_000, 100);
+    await waitFor('the request', async () => (await t.tickets(1)).length === 1, 40_000, 100);
     // The mailbox has done its part; the proxy below must not cut it off mid-test.
-    await t.admin.execute(
-      'mutation($id: ID!, $i: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $i) { __typename } }',
-      {
-        id: ids.server,
-        i: {
-          name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', enabled: false,
-          technicianGroupId: ids.desk, categoryId: ids.hardware, companyId: ids.contoso, outgoingServerId: ids.smtp, proxyServerId: ids.office,
-        },
-      },
-    );
+    await t.seed.updateIncomingServer(ids.server, { ...settings, enabled: false, proxyServerId: ids.office });
   });
 
   afterAll(async () => {
@@ -106,20 +87,20 @@ describe('deleting what is in use', () => {
 
   it('refuses to delete a group in use and names every user; nothing changes', async () => {
     const refused = await del('group', ids.desk);
-    expect(refused.__typename).toBe('InUseError');
-    const number = (await ticket()).number;
-    expect(refused.usages).toEqual([
-      { kind: 'INCOMING_SERVER', count: 1, names: ['Support'] },
-      { kind: 'RULE', count: 1, names: ['Printers'] },
-      { kind: 'TICKET', count: 1, names: [number] },
-      { kind: 'TECHNICIAN', count: 1, names: ['Tess'] },
-    ]);
-    expect(refused.message).toBe(
-      '“Service Desk” is used by 1 incoming email server (Support), 1 rule (Printers), 1 request and 1 technician (Tess). Choose another technician group to move them to, then delete; nothing was deleted.',
-    );
-    expect((await t.admin.execute('{ technicianGroups { name } }')).technicianGroups.map((g: { name: string }) => g.name)).toContain('Service Desk');
+    const { number } = await ticket();
+    expect(refused).toEqual({
+      __typename: 'InUseError',
+      message: '“Service Desk” is used by 1 incoming email server (Support), 1 rule (Printers), 1 request and 1 technician (Tess). Choose another technician group to move them to, then delete; nothing was deleted.',
+      usages: [
+        { kind: 'INCOMING_SERVER', count: 1, names: ['Support'] },
+        { kind: 'RULE', count: 1, names: ['Printers'] },
+        { kind: 'TICKET', count: 1, names: [number] },
+        { kind: 'TECHNICIAN', count: 1, names: ['Tess'] },
+      ],
+    });
+    expect((await t.admin.execute(Groups)).technicianGroups.map((g) => g.name)).toContain('Service Desk');
     expect((await server()).technicianGroup).toEqual({ name: 'Service Desk' });
-    expect((await ticket()).technicianGroup).toEqual({ name: 'Service Desk' });
+    expect((await ticket()).technicianGroup).toMatchObject({ name: 'Service Desk' });
   });
 
   it('refuses a replacement that is the group itself or does not exist', async () => {
@@ -133,9 +114,9 @@ describe('deleting what is in use', () => {
   it('moves the server, the rule’s action, the request and the technician to the replacement, then deletes', async () => {
     expect(await del('group', ids.desk, ids.billing)).toEqual({ __typename: 'DeleteSuccess', id: ids.desk });
     expect((await server()).technicianGroup).toEqual({ name: 'Billing' });
-    expect((await ticket()).technicianGroup).toEqual({ name: 'Billing' });
-    const rule = (await t.admin.execute('{ incomingEmailRules { id actions { technicianGroup { name } } } }')).incomingEmailRules.find((r: { id: string }) => r.id === ids.rule);
-    expect(rule.actions.technicianGroup).toEqual({ name: 'Billing' });
+    expect((await ticket()).technicianGroup).toMatchObject({ name: 'Billing' });
+    const rule = (await t.admin.execute(Rules)).incomingEmailRules.find((r) => r.id === ids.rule);
+    expect(rule?.actions.technicianGroup).toEqual({ name: 'Billing' });
     const memberships = await t.app.services.db.query.technicianGroupMembers.findMany({ where: (m, { eq }) => eq(m.userId, ids.tess) });
     expect(memberships.map((m) => m.groupId)).toEqual([ids.billing]);
 
@@ -156,7 +137,7 @@ describe('deleting what is in use', () => {
     expect(category).toMatchObject({ __typename: 'InUseError', usages: [{ kind: 'INCOMING_SERVER' }, { kind: 'RULE' }, { kind: 'TICKET', count: 1 }] });
     expect(await del('category', ids.hardware, ids.accounts)).toEqual({ __typename: 'DeleteSuccess', id: ids.hardware });
     expect((await server()).category).toEqual({ name: 'Accounts' });
-    expect((await ticket()).category).toEqual({ name: 'Accounts' });
+    expect((await ticket()).category).toMatchObject({ name: 'Accounts' });
 
     expect((await del('company', ids.contoso)).__typename).toBe('InUseError');
     expect(await del('company', ids.contoso, ids.fabrikam)).toEqual({ __typename: 'DeleteSuccess', id: ids.contoso });
@@ -174,7 +155,7 @@ describe('deleting what is in use', () => {
   it('moves linked mailboxes to another outgoing server, which becomes primary in place of the deleted one', async () => {
     const refused = await del('outgoing', ids.smtp);
     expect(refused).toMatchObject({ __typename: 'InUseError', usages: [{ kind: 'INCOMING_SERVER', count: 1 }] });
-    expect(refused.message).toContain('Choose another outgoing email server');
+    expect(refused.__typename === 'InUseError' && refused.message).toContain('Choose another outgoing email server');
     expect(await del('outgoing', ids.smtp, ids.smtp2)).toEqual({ __typename: 'DeleteSuccess', id: ids.smtp });
     expect((await server()).outgoingServer).toEqual({ name: 'Relay', primary: true });
   });

@@ -228,9 +228,6 @@ describe('Test Connection over GraphQL for EWS and Graph servers', () => {
   let ews: FakeEwsServer;
   let graph: FakeGraphServer;
   const token = jwtShaped();
-  const TEST = `mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message causes stages { stage ok skipped message } } }`;
-  const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-    __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
 
   beforeAll(async () => {
     ews = await FakeEwsServer.start({ basic: { username: mailbox, password }, mailbox });
@@ -244,19 +241,19 @@ describe('Test Connection over GraphQL for EWS and Graph servers', () => {
   });
 
   it('EWS with a wrong password → AUTH; Graph with the stored token → ok', async () => {
-    const ewsId = (await t.admin.execute(CREATE, { input: {
+    const ewsId = (await t.seed.incomingServer({
       name: 'EWS', email: mailbox, protocol: 'EWS', host: '127.0.0.1', port: ews.port, security: 'NONE', authType: 'BASIC', password: 'wrong',
-    } })).createIncomingEmailServer.server.id;
-    const ewsResult = (await t.admin.execute(TEST, { id: ewsId })).testIncomingEmailServerConnection;
+    })).id;
+    const ewsResult = await t.testConnection(ewsId);
     expect(ewsResult).toMatchObject({ ok: false, failedStage: 'AUTH', message: 'The server rejected the username or password' });
 
-    const graphId = (await t.admin.execute(CREATE, { input: {
+    const graphId = (await t.seed.incomingServer({
       name: 'Graph', email: mailbox, protocol: 'GRAPH', host: '127.0.0.1', port: graph.port, security: 'NONE', authType: 'OAUTH',
       oauth: { clientId: 'c', clientSecret: 's', authorizationUrl: 'https://login.example/a', tokenUrl: 'https://login.example/t', scope: 'Mail.ReadWrite', redirectUrl: 'https://mailroom.example/cb' },
-    } })).createIncomingEmailServer.server.id;
+    })).id;
     await t.app.services.servers.storeOAuthSecrets(graphId, { clientSecret: 's', accessToken: token, expiresAt: Date.now() + 3600_000 });
-    const graphResult = (await t.admin.execute(TEST, { id: graphId })).testIncomingEmailServerConnection;
+    const graphResult = await t.testConnection(graphId);
     expect(graphResult, JSON.stringify(graphResult)).toMatchObject({ ok: true, failedStage: null });
-    expect(graphResult.stages.map((s: { stage: string; ok: boolean }) => s.ok)).toEqual([true, true, true, true, true]);
+    expect(graphResult.stages.map((s) => s.ok)).toEqual([true, true, true, true, true]);
   });
 });

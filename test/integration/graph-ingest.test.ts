@@ -3,15 +3,15 @@
 // mark read / move after the commit, 429 Retry-After, at most 4 requests at a time per mailbox.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, subscribe, type GraphQLClient, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { FakeGraphServer } from '../testkit/fakes/graph-server.ts';
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { status connectionState lastSyncAt inboundQueueCount lastError { message kind } } } }`;
-const TICKET_FIELDS = `id number subject description requester { email name } incomingEmailServer { id }`;
+const TicketCreated = graphql(`
+  subscription GraphTicketCreated { ticketCreated { id number subject description requester { email name } incomingEmailServer { id } } }
+`);
 
 const OAUTH_SETTINGS = {
   clientId: 'mailroom-test', clientSecret: 'client-secret', authorizationUrl: 'https://login.example/authorize',
@@ -23,25 +23,12 @@ function jwtShaped(): string {
   return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ aud: 'https://graph.microsoft.com', sub: randomUUID() })}.${Buffer.from(randomUUID()).toString('base64url')}`;
 }
 
-async function health(client: GraphQLClient, id: string) {
-  return (await client.execute(HEALTH, { id })).incomingEmailServer.health;
-}
-
-async function ticketsOf(client: GraphQLClient, serverId: string): Promise<string[]> {
-  const res = await client.execute('{ tickets(first: 500) { nodes { subject incomingEmailServer { id } } } }');
-  return res.tickets.nodes.filter((n: { incomingEmailServer: { id: string } }) => n.incomingEmailServer.id === serverId).map((n: { subject: string }) => n.subject).sort();
-}
-
 /** Creates a Graph server and signs it in (stores an access token, as the OAuth flow would). */
-async function createGraphServer(t: TestApp, fake: FakeGraphServer, mailbox: string, token: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await t.admin.execute(CREATE, {
-    input: {
-      name: `Graph ${mailbox}`, email: mailbox, protocol: 'GRAPH', host: '127.0.0.1', port: fake.port, security: 'NONE',
-      authType: 'OAUTH', oauth: OAUTH_SETTINGS, pollIntervalSeconds: 10, ...extra,
-    },
+async function createGraphServer(t: TestApp, fake: FakeGraphServer, mailbox: string, token: string, extra: Partial<IncomingEmailServerInput> = {}): Promise<string> {
+  const { id } = await t.seed.incomingServer({
+    name: `Graph ${mailbox}`, email: mailbox, protocol: 'GRAPH', host: '127.0.0.1', port: fake.port, security: 'NONE',
+    authType: 'OAUTH', oauth: OAUTH_SETTINGS, pollIntervalSeconds: 10, ...extra,
   });
-  if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-  const id = res.createIncomingEmailServer.server.id as string;
   await t.app.services.servers.storeOAuthSecrets(id, { clientSecret: 'client-secret', accessToken: token, expiresAt: Date.now() + 3600_000 });
   t.app.services.servers.notifyChanged(id);
   return id;
@@ -79,10 +66,10 @@ describe('Microsoft Graph mailbox → tickets', () => {
       if (method !== 'PATCH') return;
       const msg = fake.messages.get(path.split('/').pop()!)!;
       const subject = /^Subject: (.*)$/m.exec(msg.mime.toString())![1]!.trim();
-      if (!(await ticketsOf(t.admin, serverId)).includes(subject)) missingAtPatch.push(subject);
+      if (!(await t.ticketSubjects(serverId)).includes(subject)) missingAtPatch.push(subject);
     };
     const ws = t.admin.ws();
-    const created = subscribe(ws, `subscription { ticketCreated { ${TICKET_FIELDS} } }`);
+    const created = subscribe(ws, TicketCreated);
     await new Promise((r) => setTimeout(r, 300));
     serverId = await createGraphServer(t, fake, mailbox, token);
 
@@ -91,8 +78,8 @@ describe('Microsoft Graph mailbox → tickets', () => {
     created.dispose();
     await ws.dispose();
     await waitFor('all unread read', async () => fake.messagesIn(mailbox, 'inbox').every((m) => m.isRead), 20_000);
-    await waitFor('connected', async () => (await health(t.admin, serverId)).connectionState === 'connected');
-    expect(await ticketsOf(t.admin, serverId)).toEqual(unread);
+    await waitFor('connected', async () => (await t.health(serverId)).connectionState === 'connected');
+    expect(await t.ticketSubjects(serverId)).toEqual(unread);
     fake.beforeAnswer = null;
     expect(missingAtPatch).toEqual([]);
 
@@ -116,9 +103,9 @@ describe('Microsoft Graph mailbox → tickets', () => {
     fake.markRead(id);
     const before = fake.requests.length;
     t = await startTestApp({ dataDir: t.dataDir, databaseUrl: t.databaseUrl });
-    await waitFor('ticket after restart', async () => (await ticketsOf(t.admin, serverId)).includes('While you were out'), 20_000);
-    await waitFor('connected', async () => (await health(t.admin, serverId)).connectionState === 'connected');
-    expect(await ticketsOf(t.admin, serverId)).toHaveLength(10);
+    await waitFor('ticket after restart', async () => (await t.ticketSubjects(serverId)).includes('While you were out'), 20_000);
+    await waitFor('connected', async () => (await t.health(serverId)).connectionState === 'connected');
+    expect(await t.ticketSubjects(serverId)).toHaveLength(10);
     // One deltaLink request (only the new message: changeType=created), one $value, one PATCH.
     expect(fake.requests.slice(before).map((r) => `${r.method} ${r.path.includes('delta') ? 'delta' : r.path.split('/').pop()}`))
       .toEqual(['GET delta', 'GET $value', `PATCH ${id}`]);
@@ -129,11 +116,11 @@ describe('Microsoft Graph mailbox → tickets', () => {
     const before = fake.requests.length;
     fake.deliver(mailbox, mail({ from: 'throttle@customer.example', to: mailbox, subject: 'Throttled download', body: 'x' }));
     t.app.services.servers.notifyChanged(serverId); // sync now rather than at the next poll
-    await waitFor('ticket', async () => (await ticketsOf(t.admin, serverId)).includes('Throttled download'), 20_000);
+    await waitFor('ticket', async () => (await t.ticketSubjects(serverId)).includes('Throttled download'), 20_000);
     const values = fake.requests.slice(before).filter((r) => r.path.endsWith('/$value'));
     expect(values.map((r) => r.status)).toEqual([429, 200]);
     expect(values[1]!.at - values[0]!.at).toBeGreaterThanOrEqual(2000);
-    const h = await health(t.admin, serverId);
+    const h = await t.health(serverId);
     expect(h.lastError).toBeNull();
   });
 });
@@ -164,7 +151,7 @@ describe('Microsoft Graph: shared mailbox, move, throttling of the delta, errors
     await waitFor('moved', async () => fake.messagesIn(shared, 'Processed').length === 2, 20_000);
     expect(fake.messagesIn(shared, 'inbox')).toEqual([]);
     expect(fake.messagesIn(shared, 'Processed').map((m) => m.immutableId).sort()).toEqual([a, b].sort());
-    expect(await ticketsOf(t.admin, id)).toEqual(['Shared one', 'Shared two']);
+    expect(await t.ticketSubjects(id)).toEqual(['Shared one', 'Shared two']);
     const moves = fake.requests.filter((r) => r.method === 'POST');
     expect(moves.map((r) => r.path).sort()).toEqual([`/v1.0/users/${shared}/messages/${a}/move`, `/v1.0/users/${shared}/messages/${b}/move`].sort());
     // The folder lookup tries under the Inbox first, then the top of the mailbox.
@@ -172,15 +159,15 @@ describe('Microsoft Graph: shared mailbox, move, throttling of the delta, errors
     // (A reconnect under load may repeat the lookup; the order within each is what matters.)
     expect(lookups.map((r) => r.path.split('?')[0]).slice(0, 2)).toEqual([`/v1.0/users/${shared}/mailFolders('Inbox')/childFolders`, `/v1.0/users/${shared}/mailFolders`]);
     expect(processed.id).toBeTruthy();
-    await waitFor('connected', async () => (await health(t.admin, id)).connectionState === 'connected');
-    expect((await health(t.admin, id)).lastError).toBeNull();
+    await waitFor('connected', async () => (await t.health(id)).connectionState === 'connected');
+    expect((await t.health(id)).lastError).toBeNull();
   });
 
   it('no access to the mailbox (403) → authenticationError naming the permission; no retry storm', async () => {
     const id = await createGraphServer(t, fake, noAccess, token);
-    await waitFor('authenticationError', async () => (await health(t.admin, id)).connectionState === 'authenticationError');
-    expect((await health(t.admin, id)).lastError.kind).toBe('AUTH');
-    expect((await health(t.admin, id)).lastError.message).toMatch(/Mail\.ReadWrite/);
+    await waitFor('authenticationError', async () => (await t.health(id)).connectionState === 'authenticationError');
+    expect((await t.health(id)).lastError?.kind).toBe('AUTH');
+    expect((await t.health(id)).lastError?.message).toMatch(/Mail\.ReadWrite/);
     const count = fake.requests.filter((r) => r.path.includes(noAccess)).length;
     await new Promise((r) => setTimeout(r, 2500));
     expect(fake.requests.filter((r) => r.path.includes(noAccess)).length).toBe(count);
@@ -188,14 +175,14 @@ describe('Microsoft Graph: shared mailbox, move, throttling of the delta, errors
 
   it('a rejected token (401, and again with a fresh one) → authenticationError', async () => {
     const id = await createGraphServer(t, fake, shared, jwtShaped());
-    await waitFor('authenticationError', async () => (await health(t.admin, id)).connectionState === 'authenticationError');
-    expect((await health(t.admin, id)).lastError).toMatchObject({ kind: expect.stringMatching(/^(AUTH|OAUTH_TOKEN)$/), message: expect.stringMatching(/sign in/i) });
+    await waitFor('authenticationError', async () => (await t.health(id)).connectionState === 'authenticationError');
+    expect((await t.health(id)).lastError).toMatchObject({ kind: expect.stringMatching(/^(AUTH|OAUTH_TOKEN)$/), message: expect.stringMatching(/sign in/i) });
   });
 
   it('a mailbox Graph cannot read (on-premises) → connectError saying so', async () => {
     const id = await createGraphServer(t, fake, onPrem, token);
-    await waitFor('connectError', async () => (await health(t.admin, id)).connectionState === 'connectError');
-    expect((await health(t.admin, id)).lastError).toEqual({
+    await waitFor('connectError', async () => (await t.health(id)).connectionState === 'connectError');
+    expect((await t.health(id)).lastError).toEqual({
       kind: 'PROTOCOL', message: `${onPrem} has no Exchange Online mailbox that Microsoft Graph can read (on-premises, inactive or unlicensed)`,
     });
   });

@@ -3,30 +3,41 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, subscribe, type GraphQLClient, type TestApp } from '../testkit/app.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { startDovecot, type Dovecot } from '../testkit/services/dovecot.ts';
 import { sleep, waitFor } from '../testkit/services/util.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const NOTIFICATION = 'id at updatedAt kind title body read count server { id name }';
-const HEALTH = 'status connectionState lastSyncAt inboundQueueCount lagSeconds downSince outageCount consecutiveAuthFailures lastError { kind message hint }';
-
-interface Note { id: string; kind: string; title: string; body: string; read: boolean; count: number; server: { id: string } | null }
+graphql(`fragment NoteFields on Notification { id at updatedAt kind title body read count server { id name } }`);
+graphql(`
+  fragment NotifiedHealth on ServerHealth {
+    status connectionState lastSyncAt inboundQueueCount lagSeconds downSince outageCount consecutiveAuthFailures lastError { kind message hint }
+  }
+`);
+const Notifications = graphql(`query HealthNotifications($u: Boolean) { notifications(unreadOnly: $u) { ...NoteFields } }`);
+const NotificationAdded = graphql(`subscription HealthNotificationAdded { notificationAdded { ...NoteFields } }`);
+const NotificationUpdated = graphql(`subscription HealthNotificationUpdated { notificationUpdated { ...NoteFields } }`);
+const ServerUpdated = graphql(`subscription HealthServerUpdated { incomingEmailServerUpdated { id health { ...NotifiedHealth } } }`);
+const Health = graphql(`query HealthOfServer($id: ID!) { incomingEmailServer(id: $id) { health { ...NotifiedHealth } } }`);
+const Unread = graphql(`query HealthUnread($u: Boolean) { unreadNotificationCount notifications(unreadOnly: $u) { ...NoteFields } }`);
+const UnreadCount = graphql(`query HealthUnreadCount { unreadNotificationCount }`);
+const UnreadIds = graphql(`query HealthUnreadIds { unreadNotificationCount notifications(unreadOnly: true) { id } }`);
+const TechView = graphql(`query HealthTechView { notifications { id } unreadNotificationCount }`);
+const MarkRead = graphql(`
+  mutation HealthMarkRead($id: ID!) { markNotificationRead(id: $id) { __typename ... on MarkNotificationReadSuccess { notification { id read } } } }
+`);
+const MarkAllRead = graphql(`mutation HealthMarkAllRead { markAllNotificationsRead }`);
 
 // Small windows so the test does not wait minutes: stable for 1.5 s = recovered; a failure within 3 s of that = same outage.
 const ENV = { MAILROOM_HEALTH_RECOVERY_STABLE_MS: '1500', MAILROOM_HEALTH_FLAP_WINDOW_MS: '3000', MAILROOM_CREDENTIAL_CHECK_INTERVAL_MS: '300' };
 
-async function createServer(client: GraphQLClient, input: Record<string, unknown>): Promise<string> {
-  const res = await client.execute(CREATE, { input });
-  if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-  return res.createIncomingEmailServer.server.id;
+async function notificationsFor(client: GraphQLClient, serverId: string, unreadOnly = false) {
+  const res = await client.execute(Notifications, { u: unreadOnly });
+  return res.notifications.filter((n) => n.server?.id === serverId);
 }
 
-async function notificationsFor(client: GraphQLClient, serverId: string, unreadOnly = false): Promise<Note[]> {
-  const res = await client.execute(`query($u: Boolean) { notifications(unreadOnly: $u) { ${NOTIFICATION} } }`, { u: unreadOnly });
-  return res.notifications.filter((n: Note) => n.server?.id === serverId);
+async function healthOf(client: GraphQLClient, id: string) {
+  return (await client.execute(Health, { id })).incomingEmailServer!.health;
 }
 
 /** Waits for the next event matching `match`, skipping others (other servers, other kinds). */
@@ -46,13 +57,9 @@ describe('server health notifications', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ env: ENV });
-    const role = await t.admin.execute('mutation { createRole(name: "Channel managers", permissions: [MANAGE_SUPPORT_CHANNELS]) { ... on RoleSuccess { role { id } } } }');
-    await t.admin.execute(`mutation($r: ID) { m: createUser(email: "manager@mailroom.test", name: "Mona Manager", password: "manager-password", roleId: $r) { __typename }
-      t: createUser(email: "tech@mailroom.test", name: "Tess Tech", password: "tech-password") { __typename } }`, { r: role.createRole.role.id });
-    manager = new GraphQLClient(t.url);
-    await manager.signIn('manager@mailroom.test', 'manager-password');
-    tech = new GraphQLClient(t.url);
-    await tech.signIn('tech@mailroom.test', 'tech-password');
+    const roleId = await t.seed.role('Channel managers', ['MANAGE_SUPPORT_CHANNELS']);
+    manager = await (await t.seed.technician({ email: 'manager@mailroom.test', name: 'Mona Manager', password: 'manager-password', roleId })).signIn();
+    tech = await (await t.seed.technician({ email: 'tech@mailroom.test', name: 'Tess Tech', password: 'tech-password' })).signIn();
   });
 
   afterAll(async () => {
@@ -78,25 +85,23 @@ describe('server health notifications', () => {
     it('notifies admins and channel managers once when it turns unreachable, once when it recovers, and never a technician', async () => {
       const user = `health-${randomUUID().slice(0, 8)}@example.test`;
       await dovecot.addUser(user, 'mailbox-password');
-      const adminNotes = subscribe<{ notificationAdded: Note }>(ws(t.admin), `subscription { notificationAdded { ${NOTIFICATION} } }`);
-      const managerNotes = subscribe<{ notificationAdded: Note }>(ws(manager), `subscription { notificationAdded { ${NOTIFICATION} } }`);
-      const techNotes = subscribe<{ notificationAdded: Note }>(ws(tech), `subscription { notificationAdded { ${NOTIFICATION} } }`);
-      const updates = subscribe<{ incomingEmailServerUpdated: { id: string; health: Record<string, unknown> } }>(
-        ws(t.admin), `subscription { incomingEmailServerUpdated { id health { ${HEALTH} } } }`,
-      );
+      const adminNotes = subscribe(ws(t.admin), NotificationAdded);
+      const managerNotes = subscribe(ws(manager), NotificationAdded);
+      const techNotes = subscribe(ws(tech), NotificationAdded);
+      const updates = subscribe(ws(t.admin), ServerUpdated);
       await sleep(200); // let the subscriptions register
 
-      const id = await createServer(t.admin, {
+      const id = (await t.seed.incomingServer({
         name: 'Flaky mailbox', email: user, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', password: 'mailbox-password', realTimeScanning: true,
-      });
-      const mine = (n: { notificationAdded: Note }) => n.notificationAdded.server?.id === id;
+      })).id;
+      const mine = (n: { notificationAdded: { server?: { id: string } | null } }) => n.notificationAdded.server?.id === id;
       await nextMatching(updates, (u) => u.incomingEmailServerUpdated.id === id && u.incomingEmailServerUpdated.health.connectionState === 'connected');
 
       await dovecot.stop();
       const down = await nextMatching(updates, (u) => u.incomingEmailServerUpdated.id === id && u.incomingEmailServerUpdated.health.status === 'UNREACHABLE');
       expect(down.incomingEmailServerUpdated.health).toMatchObject({ status: 'UNREACHABLE', connectionState: 'connectError', lastError: { kind: 'NETWORK' } });
       expect(down.incomingEmailServerUpdated.health.downSince).toBeTruthy();
-      expect((down.incomingEmailServerUpdated.health.lastError as { hint: string }).hint).toMatch(/host name and port/);
+      expect(down.incomingEmailServerUpdated.health.lastError?.hint).toMatch(/host name and port/);
 
       const adminDown = await nextMatching(adminNotes, mine);
       expect(adminDown.notificationAdded).toMatchObject({ kind: 'SERVER_UNREACHABLE', title: 'Flaky mailbox is unreachable', read: false, count: 1 });
@@ -111,13 +116,13 @@ describe('server health notifications', () => {
       const recovered = await nextMatching(adminNotes, mine, 30_000);
       expect(recovered.notificationAdded).toMatchObject({ kind: 'SERVER_RECOVERED', title: 'Flaky mailbox is reachable again' });
       expect((await nextMatching(managerNotes, mine)).notificationAdded.kind).toBe('SERVER_RECOVERED');
-      const h = (await t.admin.execute(`query($id: ID!) { incomingEmailServer(id: $id) { health { ${HEALTH} } } }`, { id })).incomingEmailServer.health;
+      const h = await healthOf(t.admin, id);
       expect(h).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', downSince: null, lastError: null, lagSeconds: 0 });
       expect((await notificationsFor(t.admin, id)).map((n) => n.kind)).toEqual(['SERVER_RECOVERED', 'SERVER_UNREACHABLE']);
 
       // The technician heard nothing and sees nothing.
       await expect(nextMatching(techNotes, () => true, 500)).rejects.toThrow(/no subscription event/);
-      expect(await tech.execute('{ notifications { id } unreadNotificationCount }')).toEqual({ notifications: [], unreadNotificationCount: 0 });
+      expect(await tech.execute(TechView)).toEqual({ notifications: [], unreadNotificationCount: 0 });
       for (const s of [adminNotes, managerNotes, techNotes, updates]) s.dispose();
     }, 60_000); // Dovecot takes several seconds to drop an IDLE connection when it shuts down
   });
@@ -125,60 +130,61 @@ describe('server health notifications', () => {
   it('a refused password raises AUTH_FAILED', async () => {
     const user = `auth-${randomUUID().slice(0, 8)}@example.test`;
     await getDovecot().addUser(user, 'the-real-password');
-    const adminNotes = subscribe<{ notificationAdded: Note }>(ws(t.admin), `subscription { notificationAdded { ${NOTIFICATION} } }`);
+    const adminNotes = subscribe(ws(t.admin), NotificationAdded);
     await sleep(200);
-    const id = await createServer(t.admin, {
+    const id = (await t.seed.incomingServer({
       name: 'Wrong password', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'not-the-password',
-    });
+    })).id;
     const n = await nextMatching(adminNotes, (v) => v.notificationAdded.server?.id === id);
     expect(n.notificationAdded).toMatchObject({ kind: 'AUTH_FAILED', title: 'Wrong password: sign-in refused', count: 1 });
     expect(n.notificationAdded.body).not.toContain('not-the-password');
-    const h = (await t.admin.execute(`query($id: ID!) { incomingEmailServer(id: $id) { health { ${HEALTH} } } }`, { id })).incomingEmailServer.health;
+    const h = await healthOf(t.admin, id);
     expect(h).toMatchObject({ status: 'UNREACHABLE', connectionState: 'authenticationError', consecutiveAuthFailures: 1, lastError: { kind: 'AUTH' } });
     expect((await notificationsFor(manager, id)).map((x) => x.kind)).toEqual(['AUTH_FAILED']);
     adminNotes.dispose();
   });
 
   it('marks one notification read, then all; each user only their own', async () => {
-    const unread = await t.admin.execute(`{ unreadNotificationCount notifications(unreadOnly: true) { ${NOTIFICATION} } }`);
+    const unread = await t.admin.execute(Unread, { u: true });
     expect(unread.unreadNotificationCount).toBeGreaterThanOrEqual(2);
     expect(unread.notifications).toHaveLength(unread.unreadNotificationCount);
-    const first = unread.notifications[0] as Note;
+    const first = unread.notifications[0]!;
 
-    const updates = subscribe<{ notificationUpdated: Note }>(ws(t.admin), `subscription { notificationUpdated { ${NOTIFICATION} } }`);
+    const updates = subscribe(ws(t.admin), NotificationUpdated);
     await sleep(200);
     // Someone else's notification id is "not found" for the manager.
-    const foreign = await manager.execute('mutation($id: ID!) { markNotificationRead(id: $id) { __typename } }', { id: first.id });
+    const foreign = await manager.execute(MarkRead, { id: first.id });
     expect(foreign.markNotificationRead.__typename).toBe('NotFoundError');
-    const marked = await t.admin.execute(`mutation($id: ID!) { markNotificationRead(id: $id) { __typename ... on MarkNotificationReadSuccess { notification { id read } } } }`, { id: first.id });
+    const marked = await t.admin.execute(MarkRead, { id: first.id });
     expect(marked.markNotificationRead).toEqual({ __typename: 'MarkNotificationReadSuccess', notification: { id: first.id, read: true } });
     expect((await nextMatching(updates, (u) => u.notificationUpdated.id === first.id)).notificationUpdated.read).toBe(true);
-    expect((await t.admin.execute('{ unreadNotificationCount }')).unreadNotificationCount).toBe(unread.unreadNotificationCount - 1);
+    expect((await t.admin.execute(UnreadCount)).unreadNotificationCount).toBe(unread.unreadNotificationCount - 1);
 
-    const managerUnread = (await manager.execute('{ unreadNotificationCount }')).unreadNotificationCount;
-    const all = await t.admin.execute('mutation { markAllNotificationsRead }');
+    const managerUnread = (await manager.execute(UnreadCount)).unreadNotificationCount;
+    const all = await t.admin.execute(MarkAllRead);
     expect(all.markAllNotificationsRead).toBe(unread.unreadNotificationCount - 1);
-    expect(await t.admin.execute('{ unreadNotificationCount notifications(unreadOnly: true) { id } }')).toEqual({ unreadNotificationCount: 0, notifications: [] });
-    expect((await manager.execute('{ unreadNotificationCount }')).unreadNotificationCount).toBe(managerUnread);
+    expect(await t.admin.execute(UnreadIds)).toEqual({ unreadNotificationCount: 0, notifications: [] });
+    expect((await manager.execute(UnreadCount)).unreadNotificationCount).toBe(managerUnread);
     updates.dispose();
   });
 
   it('warns once about an OAuth client secret that expires in 3 days', async () => {
-    const adminNotes = subscribe<{ notificationAdded: Note }>(ws(t.admin), `subscription { notificationAdded { ${NOTIFICATION} } }`);
+    const adminNotes = subscribe(ws(t.admin), NotificationAdded);
     await sleep(200);
-    const id = await createServer(t.admin, {
+    const id = (await t.seed.incomingServer({
       name: 'Expiring secret', email: `oauth-${randomUUID().slice(0, 8)}@example.test`, protocol: 'IMAP', provider: 'OTHER', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE',
       authType: 'OAUTH', enabled: false, // no connector: only the periodic check looks at it
       oauthClientSecretExpiresAt: new Date(Date.now() + 3 * 86_400_000 + 60_000).toISOString(),
       oauth: { clientId: 'client', clientSecret: 'client-secret-value', authorizationUrl: 'https://idp.example.test/authorize', tokenUrl: 'https://idp.example.test/token', scope: 'mail', redirectUrl: `${t.url}/oauth/callback` },
-    });
+    })).id;
     await sleep(1000); // three check periods: a disabled server is not checked
     expect(await notificationsFor(t.admin, id)).toEqual([]);
 
-    await t.admin.execute(`mutation($id: ID!) { updateIncomingEmailServer(id: $id, input: {
-      name: "Expiring secret", email: "expiring@example.test", protocol: IMAP, provider: OTHER, host: "127.0.0.1", port: ${getDovecot().ports.imap}, security: NONE,
-      authType: OAUTH, enabled: true, oauthClientSecretExpiresAt: "${new Date(Date.now() + 3 * 86_400_000 + 60_000).toISOString()}",
-      oauth: { clientId: "client", authorizationUrl: "https://idp.example.test/authorize", tokenUrl: "https://idp.example.test/token", scope: "mail", redirectUrl: "${t.url}/oauth/callback" } }) { __typename } }`, { id });
+    await t.seed.updateIncomingServer(id, {
+      name: 'Expiring secret', email: 'expiring@example.test', protocol: 'IMAP', provider: 'OTHER', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE',
+      authType: 'OAUTH', enabled: true, oauthClientSecretExpiresAt: new Date(Date.now() + 3 * 86_400_000 + 60_000).toISOString(),
+      oauth: { clientId: 'client', authorizationUrl: 'https://idp.example.test/authorize', tokenUrl: 'https://idp.example.test/token', scope: 'mail', redirectUrl: `${t.url}/oauth/callback` },
+    });
     const n = await nextMatching(adminNotes, (v) => v.notificationAdded.server?.id === id && v.notificationAdded.kind === 'CREDENTIAL_EXPIRING', 10_000);
     expect(n.notificationAdded.title).toBe('Expiring secret: OAuth client secret expires in 3 days');
     expect(n.notificationAdded.body).not.toContain('client-secret-value');

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
+import { health, seeder, ticketSubjects } from '../testkit/seed.ts';
 import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import { mail } from '../testkit/mail.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { status connectionState lastSyncAt inboundQueueCount lastError { message kind } } } }`;
+const UpdatePreference = graphql(`mutation FaultsUpdatePreference($input: EmailPreferenceInput!) { updateEmailPreference(input: $input) { __typename } }`);
+const AuditLog = graphql(`query FaultsAuditLog($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome reason subject } } }`);
 
 async function newMailbox() {
   const user = `box-${randomUUID().slice(0, 8)}@example.test`;
@@ -20,18 +21,8 @@ async function newMailbox() {
   return { user, password };
 }
 
-function imapInput(user: string, password: string, extra: Record<string, unknown> = {}) {
+function imapInput(user: string, password: string, extra: Partial<IncomingEmailServerInput> = {}): IncomingEmailServerInput {
   return { name: user, email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password, realTimeScanning: true, ...extra };
-}
-
-async function createServer(client: GraphQLClient, input: Record<string, unknown>): Promise<string> {
-  const res = await client.execute(CREATE, { input });
-  if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-  return res.createIncomingEmailServer.server.id;
-}
-
-async function health(client: GraphQLClient, id: string) {
-  return (await client.execute(HEALTH, { id })).incomingEmailServer.health;
 }
 
 async function openMailbox(user: string, password: string) {
@@ -53,11 +44,6 @@ async function flagsByUid(user: string, password: string) {
   return out;
 }
 
-async function subjects(client: GraphQLClient): Promise<string[]> {
-  const res = await client.execute('{ tickets(first: 200) { nodes { subject } } }');
-  return res.tickets.nodes.map((n: { subject: string }) => n.subject).sort();
-}
-
 describe('IMAP faults and edge cases', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -70,38 +56,29 @@ describe('IMAP faults and edge cases', () => {
   it('wrong password → authenticationError that stays until the password is fixed; other servers keep flowing', async () => {
     const bad = await newMailbox();
     const good = await newMailbox();
-    const badId = await createServer(t.admin, imapInput(bad.user, 'wrong-password'));
-    const goodId = await createServer(t.admin, imapInput(good.user, good.password));
+    const badId = (await t.seed.incomingServer(imapInput(bad.user, 'wrong-password'))).id;
+    const goodId = (await t.seed.incomingServer(imapInput(good.user, good.password))).id;
 
-    await waitFor('authenticationError', async () => (await health(t.admin, badId)).connectionState === 'authenticationError', 20_000);
-    const h = await health(t.admin, badId);
+    await waitFor('authenticationError', async () => (await t.health(badId)).connectionState === 'authenticationError', 20_000);
+    const h = await t.health(badId);
     expect(h.status).toBe('UNREACHABLE');
-    expect(h.lastError.kind).toBe('AUTH');
-    expect(h.lastError.message).not.toContain('wrong-password');
+    expect(h.lastError?.kind).toBe('AUTH');
+    expect(h.lastError?.message).not.toContain('wrong-password');
 
     await getDovecot().deliver(good.user, mail({ from: 'carol@customer.example', to: good.user, subject: 'Good mailbox still works', body: 'x' }));
-    await waitFor('ticket from the healthy mailbox', async () => (await subjects(t.admin)).includes('Good mailbox still works'), 20_000);
-    expect((await health(t.admin, goodId)).connectionState).toBe('connected');
+    await waitFor('ticket from the healthy mailbox', async () => (await t.ticketSubjects()).includes('Good mailbox still works'), 20_000);
+    expect((await t.health(goodId)).connectionState).toBe('connected');
 
-    const fixed = await t.admin.execute(
-      `mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`,
-      { id: badId, input: imapInput(bad.user, bad.password) },
-    );
-    expect(fixed.updateIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
-    await waitFor('recovered', async () => (await health(t.admin, badId)).connectionState === 'connected', 20_000);
-    expect((await health(t.admin, badId)).lastError).toBeNull();
+    await t.seed.updateIncomingServer(badId, imapInput(bad.user, bad.password));
+    await waitFor('recovered', async () => (await t.health(badId)).connectionState === 'connected', 20_000);
+    expect((await t.health(badId)).lastError).toBeNull();
 
-    const test = await t.admin.execute(`mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage stages { stage ok } } }`, { id: badId });
-    expect(test.testIncomingEmailServerConnection.ok).toBe(true);
+    expect((await t.testConnection(badId)).ok).toBe(true);
   });
 
   it('Test Connection names the failing stage: AUTH for a wrong password, TCP for a closed port, TLS for SSL on a plain port', async () => {
     const box = await newMailbox();
-    const run = async (input: Record<string, unknown>) => {
-      const id = await createServer(t.admin, { ...input, enabled: false });
-      const res = await t.admin.execute(`mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message causes stages { stage ok skipped durationMs } } }`, { id });
-      return res.testIncomingEmailServerConnection;
-    };
+    const run = async (input: IncomingEmailServerInput) => t.testConnection((await t.seed.incomingServer({ ...input, enabled: false })).id);
     const auth = await run(imapInput(box.user, 'nope'));
     expect(auth).toMatchObject({ ok: false, failedStage: 'AUTH' });
     expect(auth.causes.join(' ')).toMatch(/password/i);
@@ -114,14 +91,14 @@ describe('IMAP faults and edge cases', () => {
 
     const ok = await run(imapInput(box.user, box.password, { security: 'SSL', port: getDovecot().ports.imaps, allowSelfSignedCertificate: true }));
     expect(ok.ok).toBe(true);
-    expect(ok.stages.map((s: { stage: string }) => s.stage)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL']);
+    expect(ok.stages.map((s) => s.stage)).toEqual(['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL']);
   });
 
   it('a closed port → connectError with backoff, without touching anything else', async () => {
     const box = await newMailbox();
-    const id = await createServer(t.admin, imapInput(box.user, box.password, { port: 1 }));
-    await waitFor('connectError', async () => (await health(t.admin, id)).connectionState === 'connectError', 20_000);
-    expect((await health(t.admin, id)).lastError.kind).toBe('NETWORK');
+    const id = (await t.seed.incomingServer(imapInput(box.user, box.password, { port: 1 }))).id;
+    await waitFor('connectError', async () => (await t.health(id)).connectionState === 'connectError', 20_000);
+    expect((await t.health(id)).lastError?.kind).toBe('NETWORK');
   });
 
   it('takes unread mail already in the mailbox, leaves read mail alone, and then takes everything new', async () => {
@@ -135,33 +112,33 @@ describe('IMAP faults and edge cases', () => {
     lock.release();
     await client.logout();
 
-    await createServer(t.admin, imapInput(box.user, box.password));
-    await waitFor('unread backlog taken', async () => (await subjects(t.admin)).includes('Still unread'), 20_000);
+    (await t.seed.incomingServer(imapInput(box.user, box.password))).id;
+    await waitFor('unread backlog taken', async () => (await t.ticketSubjects()).includes('Still unread'), 20_000);
     // A person reading new mail in their client before we see it must not make it disappear.
     await dovecot.deliver(box.user, mail({ from: 'new@customer.example', to: box.user, subject: 'New but read by a human', body: 'x' }));
-    await waitFor('new mail taken', async () => (await subjects(t.admin)).includes('New but read by a human'), 20_000);
-    expect(await subjects(t.admin)).not.toContain('Already read');
+    await waitFor('new mail taken', async () => (await t.ticketSubjects()).includes('New but read by a human'), 20_000);
+    expect(await t.ticketSubjects()).not.toContain('Already read');
   });
 
   it('quarantines an oversized or unparseable message with the reason and keeps the mailbox flowing', async () => {
     const box = await newMailbox();
-    const serverId = await createServer(t.admin, imapInput(box.user, box.password));
-    await t.admin.execute('mutation { updateEmailPreference(input: { maxMessageBytes: 2048 }) { __typename } }');
+    const serverId = (await t.seed.incomingServer(imapInput(box.user, box.password))).id;
+    await t.admin.execute(UpdatePreference, { input: { maxMessageBytes: 2048 } });
     try {
-      await waitFor('connected', async () => (await health(t.admin, serverId)).connectionState === 'connected', 20_000);
+      await waitFor('connected', async () => (await t.health(serverId)).connectionState === 'connected', 20_000);
       const dovecot = getDovecot();
       await dovecot.deliver(box.user, mail({ from: 'big@customer.example', to: box.user, subject: 'Huge', body: 'x'.repeat(5000) }));
       await dovecot.deliver(box.user, ['Subject: no sender at all', '', 'body', ''].join('\r\n'));
       await dovecot.deliver(box.user, mail({ from: 'after@customer.example', to: box.user, subject: 'After the bad ones', body: 'fine' }));
-      await waitFor('flowing', async () => (await subjects(t.admin)).includes('After the bad ones'), 20_000);
-      const audit = await t.admin.execute(`query($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome reason subject } } }`, { id: serverId });
-      const quarantined = audit.emailAuditLog.nodes.filter((n: { outcome: string }) => n.outcome === 'QUARANTINED');
+      await waitFor('flowing', async () => (await t.ticketSubjects()).includes('After the bad ones'), 20_000);
+      const audit = await t.admin.execute(AuditLog, { id: serverId });
+      const quarantined = audit.emailAuditLog.nodes.filter((n) => n.outcome === 'QUARANTINED');
       expect(quarantined).toHaveLength(2);
-      expect(quarantined.map((n: { reason: string }) => n.reason).join('\n')).toMatch(/over the 2\.0 KB limit[\s\S]*|no sender/);
-      expect(quarantined.some((n: { reason: string }) => /limit/.test(n.reason))).toBe(true);
-      expect(quarantined.some((n: { reason: string }) => /sender/.test(n.reason))).toBe(true);
+      expect(quarantined.map((n) => n.reason).join('\n')).toMatch(/over the 2\.0 KB limit[\s\S]*|no sender/);
+      expect(quarantined.some((n) => /limit/.test(n.reason ?? ''))).toBe(true);
+      expect(quarantined.some((n) => /sender/.test(n.reason ?? ''))).toBe(true);
     } finally {
-      await t.admin.execute('mutation { updateEmailPreference(input: { maxMessageBytes: 26214400 }) { __typename } }');
+      await t.admin.execute(UpdatePreference, { input: { maxMessageBytes: 26214400 } });
     }
   });
 });
@@ -175,7 +152,7 @@ describe('kill -9 between the commit and \\Seen', () => {
     const first = await spawnServer({ dataDir, databaseUrl });
     const admin = new GraphQLClient(first.url);
     await admin.signIn();
-    const id = await createServer(admin, imapInput(box.user, box.password));
+    const { id } = await seeder(admin).incomingServer(imapInput(box.user, box.password));
     await waitFor('connected', async () => (await health(admin, id)).connectionState === 'connected', 20_000);
     await first.kill('SIGTERM');
 
@@ -193,8 +170,8 @@ describe('kill -9 between the commit and \\Seen', () => {
       await client.signIn();
       await waitFor('repaired \\Seen', async () => [...(await flagsByUid(box.user, box.password)).values()].every(Boolean), 20_000);
       await getDovecot().deliver(box.user, mail({ from: 'dave@customer.example', to: box.user, subject: 'After the crash', body: 'x' }));
-      await waitFor('next mail', async () => (await subjects(client)).includes('After the crash'), 20_000);
-      expect(await subjects(client)).toEqual(['After the crash', 'Crash test']);
+      await waitFor('next mail', async () => (await ticketSubjects(client)).includes('After the crash'), 20_000);
+      expect(await ticketSubjects(client)).toEqual(['After the crash', 'Crash test']);
     } finally {
       await again.kill('SIGTERM');
     }

@@ -1,14 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, ok, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import { CreateIncomingServer } from '../testkit/seed.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import { mail } from '../testkit/mail.ts';
 
-const SERVER_FIELDS = `id name health { status connectionState lastSyncAt inboundQueueCount lastError { message kind } }`;
-const TICKET_FIELDS = `id number subject description requester { email name } technicianGroup { name } category { name }
-  incomingEmailServer { id } messages { from subject bodyText }`;
+graphql(`fragment ImapServerFields on IncomingEmailServer { id name health { status connectionState lastSyncAt inboundQueueCount lastError { message kind } } }`);
+const CreateServer = graphql(`
+  mutation ImapCreateServer($input: IncomingEmailServerInput!) {
+    createIncomingEmailServer(input: $input) {
+      __typename
+      ... on IncomingEmailServerSuccess { server { ...ImapServerFields port security username passwordSet } }
+      ... on ValidationError { message fieldErrors { path message } }
+    }
+  }
+`);
+const Server = graphql(`query ImapServer($id: ID!) { incomingEmailServer(id: $id) { ...ImapServerFields } }`);
+const TicketCreated = graphql(`
+  subscription ImapTicketCreated {
+    ticketCreated {
+      id number subject description requester { email name } technicianGroup { name } category { name }
+      incomingEmailServer { id } messages { from subject bodyText }
+    }
+  }
+`);
+const AuditLog = graphql(`query ImapAuditLog($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome from subject ticket { number } rawUrl } } }`);
+const AnonymousLook = graphql(`query ImapAnonymousLook { incomingEmailServers { id } tickets { nodes { id } } }`);
+const AnyTicketCreated = graphql(`subscription ImapAnyTicketCreated { ticketCreated { id } }`);
 
 
 async function mailboxFlags(user: string, password: string): Promise<Map<number, Set<string>>> {
@@ -37,9 +57,8 @@ describe('IMAP mailbox → ticket, live', () => {
   beforeAll(async () => {
     await getDovecot().addUser(user, password);
     t = await startTestApp();
-    groupId = (await t.admin.execute(`mutation { createTechnicianGroup(name: "Service Desk") { ... on TechnicianGroupSuccess { technicianGroup { id } } } }`))
-      .createTechnicianGroup.technicianGroup.id;
-    categoryId = (await t.admin.execute(`mutation { createCategory(name: "Email") { ... on CategorySuccess { category { id } } } }`)).createCategory.category.id;
+    groupId = await t.seed.technicianGroup('Service Desk');
+    categoryId = await t.seed.category('Email');
   });
   afterAll(async () => {
     await t?.stop();
@@ -48,8 +67,7 @@ describe('IMAP mailbox → ticket, live', () => {
   it('creates the server, connects over SSL with IDLE, and turns delivered mail into a ticket pushed over the subscription', async () => {
     const dovecot = getDovecot();
     const created = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-        __typename ... on IncomingEmailServerSuccess { server { ${SERVER_FIELDS} port security username passwordSet } } ... on ValidationError { message fieldErrors { path message } } } }`,
+      CreateServer,
       {
         input: {
           name: 'Support', email: user, protocol: 'IMAP', provider: 'OTHER', host: '127.0.0.1', port: dovecot.ports.imaps,
@@ -58,18 +76,17 @@ describe('IMAP mailbox → ticket, live', () => {
         },
       },
     );
-    expect(created.createIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
-    const server = created.createIncomingEmailServer.server;
+    const server = ok(created.createIncomingEmailServer, 'IncomingEmailServerSuccess').server;
     expect(server).toMatchObject({ passwordSet: true, username: user, security: 'SSL' });
     serverId = server.id;
 
     await waitFor('connected', async () => {
-      const s = await t.admin.execute(`query($id: ID!) { incomingEmailServer(id: $id) { ${SERVER_FIELDS} } }`, { id: serverId });
-      return s.incomingEmailServer.health.connectionState === 'connected';
+      const s = await t.admin.execute(Server, { id: serverId });
+      return s.incomingEmailServer?.health.connectionState === 'connected';
     }, 20_000);
 
     const ws = t.admin.ws();
-    const tickets = subscribe(ws, `subscription { ticketCreated { ${TICKET_FIELDS} } }`);
+    const tickets = subscribe(ws, TicketCreated);
     await new Promise((r) => setTimeout(r, 300)); // let the subscription register
     await dovecot.deliver(user, mail({ from: 'Ada Lovelace <ada@customer.example>', to: user, subject: 'Printer on fire', body: 'The printer on floor 3 is on fire.\nPlease help.' }));
 
@@ -88,19 +105,19 @@ describe('IMAP mailbox → ticket, live', () => {
     tickets.dispose();
     await ws.dispose();
 
-    const audit = await t.admin.execute(`query($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome from subject ticket { number } rawUrl } } }`, { id: serverId });
+    const audit = await t.admin.execute(AuditLog, { id: serverId });
     expect(audit.emailAuditLog.nodes).toEqual([
       expect.objectContaining({ outcome: 'TICKET_CREATED', from: 'ada@customer.example', subject: 'Printer on fire', ticket: { number: ticket.number } }),
     ]);
-    const raw = await fetch(`${t.url}${audit.emailAuditLog.nodes[0].rawUrl}`, { headers: { authorization: `Bearer ${t.admin.token}` } });
+    const raw = await fetch(`${t.url}${audit.emailAuditLog.nodes[0]!.rawUrl}`, { headers: { authorization: `Bearer ${t.admin.token}` } });
     expect(raw.headers.get('content-type')).toBe('message/rfc822');
     expect(await raw.text()).toContain('Subject: Printer on fire');
 
     await waitFor('\\Seen set after commit', async () => [...(await mailboxFlags(user, password)).values()].every((f) => f.has('\\Seen')));
 
-    const health = await t.admin.execute(`query($id: ID!) { incomingEmailServer(id: $id) { ${SERVER_FIELDS} } }`, { id: serverId });
-    expect(health.incomingEmailServer.health).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', inboundQueueCount: 0, lastError: null });
-    expect(new Date(health.incomingEmailServer.health.lastSyncAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const health = (await t.admin.execute(Server, { id: serverId })).incomingEmailServer!.health;
+    expect(health).toMatchObject({ status: 'REACHABLE', connectionState: 'connected', inboundQueueCount: 0, lastError: null });
+    expect(new Date(health.lastSyncAt!).getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('survives a restart without duplicating tickets and picks up mail that arrived while it was down', async () => {
@@ -108,34 +125,32 @@ describe('IMAP mailbox → ticket, live', () => {
     const dovecot = getDovecot();
     await dovecot.deliver(user, mail({ from: 'bob@customer.example', to: user, subject: 'While you were out', body: 'hello' }));
     t = await startTestApp({ dataDir: t.dataDir, databaseUrl: t.databaseUrl });
-    await waitFor('second ticket', async () => (await t.admin.execute('{ tickets { nodes { subject } } }')).tickets.nodes.length >= 2, 20_000);
+    await waitFor('second ticket', async () => (await t.tickets(50)).length >= 2, 20_000);
     await new Promise((r) => setTimeout(r, 1000));
-    const subjects = (await t.admin.execute('{ tickets(first: 100) { nodes { subject } } }')).tickets.nodes.map((n: { subject: string }) => n.subject);
-    expect(subjects.sort()).toEqual(['Printer on fire', 'While you were out']);
+    expect(await t.ticketSubjects()).toEqual(['Printer on fire', 'While you were out']);
   });
 
   it('rejects bad input with typed field errors and hides everything from anonymous callers', async () => {
     const bad = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { __typename ... on ValidationError { fieldErrors { path message } } } }`,
+      CreateIncomingServer,
       { input: { name: 'x', email: 'not-an-email', protocol: 'IMAP', host: 'imap.example.com', port: 70000, password: 'x', filter: { type: 'ALLOW', domains: ['@example.com'] } } },
     );
-    expect(bad.createIncomingEmailServer.__typename).toBe('ValidationError');
-    const paths = bad.createIncomingEmailServer.fieldErrors.map((e: { path: string[] }) => e.path.join('.'));
+    const paths = ok(bad.createIncomingEmailServer, 'ValidationError').fieldErrors.map((e) => e.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['email', 'port', 'filter.domains.0']));
 
     const microsoftBasic = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { __typename ... on ValidationError { fieldErrors { path message } } } }`,
+      CreateIncomingServer,
       { input: { name: 'O365', email: 'help@contoso.com', protocol: 'IMAP', host: 'outlook.office365.com', authType: 'BASIC', password: 'x' } },
     );
-    expect(microsoftBasic.createIncomingEmailServer.fieldErrors).toEqual([expect.objectContaining({ path: ['authType'] })]);
+    expect(ok(microsoftBasic.createIncomingEmailServer, 'ValidationError').fieldErrors).toEqual([expect.objectContaining({ path: ['authType'] })]);
 
     const anonymous = new GraphQLClient(t.url);
-    const res = await anonymous.raw('{ incomingEmailServers { id } tickets { nodes { id } } }');
+    const res = await anonymous.request(AnonymousLook);
     expect(res.data ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res.errors)).toBe('UNAUTHENTICATED');
 
     const ws = anonymous.ws(null);
-    const sub = subscribe(ws, 'subscription { ticketCreated { id } }');
+    const sub = subscribe(ws, AnyTicketCreated);
     await expect(sub.next(5000)).rejects.toMatchObject({ code: 4403 });
     await ws.dispose();
   });

@@ -7,24 +7,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, removeDir, spawnServer, type ServerProcess } from '../testkit/app.ts';
+import { GraphQLClient, graphql, ok, removeDir, spawnServer, type ServerProcess } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
+import { seeder, testConnection, ticketSubjects as subjectsOf, type Seeder } from '../testkit/seed.ts';
 import { testDatabaseUrl } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { startDovecot, type Dovecot } from '../testkit/services/dovecot.ts';
 import { startDante, startTinyproxy } from '../testkit/services/proxies.ts';
-import { followCallback, signInMailbox, startOAuthIdp, type OAuthIdp } from '../testkit/services/oauth-idp.ts';
+import { START_SIGN_IN, followCallback, signInMailbox, startOAuthIdp, type OAuthIdp } from '../testkit/services/oauth-idp.ts';
 import { run, freePorts, sleep, waitFor } from '../testkit/services/util.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const SERVER = `query($id: ID!) { incomingEmailServer(id: $id) { oauthSignedIn health { connectionState lastError { kind message } } } }`;
-const TEST = `mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message causes } }`;
+const SERVER = graphql(`query OAuthImapServer($id: ID!) { incomingEmailServer(id: $id) { oauthSignedIn health { connectionState lastError { kind message } } } }`);
 
 describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAUTH2 login', () => {
   let idp: OAuthIdp;
   let dovecot: Dovecot;
   let app: ServerProcess;
   let admin: GraphQLClient;
+  let seed: Seeder;
   let dataDir: string;
   let databaseUrl: string | undefined;
   let publicUrl: string;
@@ -34,7 +34,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
   const ids = {} as { a: string; b: string; c: string };
   let firstCallback: URL;
 
-  const input = (user: string) => ({
+  const input = (user: string): IncomingEmailServerInput & { oauth: NonNullable<IncomingEmailServerInput['oauth']> } => ({
     name: user, email: user, protocol: 'IMAP', provider: 'OTHER', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE',
     authType: 'OAUTH', realTimeScanning: true,
     oauth: {
@@ -47,10 +47,11 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     app = await spawnServer({ dataDir, databaseUrl, env: { PORT: String(port), PUBLIC_URL: publicUrl, NODE_EXTRA_CA_CERTS: idp.caPath } });
     admin = new GraphQLClient(app.url);
     await admin.signIn();
+    seed = seeder(admin);
   }
 
   async function server(id: string) {
-    return (await admin.execute(SERVER, { id })).incomingEmailServer;
+    return (await admin.execute(SERVER, { id })).incomingEmailServer!;
   }
 
   async function waitForState(id: string, state: string, timeoutMs = 40_000) {
@@ -71,15 +72,8 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     await sleep(Math.max(0, last.at + (SHORT_TTL_S - 30) * 1000 + 500 - Date.now()));
   }
 
-  async function ticketSubjects(): Promise<string[]> {
-    return (await admin.execute('{ tickets(first: 200) { nodes { subject } } }')).tickets.nodes.map((n: { subject: string }) => n.subject);
-  }
-
-  async function createServer(user: string): Promise<string> {
-    const res = await admin.execute(CREATE, { input: input(user) });
-    expect(res.createIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
-    return res.createIncomingEmailServer.server.id;
-  }
+  const ticketSubjects = () => subjectsOf(admin);
+  const createMailbox = async (user: string) => (await seed.incomingServer(input(user))).id;
 
   beforeAll(async () => {
     idp = await startOAuthIdp();
@@ -102,7 +96,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
   }, 60_000);
 
   it('waits for sign-in, then signs in with authorization code + PKCE and turns mail into tickets over XOAUTH2', async () => {
-    ids.a = await createServer(userA);
+    ids.a = await createMailbox(userA);
     const before = await waitForState(ids.a, 'authenticationError');
     expect(before.oauthSignedIn).toBe(false);
     expect(before.health.lastError).toEqual({ kind: 'OAUTH_TOKEN', message: 'OAuth sign-in has not been completed for this mailbox: sign in from the server settings' });
@@ -142,8 +136,8 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     expect(idp.tokenRequests.length).toBe(requestsBefore); // neither reached the token endpoint
 
     // The code of the first sign-in, presented with a fresh state of another mailbox: the IdP refuses it (PKCE).
-    ids.b = await createServer(userB);
-    const started = (await admin.execute(`mutation($id: ID!) { startOAuthSignIn(serverId: $id) { ... on StartOAuthSignInSuccess { authorizationUrl } } }`, { id: ids.b })).startOAuthSignIn;
+    ids.b = await createMailbox(userB);
+    const started = ok((await admin.execute(START_SIGN_IN, { id: ids.b })).startOAuthSignIn, 'StartOAuthSignInSuccess');
     const freshState = new URL(started.authorizationUrl).searchParams.get('state')!;
     const forged = new URL(firstCallback);
     forged.searchParams.set('state', freshState);
@@ -171,8 +165,8 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
     await untilStale(userA);
 
     const refreshesBefore = idp.requestsOf('refresh_token').length;
-    const results = await Promise.all(Array.from({ length: 5 }, () => admin.execute(TEST, { id: ids.a })));
-    for (const r of results) expect(r.testIncomingEmailServerConnection).toMatchObject({ ok: true, failedStage: null });
+    const results = await Promise.all(Array.from({ length: 5 }, () => testConnection(admin, ids.a)));
+    for (const r of results) expect(r).toMatchObject({ ok: true, failedStage: null });
     const refreshes = idp.requestsOf('refresh_token').slice(refreshesBefore);
     expect(refreshes).toHaveLength(1);
     expect(refreshes[0]).toMatchObject({ status: 200, user: userA });
@@ -212,8 +206,8 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
 
     const requests = idp.tokenRequests.length;
     await sleep(4000);
-    const test = (await admin.execute(TEST, { id: ids.a })).testIncomingEmailServerConnection;
-    expect(test).toMatchObject({ ok: false, failedStage: 'AUTH', message: failed.health.lastError.message });
+    const test = await testConnection(admin, ids.a);
+    expect(test).toMatchObject({ ok: false, failedStage: 'AUTH', message: failed.health.lastError!.message });
     expect(idp.tokenRequests.length).toBe(requests); // nothing more asked of the IdP
     expect((await server(ids.a)).health.connectionState).toBe('authenticationError');
 
@@ -229,17 +223,13 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
   it('sends the token calls through the mailbox proxy: the code exchange via tinyproxy, a refresh via Dante', async () => {
     const [tinyproxy, dante] = await Promise.all([startTinyproxy(), startDante()]);
     try {
-      const createProxy = async (name: string, type: string, port: number) => (await admin.execute(
-        `mutation($input: ProxyServerInput!) { createProxyServer(input: $input) { ... on ProxyServerSuccess { proxyServer { id } } } }`,
-        { input: { name, type, host: '127.0.0.1', port } },
-      )).createProxyServer.proxyServer.id as string;
+      const createProxy = async (name: string, type: 'HTTP' | 'SOCKS5', port: number) => (await seed.proxyServer({ name, type, host: '127.0.0.1', port })).id;
       const httpProxy = await createProxy('Tinyproxy', 'HTTP', tinyproxy.port);
       const socksProxy = await createProxy('Dante', 'SOCKS5', dante.port);
       const idpPort = new URL(idp.issuer).port;
       const userC = `oauth-c-${randomUUID().slice(0, 8)}@example.test`;
       await dovecot.addUser(userC, randomUUID());
-      const res = await admin.execute(CREATE, { input: { ...input(userC), proxyServerId: httpProxy } });
-      ids.c = res.createIncomingEmailServer.server.id;
+      ids.c = (await seed.incomingServer({ ...input(userC), proxyServerId: httpProxy })).id;
 
       idp.accessTokenTtlSeconds = SHORT_TTL_S;
       const signedIn = await signInMailbox(admin, idp, ids.c);
@@ -247,14 +237,10 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
       expect(await tinyproxy.log()).toContain(`CONNECT localhost:${idpPort} `);
       await waitForState(ids.c, 'connected');
 
-      const update = await admin.execute(`mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`, {
-        id: ids.c, input: { ...input(userC), oauth: { ...input(userC).oauth, clientSecret: undefined }, proxyServerId: socksProxy },
-      });
-      expect(update.updateIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
+      await seed.updateIncomingServer(ids.c, { ...input(userC), oauth: { ...input(userC).oauth, clientSecret: undefined }, proxyServerId: socksProxy });
       await untilStale(userC);
       const refreshes = idp.requestsOf('refresh_token').length;
-      const test = (await admin.execute(TEST, { id: ids.c })).testIncomingEmailServerConnection;
-      expect(test).toMatchObject({ ok: true });
+      expect(await testConnection(admin, ids.c)).toMatchObject({ ok: true });
       expect(idp.requestsOf('refresh_token').slice(refreshes)).toMatchObject([{ status: 200, user: userC }]);
       await waitFor('the refresh tunnelled through Dante', async () => (await dante.log()).includes(`127.0.0.1.${idpPort}`), 5000);
     } finally {

@@ -9,15 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incomingServers } from '../../server/src/db/schema.ts';
-import { GraphQLClient, removeDir, spawnServer, startTestApp, type ServerProcess, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, ok, removeDir, spawnServer, startTestApp, type ServerProcess, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
+import { seeder, testConnection } from '../testkit/seed.ts';
 import { testDatabaseUrl } from '../testkit/env.ts';
 import { signInMailbox, START_SIGN_IN, startOAuthIdp, type OAuthIdp } from '../testkit/services/oauth-idp.ts';
 import { freePorts, sleep, waitFor } from '../testkit/services/util.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id host port security authType } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const SERVER = `query($id: ID!) { incomingEmailServer(id: $id) { oauthSignedIn health { connectionState lastError { kind message } } } }`;
-const TEST = `mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message causes } }`;
+const SERVER = graphql(`query MsalServer($id: ID!) { incomingEmailServer(id: $id) { oauthSignedIn health { connectionState lastError { kind message } } } }`);
 const CLIENT_ID = 'mailroom-ms-app';
 const SHORT_TTL_S = 35;
 
@@ -31,10 +30,9 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
   const mailbox = `helpdesk-${randomUUID().slice(0, 8)}@contoso.example`;
 
   async function createMicrosoftServer(email: string): Promise<string> {
-    const res = await admin.execute(CREATE, { input: { name: 'Microsoft 365', email, protocol: 'IMAP', provider: 'MICROSOFT', enabled: false } });
-    expect(res.createIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
-    expect(res.createIncomingEmailServer.server).toMatchObject({ host: 'outlook.office365.com', port: 993, security: 'SSL', authType: 'OAUTH' });
-    return res.createIncomingEmailServer.server.id;
+    const server = await seeder(admin).incomingServer({ name: 'Microsoft 365', email, protocol: 'IMAP', provider: 'MICROSOFT', enabled: false });
+    expect(server).toMatchObject({ host: 'outlook.office365.com', port: 993, security: 'SSL', authType: 'OAUTH' });
+    return server.id;
   }
 
   async function untilStale(user: string) {
@@ -67,8 +65,7 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
   }, 60_000);
 
   it('signs in with authorization code + PKCE: name, address and protocol are all the admin gives', async () => {
-    const started = (await admin.execute(START_SIGN_IN, { id: serverId })).startOAuthSignIn;
-    expect(started.__typename).toBe('StartOAuthSignInSuccess');
+    const started = ok((await admin.execute(START_SIGN_IN, { id: serverId })).startOAuthSignIn, 'StartOAuthSignInSuccess');
     expect(new Date(started.expiresAt).getTime() - Date.now()).toBeGreaterThan(9 * 60_000);
     const url = new URL(started.authorizationUrl);
     expect(url.origin + url.pathname).toBe(`${idp.issuer}/authorize`);
@@ -85,7 +82,7 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
     const [exchange] = idp.requestsOf('authorization_code');
     expect(exchange).toMatchObject({ status: 200, user: mailbox, body: { client_id: CLIENT_ID, client_secret: 'ms-client-secret', client_info: '1', redirect_uri: `${publicUrl}/oauth/callback` } });
     expect(exchange!.body.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect((await admin.execute(SERVER, { id: serverId })).incomingEmailServer.oauthSignedIn).toBe(true);
+    expect((await admin.execute(SERVER, { id: serverId })).incomingEmailServer!.oauthSignedIn).toBe(true);
   }, 60_000);
 
   it('refreshes through msal once for concurrent callers and persists the rotated refresh token', async () => {
@@ -93,7 +90,7 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
     await signInMailbox(admin, idp, serverId);
     await untilStale(mailbox);
     const before = idp.requestsOf('refresh_token').length;
-    await Promise.all(Array.from({ length: 4 }, () => admin.execute(TEST, { id: serverId })));
+    await Promise.all(Array.from({ length: 4 }, () => testConnection(admin, serverId)));
     const [first, ...more] = idp.requestsOf('refresh_token').slice(before);
     expect(more).toHaveLength(0);
     expect(first).toMatchObject({ status: 200, user: mailbox, body: { client_id: CLIENT_ID, client_secret: 'ms-client-secret', client_info: '1' } });
@@ -101,7 +98,7 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
 
     // The IdP accepts each refresh token once: a second refresh succeeds only with the rotated one.
     await untilStale(mailbox);
-    await admin.execute(TEST, { id: serverId });
+    await testConnection(admin, serverId);
     const second = idp.requestsOf('refresh_token').slice(before + 1);
     expect(second).toHaveLength(1);
     expect(second[0]!.status).toBe(200);
@@ -117,19 +114,16 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
     });
     const expected = 'The client secret of the app registration has expired (AADSTS7000222): create a new client secret for the app registration in Azure (App registrations → Certificates & secrets) and set MAILROOM_MICROSOFT_CLIENT_SECRET';
     const before = idp.tokenRequests.length;
-    const test = (await admin.execute(TEST, { id: serverId })).testIncomingEmailServerConnection;
+    const test = await testConnection(admin, serverId);
     expect(test).toMatchObject({ ok: false, failedStage: 'AUTH', message: expected });
     expect(test.message).not.toContain('Trace ID');
     expect(idp.tokenRequests.length).toBe(before + 1);
 
     // The connector meets the same remembered failure: authenticationError, and still no new request.
-    const update = await admin.execute(`mutation($id: ID!, $input: IncomingEmailServerInput!) { updateIncomingEmailServer(id: $id, input: $input) { __typename } }`, {
-      id: serverId, input: { name: 'Microsoft 365', email: mailbox, protocol: 'IMAP', provider: 'MICROSOFT', enabled: true },
-    });
-    expect(update.updateIncomingEmailServer.__typename).toBe('IncomingEmailServerSuccess');
-    await waitFor('authenticationError', async () => (await admin.execute(SERVER, { id: serverId })).incomingEmailServer.health.connectionState === 'authenticationError', 15_000);
-    expect((await admin.execute(SERVER, { id: serverId })).incomingEmailServer.health.lastError).toEqual({ kind: 'OAUTH_TOKEN', message: expected });
-    await admin.execute(TEST, { id: serverId });
+    await seeder(admin).updateIncomingServer(serverId, { name: 'Microsoft 365', email: mailbox, protocol: 'IMAP', provider: 'MICROSOFT', enabled: true });
+    await waitFor('authenticationError', async () => (await admin.execute(SERVER, { id: serverId })).incomingEmailServer!.health.connectionState === 'authenticationError', 15_000);
+    expect((await admin.execute(SERVER, { id: serverId })).incomingEmailServer!.health.lastError).toEqual({ kind: 'OAUTH_TOKEN', message: expected });
+    await testConnection(admin, serverId);
     await sleep(2000);
     expect(idp.tokenRequests.length).toBe(before + 1);
   }, 60_000);
@@ -152,7 +146,7 @@ describe('Sign in with Microsoft (msal-node) against an HTTPS identity provider'
     expect(adminConsent.location.searchParams.get('adminConsentUrl')).toBe(consentUrl);
 
     expect(idp.tokenRequests.length).toBe(tokenRequests);
-    expect((await admin.execute(SERVER, { id: other })).incomingEmailServer.oauthSignedIn).toBe(false);
+    expect((await admin.execute(SERVER, { id: other })).incomingEmailServer!.oauthSignedIn).toBe(false);
   });
 });
 
@@ -165,11 +159,7 @@ describe('startOAuthSignIn without PUBLIC_URL, and its refusals', () => {
     await t?.stop();
   });
 
-  async function create(input: Record<string, unknown>): Promise<string> {
-    const res = await t.admin.execute(CREATE, { input });
-    if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-    return res.createIncomingEmailServer.server.id;
-  }
+  const create = async (input: IncomingEmailServerInput) => (await t.seed.incomingServer(input)).id;
 
   it('explains what is missing instead of starting a sign-in that cannot work', async () => {
     const start = async (id: string) => (await t.admin.execute(START_SIGN_IN, { id })).startOAuthSignIn;
@@ -191,14 +181,13 @@ describe('startOAuthSignIn without PUBLIC_URL, and its refusals', () => {
     expect(await start(basic)).toMatchObject({ __typename: 'ValidationError', message: expect.stringContaining('Basic authentication') });
     expect(await start(randomUUID())).toMatchObject({ __typename: 'NotFoundError' });
 
-    const anonymous = await new GraphQLClient(t.url).raw(START_SIGN_IN, { id: microsoft });
+    const anonymous = await new GraphQLClient(t.url).request(START_SIGN_IN, { id: microsoft });
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('sends Google sign-ins back to the origin the admin used when PUBLIC_URL is not set', async () => {
     const google = await create({ name: 'Gmail', email: 'desk@gmail-example.test', protocol: 'IMAP', provider: 'GOOGLE' });
-    const started = (await t.admin.execute(START_SIGN_IN, { id: google })).startOAuthSignIn;
-    expect(started.__typename).toBe('StartOAuthSignInSuccess');
+    const started = ok((await t.admin.execute(START_SIGN_IN, { id: google })).startOAuthSignIn, 'StartOAuthSignInSuccess');
     const url = new URL(started.authorizationUrl);
     expect(url.origin + url.pathname).toBe('https://accounts.google.com/o/oauth2/v2/auth');
     expect(Object.fromEntries(url.searchParams)).toMatchObject({

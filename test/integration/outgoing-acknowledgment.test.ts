@@ -6,12 +6,32 @@ import { requesters, tickets } from '../../server/src/db/schema.ts';
 import { createLogger } from '../../server/src/lib/logger.ts';
 import { parseMessage } from '../../server/src/ingest/parse.ts';
 import { OutboundWorker } from '../../server/src/mail/outbound/outbound-worker.ts';
-import { queueAcknowledgment, type QueuedAcknowledgment } from '../../server/src/mail/outbound/outbox.ts';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import { BatchLookups } from '../../server/src/ingest/lookups.ts';
+import { queueAcknowledgment, type QueuedAcknowledgment } from '../../server/src/ingest/steps/acknowledge.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+import type { OutboundMailStatus, OutgoingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { startSmtpSink, type SmtpSink } from '../testkit/services/smtp-sink.ts';
 import { freePorts } from '../testkit/services/util.ts';
 
-const MAIL_FIELDS = 'id kind toAddress subject messageId status attempts nextAttemptAt lastError sentAt ticket { id number } outgoingServer { id name }';
+const Outbound = graphql(`
+  query AckOutbound($s: OutboundMailStatus) {
+    outboundMail(status: $s, first: 100) {
+      id kind toAddress subject messageId status attempts nextAttemptAt lastError sentAt ticket { id number } outgoingServer { id name }
+    }
+  }
+`);
+const Conversation = graphql(`query AckConversation($id: ID!) { ticket(id: $id) { messages { messageId subject from sentAt } } }`);
+const Retry = graphql(`
+  mutation AckRetry($id: ID!) { retryOutboundMail(id: $id) { __typename ... on OutboundMailSuccess { mail { status attempts } } ... on Error { message } } }
+`);
+const UpdateOutgoing = graphql(`
+  mutation AckUpdateOutgoing($id: ID!, $input: OutgoingEmailServerInput!) { updateOutgoingServer(id: $id, input: $input) { __typename } }
+`);
+const DeleteOutgoing = graphql(`
+  mutation AckDeleteOutgoing($id: ID!, $replacementId: ID) {
+    deleteOutgoingServer(id: $id, replacementId: $replacementId) { __typename ... on InUseError { usages { kind count } } }
+  }
+`);
 
 describe('acknowledgments', () => {
   let t: TestApp;
@@ -34,25 +54,20 @@ describe('acknowledgments', () => {
       'References: <older@customer.example>', '', 'Please help', '',
     ].join('\r\n')));
     const queued = await t.app.services.db.transaction((tx) =>
-      queueAcknowledgment(tx, { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity }));
+      queueAcknowledgment(tx, new BatchLookups(tx, t.app.services.mailIdentity), { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity }));
     return { ...queued, ticket };
   }
 
-  const outbound = async (status?: string) =>
-    (await t.admin.execute(`query($s: OutboundMailStatus) { outboundMail(status: $s, first: 100) { ${MAIL_FIELDS} } }`, { s: status ?? null })).outboundMail as Record<string, any>[];
+  const outbound = async (status?: OutboundMailStatus) => (await t.admin.execute(Outbound, { s: status ?? null })).outboundMail;
+  const updateOutgoing = (id: string, input: OutgoingEmailServerInput) => t.admin.execute(UpdateOutgoing, { id, input });
   const mailById = async (id: string) => (await outbound()).find((m) => m.id === id)!;
 
   beforeAll(async () => {
     [t, sink] = await Promise.all([startTestApp({ pollers: false }), startSmtpSink({ auth: { user: 'relay', pass: 'relay-secret' } })]);
-    const out = await t.admin.execute(`mutation($input: OutgoingEmailServerInput!) { createOutgoingServer(input: $input) { ... on OutgoingEmailServerSuccess { server { id } } } }`, {
-      input: { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', password: 'relay-secret', fromAddress: 'support@example.com', fromName: 'Example Support' },
-    });
-    outgoingId = out.createOutgoingServer.server.id;
-    const created = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id email outgoingServerId } } ... on ValidationError { message } } }`,
-      { input: { name: 'Support', email: 'support@example.com', protocol: 'IMAP', host: 'imap.example.com', password: 'x', enabled: false } },
-    );
-    incoming = created.createIncomingEmailServer.server;
+    outgoingId = (await t.seed.outgoingServer({
+      name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', password: 'relay-secret', fromAddress: 'support@example.com', fromName: 'Example Support',
+    })).id;
+    incoming = await t.seed.incomingServer({ name: 'Support', email: 'support@example.com', protocol: 'IMAP', host: 'imap.example.com', password: 'x', enabled: false });
   });
   afterAll(async () => {
     await Promise.all([t?.stop(), sink?.close()]);
@@ -84,8 +99,8 @@ describe('acknowledgments', () => {
     expect(sent.sentAt).not.toBeNull();
 
     // The OUTBOUND message row carries the Message-ID a reply's In-Reply-To names.
-    const conversation = await t.admin.execute('query($id: ID!) { ticket(id: $id) { messages { messageId subject from sentAt } } }', { id: queued.ticket.id });
-    expect(conversation.ticket.messages).toEqual([{ messageId: queued.messageId, subject: parsed.subject, from: 'support@example.com', sentAt: expect.any(String) }]);
+    const conversation = await t.admin.execute(Conversation, { id: queued.ticket.id });
+    expect(conversation.ticket!.messages).toEqual([{ messageId: queued.messageId, subject: parsed.subject, from: 'support@example.com', sentAt: expect.any(String) }]);
     const row = await t.app.services.db.query.messages.findFirst({ where: (m, { eq }) => eq(m.id, queued.messageRowId) });
     expect(row).toMatchObject({ direction: 'OUTBOUND', ticketId: queued.ticket.id, messageId: queued.messageId });
   });
@@ -101,15 +116,15 @@ describe('acknowledgments', () => {
     expect(await worker.runOnce(new Date(now))).toEqual({ sent: 0, retrying: 1, failed: 0 });
     let m = await mailById(queued.outboundMailId);
     expect(m).toMatchObject({ status: 'PENDING', attempts: 1 });
-    expect(m.lastError).toBe(`127.0.0.1:${sink.port} refused for now the message (SMTP 451 4.3.0); attempt 1 of 6, next in 1 min`);
-    expect(new Date(m.nextAttemptAt).getTime() - now).toBe(60_000);
+    expect(m.lastError).toBe(`127.0.0.1 port ${sink.port} refused for now the message (SMTP 451 4.3.0); attempt 1 of 6, next in 1 min`);
+    expect(new Date(m.nextAttemptAt!).getTime() - now).toBe(60_000);
 
     expect(await worker.runOnce(new Date(now + 30_000))).toEqual({ sent: 0, retrying: 0, failed: 0 }); // not due yet
     expect(await worker.runOnce(new Date(now + 60_000))).toEqual({ sent: 0, retrying: 1, failed: 0 });
     m = await mailById(queued.outboundMailId);
     expect(m).toMatchObject({ status: 'PENDING', attempts: 2 });
     expect(m.lastError).toMatch(/attempt 2 of 6, next in 5 min$/);
-    expect(new Date(m.nextAttemptAt).getTime() - now).toBe(60_000 + 5 * 60_000);
+    expect(new Date(m.nextAttemptAt!).getTime() - now).toBe(60_000 + 5 * 60_000);
 
     expect(await worker.runOnce(new Date(now + 6 * 60_000))).toEqual({ sent: 1, retrying: 0, failed: 0 });
     expect((await mailById(queued.outboundMailId))).toMatchObject({ status: 'SENT', attempts: 3, lastError: null });
@@ -130,12 +145,12 @@ describe('acknowledgments', () => {
     const failed = await outbound('FAILED');
     expect(failed).toEqual([expect.objectContaining({
       id: queued.outboundMailId, status: 'FAILED', attempts: 1, toAddress: from, nextAttemptAt: null,
-      lastError: `127.0.0.1:${sink.port} refused the recipient ${from} (SMTP 550 5.1.1); not retried: the server refused it for good`,
+      lastError: `127.0.0.1 port ${sink.port} refused the recipient ${from} (SMTP 550 5.1.1); not retried: the server refused it for good`,
     })]);
 
-    const retried = await t.admin.execute(`mutation($id: ID!) { retryOutboundMail(id: $id) { __typename ... on OutboundMailSuccess { mail { status attempts } } ... on Error { message } } }`, { id: queued.outboundMailId });
+    const retried = await t.admin.execute(Retry, { id: queued.outboundMailId });
     expect(retried.retryOutboundMail).toEqual({ __typename: 'OutboundMailSuccess', mail: { status: 'PENDING', attempts: 0 } });
-    const again = await t.admin.execute(`mutation($id: ID!) { retryOutboundMail(id: $id) { __typename ... on Error { message } } }`, { id: queued.outboundMailId });
+    const again = await t.admin.execute(Retry, { id: queued.outboundMailId });
     expect(again.retryOutboundMail).toEqual({ __typename: 'ValidationError', message: 'This mail is still queued' });
     expect(await t.app.services.outboundWorker.runOnce()).toEqual({ sent: 0, retrying: 0, failed: 1 }); // still refused
     expect(failures).toEqual([queued.outboundMailId, queued.outboundMailId]);
@@ -152,36 +167,31 @@ describe('acknowledgments', () => {
     }
     const m = await mailById(queued.outboundMailId);
     expect(m).toMatchObject({ status: 'FAILED', attempts: 3 });
-    expect(m.lastError).toBe(`127.0.0.1:${sink.port} refused for now the message (SMTP 451 4.3.0); gave up after 3 attempts`);
+    expect(m.lastError).toBe(`127.0.0.1 port ${sink.port} refused for now the message (SMTP 451 4.3.0); gave up after 3 attempts`);
 
     // A closed port is a retry, with the cause in our words.
     const [closedPort] = await freePorts(1);
-    const dead = await t.admin.execute(`mutation($input: OutgoingEmailServerInput!) { createOutgoingServer(input: $input) { ... on OutgoingEmailServerSuccess { server { id } } } }`, {
-      input: { name: 'Dead', host: '127.0.0.1', port: closedPort, security: 'NONE', authType: 'NONE', fromAddress: 'support@example.com' },
-    });
-    const deadId = dead.createOutgoingServer.server.id;
+    const deadId = (await t.seed.outgoingServer({ name: 'Dead', host: '127.0.0.1', port: closedPort, security: 'NONE', authType: 'NONE', fromAddress: 'support@example.com' })).id;
     const viaDead = await queue('Via a dead relay', undefined, { ...incoming, outgoingServerId: deadId });
     if (!viaDead.queued) throw new Error(viaDead.reason);
     expect(viaDead.outgoingServerId).toBe(deadId);
     await t.app.services.outboundWorker.runOnce();
-    expect((await mailById(viaDead.outboundMailId)).lastError).toBe(`Nothing accepts connections on 127.0.0.1:${closedPort} (connection refused); attempt 1 of 6, next in 1 min`);
+    expect((await mailById(viaDead.outboundMailId)).lastError).toBe(`127.0.0.1 port ${closedPort} refused the connection; attempt 1 of 6, next in 1 min`);
 
-    // Its server deleted and the primary disabled: FAILED with the reason, not dropped.
-    await t.admin.execute('mutation($id: ID!) { deleteOutgoingServer(id: $id) { __typename } }', { id: deadId });
-    await t.admin.execute(`mutation($id: ID!, $input: OutgoingEmailServerInput!) { updateOutgoingServer(id: $id, input: $input) { __typename } }`, {
-      id: outgoingId, input: { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.com', enabled: false },
-    });
+    // Its server is not deleted while mail waits for it, only replaced (here by the relay, then
+    // disabled along with every other): FAILED with the reason, not dropped.
+    expect((await t.admin.execute(DeleteOutgoing, { id: deadId })).deleteOutgoingServer).toEqual({ __typename: 'InUseError', usages: [{ kind: 'QUEUED_MAIL', count: 1 }] });
+    expect((await t.admin.execute(DeleteOutgoing, { id: deadId, replacementId: outgoingId })).deleteOutgoingServer.__typename).toBe('DeleteSuccess');
+    await updateOutgoing(outgoingId, { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.com', enabled: false });
     await t.app.services.outboundWorker.runOnce(new Date(Date.now() + 61_000));
     const orphan = await mailById(viaDead.outboundMailId);
-    expect(orphan).toMatchObject({ status: 'FAILED', attempts: 2, outgoingServer: null });
+    expect(orphan).toMatchObject({ status: 'FAILED', attempts: 2, outgoingServer: { id: outgoingId } });
     expect(orphan.lastError).toMatch(/^No outgoing email server to send through/);
 
     // With no enabled server at all nothing is queued.
     const skipped = await queue('No relay');
     expect(skipped).toMatchObject({ queued: false, reason: 'no outgoing email server: the mailbox links none and there is no enabled primary' });
-    await t.admin.execute(`mutation($id: ID!, $input: OutgoingEmailServerInput!) { updateOutgoingServer(id: $id, input: $input) { __typename } }`, {
-      id: outgoingId, input: { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.com', enabled: true },
-    });
+    await updateOutgoing(outgoingId, { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.com', enabled: true });
   });
 
   it("never acknowledges Mailroom's own address", async () => {

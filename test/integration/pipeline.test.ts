@@ -1,13 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import { graphql, ok, startTestApp, subscribe, type TestApp } from '../testkit/app.ts';
+import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { startSmtpSink, type SmtpSink } from '../testkit/services/smtp-sink.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
-const CREATE = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id } } ... on ValidationError { message } } }`;
+const AuditLog = graphql(`
+  query PipelineAuditLog($id: ID!) { emailAuditLog(serverId: $id, first: 100) { nodes { id outcome reason subject ticket { id number } } } }
+`);
+const UpdatePreference = graphql(`mutation PipelineUpdatePreference($input: EmailPreferenceInput!) { updateEmailPreference(input: $input) { __typename } }`);
+const TicketUpdated = graphql(`subscription PipelineTicketUpdated { ticketUpdated { id number messages { bodyText } } }`);
+const TicketSenders = graphql(`query PipelineTicketSenders($id: ID!) { ticket(id: $id) { messages { from } } }`);
+const TicketGroup = graphql(`query PipelineTicketGroup($id: ID!) { ticket(id: $id) { technicianGroup { name } } }`);
+const TicketFiles = graphql(`query PipelineTicketFiles($id: ID!) { ticket(id: $id) { descriptionHtml attachments { id filename contentType inline url } } }`);
+const CreateRule = graphql(`
+  mutation PipelineCreateRule($input: IncomingEmailRuleInput!) {
+    createIncomingEmailRule(input: $input) { __typename ... on ValidationError { fieldErrors { path message } } }
+  }
+`);
+const DryRun = graphql(`
+  mutation PipelineDryRun($id: ID!, $raw: String!) {
+    dryRunIncomingEmail(serverId: $id, rawEmail: $raw) {
+      __typename
+      ... on EmailDryRunSuccess { dryRun { outcome reason route { technicianGroup { name } priority } matchedRules { name } trace { step result detail } } }
+    }
+  }
+`);
+const Rules = graphql(`query PipelineRules { incomingEmailRules { id } }`);
+const DeleteRule = graphql(`mutation PipelineDeleteRule($id: ID!) { deleteIncomingEmailRule(id: $id) { __typename } }`);
+const Quarantined = graphql(`query PipelineQuarantined { quarantinedMessages { id reason } }`);
+const Release = graphql(`
+  mutation PipelineRelease($id: ID!) {
+    releaseQuarantinedMessage(id: $id) { __typename ... on QuarantineActionSuccess { result { outcome } } ... on Error { message } }
+  }
+`);
 
 // The whole pipeline of SPEC §4 over real mail: Dovecot + LMTP in, smtp-server out.
 describe('email → the right ticket', () => {
@@ -15,23 +43,20 @@ describe('email → the right ticket', () => {
   let smtp: SmtpSink;
   const box = () => `pipe-${randomUUID().slice(0, 8)}@example.test`;
 
-  async function mailbox(extra: Record<string, unknown> = {}) {
+  async function mailbox(extra: Partial<IncomingEmailServerInput> = {}) {
     const user = box();
     await getDovecot().addUser(user, 'pw');
-    const res = await t.admin.execute(CREATE, {
-      input: { name: user, email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'pw', realTimeScanning: true, ...extra },
+    const { id } = await t.seed.incomingServer({
+      name: user, email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'pw', realTimeScanning: true, ...extra,
     });
-    expect(res.createIncomingEmailServer.__typename, res.createIncomingEmailServer.message).toBe('IncomingEmailServerSuccess');
-    const id = res.createIncomingEmailServer.server.id as string;
-    await waitFor('connected', async () => (await t.admin.execute(`query($id: ID!) { incomingEmailServer(id: $id) { health { connectionState } } }`, { id }))
-      .incomingEmailServer.health.connectionState === 'connected', 20_000);
+    await waitFor('connected', async () => (await t.health(id)).connectionState === 'connected', 20_000);
     return { user, id };
   }
 
   async function audit(serverId: string, count: number) {
-    let nodes: { outcome: string; reason: string; subject: string; ticket: { id: string; number: string } | null }[] = [];
+    let nodes: { outcome: string; reason: string | null; subject: string | null; ticket: { id: string; number: string } | null }[] = [];
     await waitFor(`${count} audit entries`, async () => {
-      nodes = (await t.admin.execute(`query($id: ID!) { emailAuditLog(serverId: $id, first: 100) { nodes { outcome reason subject ticket { id number } } } }`, { id: serverId })).emailAuditLog.nodes;
+      nodes = (await t.admin.execute(AuditLog, { id: serverId })).emailAuditLog.nodes;
       return nodes.length >= count;
     }, 20_000);
     return nodes.reverse(); // oldest first
@@ -40,10 +65,7 @@ describe('email → the right ticket', () => {
   beforeAll(async () => {
     t = await startTestApp();
     smtp = await startSmtpSink();
-    const out = await t.admin.execute(`mutation($input: OutgoingEmailServerInput!) { createOutgoingServer(input: $input) { __typename } }`, {
-      input: { name: 'Sink', host: '127.0.0.1', port: smtp.port, security: 'NONE', authType: 'NONE', fromAddress: 'help@helpdesk.example', primary: true },
-    });
-    expect(out.createOutgoingServer.__typename).toBe('OutgoingEmailServerSuccess');
+    await t.seed.outgoingServer({ name: 'Sink', host: '127.0.0.1', port: smtp.port, security: 'NONE', authType: 'NONE', fromAddress: 'help@helpdesk.example', primary: true });
   });
   afterAll(async () => {
     await t?.stop();
@@ -88,12 +110,12 @@ describe('email → the right ticket', () => {
 
   it('Email to Ticket off keeps the message with its audit entry', async () => {
     const { user, id } = await mailbox();
-    await t.admin.execute('mutation { updateEmailPreference(input: { emailToTicket: false }) { __typename } }');
+    await t.admin.execute(UpdatePreference, { input: { emailToTicket: false } });
     try {
       await getDovecot().deliver(user, mail({ from: 'a@customer.example', to: user, subject: 'nobody home', body: 'x' }));
       expect((await audit(id, 1))[0]!.outcome).toBe('EMAIL_TO_TICKET_DISABLED');
     } finally {
-      await t.admin.execute('mutation { updateEmailPreference(input: { emailToTicket: true }) { __typename } }');
+      await t.admin.execute(UpdatePreference, { input: { emailToTicket: true } });
     }
   });
 
@@ -120,7 +142,7 @@ describe('email → the right ticket', () => {
     const { user, id } = await mailbox();
     const d = getDovecot();
     const ws = t.admin.ws();
-    const updated = subscribe(ws, 'subscription { ticketUpdated { id number messages { bodyText } } }');
+    const updated = subscribe(ws, TicketUpdated);
     await new Promise((r) => setTimeout(r, 300));
 
     const before = smtp.received.length;
@@ -145,7 +167,7 @@ describe('email → the right ticket', () => {
     }));
     const ev = await updated.next(20_000);
     expect(ev.ticketUpdated.number).toBe(number);
-    expect(ev.ticketUpdated.messages.at(-1).bodyText).toBe('It works again after a reboot.');
+    expect(ev.ticketUpdated.messages.at(-1)!.bodyText).toBe('It works again after a reboot.');
 
     // A participant (Cc) replying with the number in the subject is appended too.
     await d.deliver(user, mail({ from: 'colleague@customer.example', to: user, subject: `AW: [#${number}] VPN broken`, body: 'Same for me.' }));
@@ -156,36 +178,35 @@ describe('email → the right ticket', () => {
     expect(a[3]!.ticket!.number).not.toBe(number);
     updated.dispose();
     await ws.dispose();
-    const ticket = await t.admin.execute(`query($id: ID!) { ticket(id: $id) { messages { from } } }`, { id: created!.ticket!.id });
-    expect(ticket.ticket.messages.map((m: { from: string }) => m.from)).toEqual(['rita@customer.example', 'help@helpdesk.example', 'rita@customer.example', 'colleague@customer.example']);
+    const ticket = await t.admin.execute(TicketSenders, { id: created!.ticket!.id });
+    expect(ticket.ticket!.messages.map((m) => m.from)).toEqual(['rita@customer.example', 'help@helpdesk.example', 'rita@customer.example', 'colleague@customer.example']);
   });
 
   it('rules route new tickets, and the dry run explains the decision without creating anything', async () => {
     const { user, id } = await mailbox();
-    const group = (await t.admin.execute('mutation { createTechnicianGroup(name: "VIP desk") { ... on TechnicianGroupSuccess { technicianGroup { id } } } }')).createTechnicianGroup.technicianGroup.id;
-    const rule = await t.admin.execute(`mutation($input: IncomingEmailRuleInput!) { createIncomingEmailRule(input: $input) { __typename ... on ValidationError { fieldErrors { path message } } } }`, {
+    const group = await t.seed.technicianGroup('VIP desk');
+    const rule = await t.admin.execute(CreateRule, {
       input: { name: 'VIP customers', match: 'ANY', conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'urgent' }, { field: 'FROM', operator: 'ENDS_WITH', value: '@vip.example' }],
         actions: { technicianGroupId: group, priority: 'High' }, stopProcessing: true },
     });
     expect(rule.createIncomingEmailRule.__typename).toBe('IncomingEmailRuleSuccess');
-    const bad = await t.admin.execute(`mutation($input: IncomingEmailRuleInput!) { createIncomingEmailRule(input: $input) { __typename ... on ValidationError { fieldErrors { path } } } }`, {
+    const bad = await t.admin.execute(CreateRule, {
       input: { name: '', conditions: [{ field: 'SUBJECT', operator: 'REGEX', value: '(a' }], actions: {} },
     });
-    expect(bad.createIncomingEmailRule.fieldErrors.map((e: { path: string[] }) => e.path.join('.'))).toEqual(expect.arrayContaining(['name', 'conditions.0.value', 'actions']));
+    expect(ok(bad.createIncomingEmailRule, 'ValidationError').fieldErrors.map((e) => e.path.join('.'))).toEqual(expect.arrayContaining(['name', 'conditions.0.value', 'actions']));
 
     const raw = mail({ from: 'ceo@vip.example', to: user, subject: 'Quarterly numbers', body: 'x' });
-    const dry = await t.admin.execute(`mutation($id: ID!, $raw: String!) { dryRunIncomingEmail(serverId: $id, rawEmail: $raw) {
-      ... on EmailDryRunSuccess { dryRun { outcome reason route { technicianGroup { name } priority } matchedRules { name } trace { step result detail } } } } }`, { id, raw });
-    const run = dry.dryRunIncomingEmail.dryRun;
+    const dry = await t.admin.execute(DryRun, { id, raw });
+    const run = ok(dry.dryRunIncomingEmail, 'EmailDryRunSuccess').dryRun;
     expect(run).toMatchObject({ outcome: 'TICKET_CREATED', route: { technicianGroup: { name: 'VIP desk' }, priority: 'High' }, matchedRules: [{ name: 'VIP customers' }] });
-    expect(run.trace.map((s: { step: string }) => s.step)).toContain('filter');
-    expect((await t.admin.execute(`query($id: ID!) { emailAuditLog(serverId: $id) { nodes { id } } }`, { id })).emailAuditLog.nodes).toEqual([]);
+    expect(run.trace.map((s) => s.step)).toContain('filter');
+    expect((await t.admin.execute(AuditLog, { id })).emailAuditLog.nodes).toEqual([]);
 
     await getDovecot().deliver(user, raw);
     const [entry] = await audit(id, 1);
-    const ticket = await t.admin.execute(`query($id: ID!) { ticket(id: $id) { technicianGroup { name } } }`, { id: entry!.ticket!.id });
-    expect(ticket.ticket.technicianGroup.name).toBe('VIP desk');
-    await t.admin.execute(`mutation { deleteIncomingEmailRule(id: "${(await t.admin.execute('{ incomingEmailRules { id } }')).incomingEmailRules[0].id}") { __typename } }`);
+    const ticket = await t.admin.execute(TicketGroup, { id: entry!.ticket!.id });
+    expect(ticket.ticket!.technicianGroup!.name).toBe('VIP desk');
+    await t.admin.execute(DeleteRule, { id: (await t.admin.execute(Rules)).incomingEmailRules[0]!.id });
   });
 
   it('keeps attachments under random names, serves them safely, and shows inline images through our own URL', async () => {
@@ -204,11 +225,11 @@ describe('email → the right ticket', () => {
     ].join('\r\n');
     await getDovecot().deliver(user, raw);
     const [entry] = await audit(id, 1);
-    const ticket = (await t.admin.execute(`query($id: ID!) { ticket(id: $id) { descriptionHtml attachments { id filename contentType inline url } } }`, { id: entry!.ticket!.id })).ticket;
+    const ticket = (await t.admin.execute(TicketFiles, { id: entry!.ticket!.id })).ticket!;
     expect(ticket.descriptionHtml).not.toMatch(/script|javascript:/i);
-    const inline = ticket.attachments.find((a: { inline: boolean }) => a.inline);
+    const inline = ticket.attachments.find((a) => a.inline)!;
     expect(ticket.descriptionHtml).toContain(`/api/attachments/${inline.id}?inline=1`);
-    const file = ticket.attachments.find((a: { inline: boolean }) => !a.inline);
+    const file = ticket.attachments.find((a) => !a.inline)!;
     expect(file.filename).not.toContain('/');
     const res = await fetch(`${t.url}${file.url}`, { headers: { authorization: `Bearer ${t.admin.token}` } });
     expect(res.status).toBe(200);
@@ -222,10 +243,10 @@ describe('email → the right ticket', () => {
     const { user, id } = await mailbox();
     await getDovecot().deliver(user, ['Subject: who sent this?', `To: ${user}`, '', 'no From header at all', ''].join('\r\n'));
     expect((await audit(id, 1))[0]!.outcome).toBe('QUARANTINED');
-    const q = await t.admin.execute('{ quarantinedMessages { id reason } }');
-    const entry = q.quarantinedMessages.find((m: { reason: string }) => /sender/.test(m.reason));
+    const q = await t.admin.execute(Quarantined);
+    const entry = q.quarantinedMessages.find((m) => /sender/.test(m.reason));
     expect(entry).toBeTruthy();
-    const released = await t.admin.execute(`mutation($id: ID!) { releaseQuarantinedMessage(id: $id) { __typename ... on QuarantineActionSuccess { result { outcome } } ... on Error { message } } }`, { id: entry.id });
+    const released = await t.admin.execute(Release, { id: entry!.id });
     expect(released.releaseQuarantinedMessage.__typename, JSON.stringify(released)).toBe('QuarantineActionSuccess');
   });
 });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import { mail } from '../testkit/mail.ts';
@@ -111,11 +111,7 @@ describe('POP3 session cut after DELE, before QUIT', () => {
     await dovecot.addUser(user, password);
     await dovecot.deliver(user, mail({ from: 'eve@customer.example', to: user, subject: 'Cut after DELE', body: 'x' }));
 
-    const created = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { __typename ... on IncomingEmailServerSuccess { server { id } } } }`,
-      { input: { name: 'Cut', email: user, protocol: 'POP3', host: '127.0.0.1', port: relay.port, security: 'NONE', password, pollIntervalSeconds: 10 } },
-    );
-    const serverId = created.createIncomingEmailServer.server.id;
+    const { id: serverId } = await t.seed.incomingServer({ name: 'Cut', email: user, protocol: 'POP3', host: '127.0.0.1', port: relay.port, security: 'NONE', password, pollIntervalSeconds: 10 });
 
     await waitFor('the relay cut a session after DELE', () => relay.cuts === 1, 20_000);
     expect(await messagesOnServer(user, password)).toBe(1); // the DELE was rolled back
@@ -129,10 +125,8 @@ describe('POP3 session cut after DELE, before QUIT', () => {
     expect(redo).not.toContain('RETR'); // its UIDL was committed: skipped, only deleted
     expect(redo).toContain('QUIT');
 
-    const tickets = await t.admin.execute('{ tickets(first: 50) { nodes { subject incomingEmailServer { id } } } }');
-    expect(tickets.tickets.nodes.filter((n: { incomingEmailServer: { id: string } | null }) => n.incomingEmailServer?.id === serverId))
-      .toEqual([expect.objectContaining({ subject: 'Cut after DELE' })]);
-    const audit = await t.admin.execute(`query($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome } } }`, { id: serverId });
+    expect(await t.ticketSubjects(serverId)).toEqual(['Cut after DELE']);
+    const audit = await t.admin.execute(graphql(`query CutAuditLog($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome } } }`), { id: serverId });
     expect(audit.emailAuditLog.nodes).toEqual([{ outcome: 'TICKET_CREATED' }]);
   });
 });

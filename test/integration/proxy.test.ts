@@ -7,47 +7,32 @@ import { closedPort } from '../testkit/connection-test.ts';
 import { testConnection } from '../../server/src/mail/connection-test/connection-test.ts';
 import { resolveMailRoute } from '../../server/src/mail/mail-route.ts';
 import { listConfigChanges } from '../../server/src/modules/config-audit/config-audit.service.ts';
-import { GraphQLClient, startTestApp, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, ok, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { startDante, startTinyproxy, type ProxyHandle } from '../testkit/services/proxies.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import { mail } from '../testkit/mail.ts';
+import { DeleteIncomingServer } from '../testkit/seed.ts';
 
-const PROXY_FIELDS = 'id name type host port username passwordSet';
-const CREATE_PROXY = `mutation($input: ProxyServerInput!) { createProxyServer(input: $input) {
-  __typename ... on ProxyServerSuccess { proxyServer { ${PROXY_FIELDS} } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const UPDATE_PROXY = `mutation($id: ID!, $input: ProxyServerInput!) { updateProxyServer(id: $id, input: $input) {
-  __typename ... on ProxyServerSuccess { proxyServer { ${PROXY_FIELDS} } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const DELETE_PROXY = `mutation($id: ID!) { deleteProxyServer(id: $id) { __typename ... on DeleteSuccess { id } ... on Error { message } } }`;
-const CREATE_SERVER = `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) {
-  __typename ... on IncomingEmailServerSuccess { server { id proxyServer { id name } } } ... on ValidationError { message fieldErrors { path message } } } }`;
-const HEALTH = `query($id: ID!) { incomingEmailServer(id: $id) { health { connectionState lastError { kind message } } } }`;
-const TEST = `mutation($id: ID!) { testIncomingEmailServerConnection(id: $id) { ok failedStage message causes stages { stage ok skipped message } } }`;
-
+graphql(`fragment ProxyFields on ProxyServer { id name type host port username passwordSet }`);
+const CREATE_PROXY = graphql(`
+  mutation ProxyCreate($input: ProxyServerInput!) {
+    createProxyServer(input: $input) { __typename ... on ProxyServerSuccess { proxyServer { ...ProxyFields } } ... on ValidationError { message fieldErrors { path message } } }
+  }
+`);
+const UPDATE_PROXY = graphql(`
+  mutation ProxyUpdate($id: ID!, $input: ProxyServerInput!) {
+    updateProxyServer(id: $id, input: $input) { __typename ... on ProxyServerSuccess { proxyServer { ...ProxyFields } } ... on ValidationError { message fieldErrors { path message } } }
+  }
+`);
+const DELETE_PROXY = graphql(`mutation ProxyDelete($id: ID!) { deleteProxyServer(id: $id) { __typename ... on DeleteSuccess { id } ... on Error { message } } }`);
+const LIST_PROXIES = graphql(`query ProxyList { proxyServers { ...ProxyFields } }`);
+const HEALTH = graphql(`query ProxyHealth($id: ID!) { incomingEmailServer(id: $id) { health { connectionState lastError { kind message } } } }`);
 async function newMailbox() {
   const user = `px-${randomUUID().slice(0, 8)}@example.test`;
   const password = `pw-${randomUUID().slice(0, 8)}`;
   await getDovecot().addUser(user, password);
   return { user, password };
-}
-
-async function createProxy(client: GraphQLClient, input: Record<string, unknown>) {
-  const res = await client.execute(CREATE_PROXY, { input });
-  if (res.createProxyServer.__typename !== 'ProxyServerSuccess') throw new Error(JSON.stringify(res.createProxyServer));
-  return res.createProxyServer.proxyServer;
-}
-
-async function createServer(client: GraphQLClient, input: Record<string, unknown>): Promise<string> {
-  const res = await client.execute(CREATE_SERVER, { input });
-  if (res.createIncomingEmailServer.__typename !== 'IncomingEmailServerSuccess') throw new Error(JSON.stringify(res.createIncomingEmailServer));
-  return res.createIncomingEmailServer.server.id;
-}
-
-async function subjectsOf(client: GraphQLClient, serverId: string): Promise<string[]> {
-  const res = await client.execute('{ tickets(first: 200) { nodes { subject incomingEmailServer { id } } } }');
-  return res.tickets.nodes
-    .filter((n: { incomingEmailServer: { id: string } | null }) => n.incomingEmailServer?.id === serverId)
-    .map((n: { subject: string }) => n.subject);
 }
 
 /** How each proxy logs a tunnel to 127.0.0.1:port. */
@@ -65,8 +50,8 @@ describe('mailboxes behind a proxy', () => {
 
   beforeAll(async () => {
     [dante, tinyproxy, t] = await Promise.all([startDante(), startTinyproxy(), startTestApp()]);
-    proxyIds.SOCKS5 = (await createProxy(t.admin, { name: 'Dante', type: 'SOCKS5', host: '127.0.0.1', port: dante.port })).id;
-    proxyIds.HTTP = (await createProxy(t.admin, { name: 'Tinyproxy', type: 'HTTP', host: 'localhost', port: tinyproxy.port })).id;
+    proxyIds.SOCKS5 = (await t.seed.proxyServer({ name: 'Dante', type: 'SOCKS5', host: '127.0.0.1', port: dante.port })).id;
+    proxyIds.HTTP = (await t.seed.proxyServer({ name: 'Tinyproxy', type: 'HTTP', host: 'localhost', port: tinyproxy.port })).id;
   });
   afterAll(async () => {
     await t?.stop();
@@ -89,90 +74,88 @@ describe('mailboxes behind a proxy', () => {
       // Waiting before the first connect: POP3 takes it in its first poll, IMAP as unread backlog.
       await dovecot.deliver(box.user, mail({ from: 'proxied@customer.example', to: box.user, subject, body: 'through the proxy' }));
       const port = protocol === 'IMAP' ? dovecot.ports.imaps : dovecot.ports.pop3s;
-      const id = await createServer(t.admin, {
+      const id = (await t.seed.incomingServer({
         name: subject, email: box.user, protocol, host: '127.0.0.1', port, security: 'SSL', password: box.password,
         allowSelfSignedCertificate: true, proxyServerId: proxyIds[via],
-      });
-      await waitFor('ticket through the proxy', async () => (await subjectsOf(t.admin, id)).includes(subject), 20_000);
+      })).id;
+      await waitFor('ticket through the proxy', async () => (await t.ticketSubjects(id)).includes(subject), 20_000);
       await waitFor('tunnel in the proxy log', async () => tunnelled(proxy, await proxy.log(), port), 5000);
 
-      const test = (await t.admin.execute(TEST, { id })).testIncomingEmailServerConnection;
+      const test = await t.testConnection(id);
       expect(test.ok, JSON.stringify(test)).toBe(true);
-      expect(test.stages[1].message).toContain(`through proxy "${via === 'SOCKS5' ? 'Dante' : 'Tinyproxy'}"`);
+      expect(test.stages[1]!.message).toContain(`through proxy "${via === 'SOCKS5' ? 'Dante' : 'Tinyproxy'}"`);
     });
   }
 
   it('a refusing proxy: Test Connection fails at TCP naming the proxy, and the mailbox goes to connectError (never direct)', async () => {
     const box = await newMailbox();
-    const refusing = await createProxy(t.admin, { name: 'Closed proxy', type: 'SOCKS5', host: '127.0.0.1', port: await closedPort() });
-    const id = await createServer(t.admin, {
+    const refusing = await t.seed.proxyServer({ name: 'Closed proxy', type: 'SOCKS5', host: '127.0.0.1', port: await closedPort() });
+    const id = (await t.seed.incomingServer({
       name: 'Behind a closed proxy', email: box.user, protocol: 'POP3', host: '127.0.0.1', port: getDovecot().ports.pop3s, security: 'SSL',
       password: box.password, allowSelfSignedCertificate: true, proxyServerId: refusing.id,
-    });
-    const test = (await t.admin.execute(TEST, { id })).testIncomingEmailServerConnection;
+    })).id;
+    const test = await t.testConnection(id);
     expect(test).toMatchObject({ ok: false, failedStage: 'TCP' });
     expect(test.message).toMatch(/^The proxy "Closed proxy" \(127\.0\.0\.1:\d+\) refused the connection$/);
     expect(test.causes[0]).toMatch(/proxy server is not running/);
-    await waitFor('connectError', async () => (await t.admin.execute(HEALTH, { id })).incomingEmailServer.health.connectionState === 'connectError', 20_000);
-    const health = (await t.admin.execute(HEALTH, { id })).incomingEmailServer.health;
+    await waitFor('connectError', async () => (await t.admin.execute(HEALTH, { id })).incomingEmailServer?.health.connectionState === 'connectError', 20_000);
+    const health = (await t.admin.execute(HEALTH, { id })).incomingEmailServer!.health;
     expect(health.lastError).toMatchObject({ kind: 'NETWORK' });
-    expect(health.lastError.message).toContain('"Closed proxy"');
+    expect(health.lastError?.message).toContain('"Closed proxy"');
   });
 
   it('a proxy that was stopped: Test Connection fails at TCP naming it, for IMAP and over HTTP CONNECT too', async () => {
     const stopped = await startTinyproxy();
-    const proxy = await createProxy(t.admin, { name: 'Stopped tinyproxy', type: 'HTTP', host: '127.0.0.1', port: stopped.port });
+    const proxy = await t.seed.proxyServer({ name: 'Stopped tinyproxy', type: 'HTTP', host: '127.0.0.1', port: stopped.port });
     await stopped.stop();
     const box = await newMailbox();
-    const id = await createServer(t.admin, {
+    const id = (await t.seed.incomingServer({
       name: 'Behind a stopped proxy', email: box.user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imaps, security: 'SSL',
       password: box.password, allowSelfSignedCertificate: true, proxyServerId: proxy.id, enabled: false,
-    });
-    const test = (await t.admin.execute(TEST, { id })).testIncomingEmailServerConnection;
+    })).id;
+    const test = await t.testConnection(id);
     expect(test).toMatchObject({ ok: false, failedStage: 'TCP' });
     expect(test.message).toContain('The proxy "Stopped tinyproxy"');
   });
 
   it('a proxy that cannot reach the mail port: Test Connection fails at TCP saying so', async () => {
     const box = await newMailbox();
-    const id = await createServer(t.admin, {
+    const id = (await t.seed.incomingServer({
       name: 'Wrong port behind Dante', email: box.user, protocol: 'POP3', host: '127.0.0.1', port: await closedPort(), security: 'SSL',
       password: box.password, allowSelfSignedCertificate: true, proxyServerId: proxyIds.SOCKS5, enabled: false,
-    });
-    const test = (await t.admin.execute(TEST, { id })).testIncomingEmailServerConnection;
+    })).id;
+    const test = await t.testConnection(id);
     expect(test).toMatchObject({ ok: false, failedStage: 'TCP' });
     expect(test.message).toMatch(/^The proxy "Dante" \(127\.0\.0\.1:\d+\) could not open a connection to 127\.0\.0\.1 port \d+$/);
   });
 
   it('proxy CRUD: typed validation errors, write-only password, refusal to delete a proxy in use, redacted audit trail', async () => {
     const bad = await t.admin.execute(CREATE_PROXY, { input: { name: ' ', type: 'HTTP', host: 'http://proxy.example.com', port: 70000, username: 'a:b' } });
-    expect(bad.createProxyServer.__typename).toBe('ValidationError');
-    expect(bad.createProxyServer.fieldErrors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual(['host', 'name', 'port', 'username']);
+    expect(ok(bad.createProxyServer, 'ValidationError').fieldErrors.map((e) => e.path.join('.')).sort()).toEqual(['host', 'name', 'port', 'username']);
     const duplicate = await t.admin.execute(CREATE_PROXY, { input: { name: 'dante', type: 'SOCKS5', host: '127.0.0.1', port: 1080 } });
-    expect(duplicate.createProxyServer.fieldErrors).toEqual([expect.objectContaining({ path: ['name'] })]);
+    expect(ok(duplicate.createProxyServer, 'ValidationError').fieldErrors).toEqual([expect.objectContaining({ path: ['name'] })]);
 
     const secret = `proxy-secret-${randomUUID()}`;
-    const created = await createProxy(t.admin, { name: 'Corporate', type: 'HTTP', host: 'proxy.corp.example', port: 3128, username: 'svc-mail', password: secret });
+    const created = await t.seed.proxyServer({ name: 'Corporate', type: 'HTTP', host: 'proxy.corp.example', port: 3128, username: 'svc-mail', password: secret });
     expect(created).toMatchObject({ type: 'HTTP', host: 'proxy.corp.example', port: 3128, username: 'svc-mail', passwordSet: true });
-    const listed = await t.admin.execute(`{ proxyServers { ${PROXY_FIELDS} } }`);
+    const listed = await t.admin.execute(LIST_PROXIES);
     expect(JSON.stringify(listed)).not.toContain(secret);
-    expect(listed.proxyServers.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['Corporate', 'Dante', 'Tinyproxy']));
+    expect(listed.proxyServers.map((p) => p.name)).toEqual(expect.arrayContaining(['Corporate', 'Dante', 'Tinyproxy']));
 
     const keep = await t.admin.execute(UPDATE_PROXY, { id: created.id, input: { name: 'Corporate', type: 'HTTP', host: 'proxy.corp.example', port: 8080, username: 'svc-mail' } });
-    expect(keep.updateProxyServer.proxyServer).toMatchObject({ port: 8080, passwordSet: true });
+    expect(ok(keep.updateProxyServer, 'ProxyServerSuccess').proxyServer).toMatchObject({ port: 8080, passwordSet: true });
     expect((await t.app.services.proxies.config(created.id))?.password).toBe(secret);
     const cleared = await t.admin.execute(UPDATE_PROXY, { id: created.id, input: { name: 'Corporate', type: 'HTTP', host: 'proxy.corp.example', port: 8080, username: 'svc-mail', password: '' } });
-    expect(cleared.updateProxyServer.proxyServer.passwordSet).toBe(false);
+    expect(ok(cleared.updateProxyServer, 'ProxyServerSuccess').proxyServer.passwordSet).toBe(false);
 
     const box = await newMailbox();
-    const serverId = await createServer(t.admin, {
+    const serverId = (await t.seed.incomingServer({
       name: 'Uses Corporate', email: box.user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE',
       password: box.password, proxyServerId: created.id, enabled: false,
-    });
+    })).id;
     const refused = await t.admin.execute(DELETE_PROXY, { id: created.id });
-    expect(refused.deleteProxyServer).toMatchObject({ __typename: 'InUseError' });
-    expect(refused.deleteProxyServer.message).toContain('1 incoming email server (Uses Corporate)');
-    await t.admin.execute(`mutation($id: ID!) { deleteIncomingEmailServer(id: $id) { __typename } }`, { id: serverId });
+    expect(ok(refused.deleteProxyServer, 'InUseError').message).toContain('1 incoming email server (Uses Corporate)');
+    await t.admin.execute(DeleteIncomingServer, { id: serverId });
     expect((await t.admin.execute(DELETE_PROXY, { id: created.id })).deleteProxyServer).toEqual({ __typename: 'DeleteSuccess', id: created.id });
     expect((await t.admin.execute(DELETE_PROXY, { id: created.id })).deleteProxyServer.__typename).toBe('NotFoundError');
 
@@ -183,7 +166,7 @@ describe('mailboxes behind a proxy', () => {
     expect(create.after).toMatchObject({ name: 'Corporate', username: 'svc-mail', passwordSealed: '[redacted]' });
     expect(create.actorUserId).toBeTruthy();
 
-    const anonymous = await new GraphQLClient(t.url).raw('{ proxyServers { id } }');
+    const anonymous = await new GraphQLClient(t.url).request(LIST_PROXIES);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

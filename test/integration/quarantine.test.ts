@@ -2,10 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailPreference, messages, quarantine } from '../../server/src/db/schema.ts';
 import { QuarantineService, recordQuarantine, type Reprocessor } from '../../server/src/modules/quarantine/quarantine.service.ts';
-import { GraphQLClient, startTestApp, type TestApp } from '../testkit/app.ts';
+import { graphql, ok, startTestApp, type TestApp } from '../testkit/app.ts';
 
-const FIELDS = 'id reason server { id name } messageId from subject size createdAt resolvedAt resolution resolvedBy { email } rawUrl';
-const ACTION = `__typename ... on QuarantineActionSuccess { result { outcome ticket { id } entry { ${FIELDS} } } } ... on Error { message }`;
+graphql(`
+  fragment QuarantineFields on QuarantinedMessage { id reason server { id name } messageId from subject size createdAt resolvedAt resolution resolvedBy { email } rawUrl }
+`);
+graphql(`
+  fragment QuarantineAction on QuarantineActionResult {
+    __typename ... on QuarantineActionSuccess { result { outcome ticket { id } entry { ...QuarantineFields } } } ... on Error { message }
+  }
+`);
+const List = graphql(`query QuarantineList($all: Boolean) { quarantinedMessages(includeResolved: $all) { ...QuarantineFields } }`);
+const Delete = graphql(`mutation QuarantineDelete($id: ID!) { deleteQuarantinedMessage(id: $id) { ...QuarantineAction } }`);
+const Release = graphql(`mutation QuarantineRelease($id: ID!) { releaseQuarantinedMessage(id: $id) { ...QuarantineAction } }`);
 
 describe('quarantine', () => {
   let t: TestApp;
@@ -23,16 +32,11 @@ describe('quarantine', () => {
       return (await tx.query.quarantine.findFirst({ where: (q, { eq }) => eq(q.messageRowId, message!.id) }))!;
     });
   }
-  const list = async (includeResolved = false) =>
-    (await t.admin.execute(`query($all: Boolean) { quarantinedMessages(includeResolved: $all) { ${FIELDS} } }`, { all: includeResolved })).quarantinedMessages as Record<string, any>[];
+  const list = async (includeResolved = false) => (await t.admin.execute(List, { all: includeResolved })).quarantinedMessages;
 
   beforeAll(async () => {
     t = await startTestApp({ pollers: false });
-    const created = await t.admin.execute(
-      `mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }`,
-      { input: { name: 'Support', email: 'support@example.com', protocol: 'IMAP', host: 'imap.example.com', password: 'x', enabled: false } },
-    );
-    serverId = created.createIncomingEmailServer.server.id;
+    serverId = (await t.seed.incomingServer({ name: 'Support', email: 'support@example.com', protocol: 'IMAP', host: 'imap.example.com', password: 'x', enabled: false })).id;
   });
   afterAll(async () => {
     await t?.stop();
@@ -53,22 +57,20 @@ describe('quarantine', () => {
     expect(raw.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await raw.text()).toContain('Subject: Huge attachment');
 
-    await t.admin.execute('mutation { createUser(email: "tech-q@mailroom.test", name: "Tech", password: "tech-password") { __typename } }');
-    const tech = new GraphQLClient(t.url);
-    await tech.signIn('tech-q@mailroom.test', 'tech-password');
+    const tech = await (await t.seed.technician({ email: 'tech-q@mailroom.test', name: 'Tech' })).signIn();
     expect((await fetch(`${t.url}${shown!.rawUrl}`, { headers: { authorization: `Bearer ${tech.token}` } })).status).toBe(403);
     expect((await fetch(`${t.url}${shown!.rawUrl}`)).status).toBe(401);
-    expect((await tech.raw('{ quarantinedMessages { id } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await tech.request(List, {})).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('deletes the raw message, records who did it and keeps the idempotency key', async () => {
     const entry = await quarantineMessage('unparseable message: bad MIME', 'Broken');
-    const deleted = (await t.admin.execute(`mutation($id: ID!) { deleteQuarantinedMessage(id: $id) { ${ACTION} } }`, { id: entry.id })).deleteQuarantinedMessage;
+    const deleted = (await t.admin.execute(Delete, { id: entry.id })).deleteQuarantinedMessage;
     expect(deleted).toMatchObject({
       __typename: 'QuarantineActionSuccess',
       result: { outcome: null, ticket: null, entry: { id: entry.id, resolution: 'DELETED', resolvedBy: { email: 'admin@mailroom.test' }, rawUrl: null } },
     });
-    expect(deleted.result.entry.resolvedAt).not.toBeNull();
+    expect(ok(deleted, 'QuarantineActionSuccess').result.entry.resolvedAt).not.toBeNull();
     expect((await list()).map((e) => e.id)).not.toContain(entry.id);
     expect((await list(true)).map((e) => e.id)).toContain(entry.id);
     expect((await fetch(`${t.url}/api/quarantine/${entry.id}/raw`, { headers: { authorization: `Bearer ${t.admin.token}` } })).status).toBe(404);
@@ -80,9 +82,9 @@ describe('quarantine', () => {
     const audit = await t.app.services.db.query.configAudit.findMany({ where: (c, { eq }) => eq(c.entityId, entry.id) });
     expect(audit).toEqual([expect.objectContaining({ entityType: 'QuarantinedMessage', action: 'DELETE', after: expect.objectContaining({ resolution: 'DELETED' }) })]);
 
-    const twice = (await t.admin.execute(`mutation($id: ID!) { deleteQuarantinedMessage(id: $id) { ${ACTION} } }`, { id: entry.id })).deleteQuarantinedMessage;
+    const twice = (await t.admin.execute(Delete, { id: entry.id })).deleteQuarantinedMessage;
     expect(twice).toEqual({ __typename: 'ValidationError', message: 'This message was already deleted' });
-    const missing = (await t.admin.execute(`mutation($id: ID!) { releaseQuarantinedMessage(id: $id) { ${ACTION} } }`, { id: randomUUID() })).releaseQuarantinedMessage;
+    const missing = (await t.admin.execute(Release, { id: randomUUID() })).releaseQuarantinedMessage;
     expect(missing).toEqual({ __typename: 'NotFoundError', message: 'No such quarantined message' });
   });
 

@@ -3,7 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, spawnServer, startTestApp, subscribe, type ServerProcess, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, spawnServer, startTestApp, subscribe, type ServerProcess, type TestApp } from '../testkit/app.ts';
+import { health, ticketSubjects } from '../testkit/seed.ts';
+
+const TicketCreated = graphql(`subscription ScaleTicketCreated { ticketCreated { subject } }`);
+const TicketCount = graphql(`query ScaleTicketCount { tickets(first: 50) { totalCount } }`);
 import { getDovecot, testDbMode, testDatabaseUrl } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
@@ -35,21 +39,18 @@ describe.skipIf(testDbMode() !== 'postgres')('scale-out on one PostgreSQL', () =
     const clientB = new GraphQLClient(b.url);
     await clientB.signIn();
     const ws = clientB.ws();
-    const created = subscribe(ws, 'subscription { ticketCreated { subject } }');
+    const created = subscribe(ws, TicketCreated);
     await new Promise((r) => setTimeout(r, 300));
 
     // Created through process A; whichever process holds the lease reads it.
-    const res = await a.admin.execute(`mutation($input: IncomingEmailServerInput!) { createIncomingEmailServer(input: $input) { ... on IncomingEmailServerSuccess { server { id } } } }`, {
-      input: { name: 'Scale', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'scale-pass', realTimeScanning: true },
-    });
-    const id = res.createIncomingEmailServer.server.id;
-    await waitFor('connected', async () => (await clientB.execute(`query($id: ID!) { incomingEmailServer(id: $id) { health { connectionState } } }`, { id })).incomingEmailServer.health.connectionState === 'connected', 20_000);
+    const { id } = await a.seed.incomingServer({ name: 'Scale', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'scale-pass', realTimeScanning: true });
+    await waitFor('connected', async () => (await health(clientB, id)).connectionState === 'connected', 20_000);
 
     for (let i = 0; i < 5; i++) await getDovecot().deliver(user, mail({ from: 'x@customer.example', to: user, subject: `Scale ${i}`, body: 'x' }));
     const seen = [];
     for (let i = 0; i < 5; i++) seen.push((await created.next(20_000)).ticketCreated.subject);
     expect(seen.sort()).toEqual(['Scale 0', 'Scale 1', 'Scale 2', 'Scale 3', 'Scale 4']);
-    expect((await a.admin.execute('{ tickets(first: 50) { totalCount } }')).tickets.totalCount).toBe(5);
+    expect((await a.admin.execute(TicketCount)).tickets.totalCount).toBe(5);
 
     // Whoever holds it, stopping that process hands the mailbox to the other within the lease TTL.
     const owner = (await a.app.services.db.query.mailboxLeases.findFirst())!.owner;
@@ -61,9 +62,9 @@ describe.skipIf(testDbMode() !== 'postgres')('scale-out on one PostgreSQL', () =
     else await b.kill('SIGKILL');
     const survivor = aOwns ? clientB : a.admin;
     await getDovecot().deliver(user, mail({ from: 'x@customer.example', to: user, subject: 'After failover', body: 'x' }));
-    await waitFor('failover', async () => (await survivor.execute('{ tickets(first: 50) { nodes { subject } } }')).tickets.nodes.some((n: { subject: string }) => n.subject === 'After failover'), 30_000)
+    await waitFor('failover', async () => (await ticketSubjects(survivor)).includes('After failover'), 30_000)
       .catch((err: Error) => { throw new Error(`${err.message}\n--- process B output ---\n${b.output().slice(-3000)}`); });
-    expect((await survivor.execute('{ tickets(first: 50) { totalCount } }')).tickets.totalCount).toBe(6);
+    expect((await survivor.execute(TicketCount)).tickets.totalCount).toBe(6);
     created.dispose();
     await Promise.resolve(ws.dispose()).catch(() => {});
   }, 90_000);

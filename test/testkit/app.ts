@@ -3,96 +3,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { buildApp, type App } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/lib/logger.ts';
+import { ADMIN, GraphQLClient } from './client.ts';
 import { testDatabaseUrl } from './env.ts';
+import { health, seeder, testConnection, ticketSubjects, tickets, type Seeder } from './seed.ts';
 
-export const ADMIN = { email: 'admin@mailroom.test', password: 'correct horse battery' };
+export { ADMIN, GraphQLClient, expectNoGraphQLErrors, graphql, ok, subscribe } from './client.ts';
+
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-export interface GqlResponse<T = any> { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }
-
-export class GraphQLClient {
-  constructor(readonly url: string, public token: string | null = null) {}
-
-  async raw<T = any>(query: string, variables?: Record<string, unknown>, token = this.token): Promise<GqlResponse<T>> {
-    const res = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as GqlResponse<T>;
-  }
-
-  /** Runs an operation and fails loudly on GraphQL errors. */
-  async execute<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
-    const res = await this.raw<T>(query, variables);
-    if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
-    return res.data!;
-  }
-
-  async signIn(email = ADMIN.email, password = ADMIN.password): Promise<string> {
-    const data = await this.execute(
-      'mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { __typename ... on SignInSuccess { token } ... on Error { message } } }',
-      { e: email, p: password },
-    );
-    if (data.signIn.__typename !== 'SignInSuccess') throw new Error(`sign-in failed: ${data.signIn.message}`);
-    this.token = data.signIn.token;
-    return this.token!;
-  }
-
-  /** graphql-ws client authenticated with this client's token. */
-  ws(token = this.token): Client {
-    return createClient({
-      url: `${this.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-      retryAttempts: 0,
-      lazy: true,
-    });
-  }
-}
-
-/** Collects a subscription's events; `next()` waits for the next one. */
-export function subscribe<T = any>(client: Client, query: string) {
-  const queue: T[] = [];
-  const waiters: ((v: T) => void)[] = [];
-  let failure: unknown = null;
-  let onError: ((e: unknown) => void) | null = null;
-  const dispose = client.subscribe<T>({ query }, {
-    next: (v) => {
-      if (v.errors?.length) {
-        failure = new Error(`subscription error: ${JSON.stringify(v.errors)}`);
-        onError?.(failure);
-        return;
-      }
-      const value = v.data as T;
-      const w = waiters.shift();
-      if (w) w(value);
-      else queue.push(value);
-    },
-    error: (e) => {
-      failure = e;
-      onError?.(e);
-    },
-    complete: () => {},
-  });
-  return {
-    next(timeoutMs = 15_000): Promise<T> {
-      if (queue.length) return Promise.resolve(queue.shift()!);
-      if (failure) return Promise.reject(failure);
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no subscription event within ${timeoutMs} ms`)), timeoutMs);
-        onError = (e) => { clearTimeout(timer); reject(e); };
-        waiters.push((v) => { clearTimeout(timer); resolve(v); });
-      });
-    },
-    dispose,
-  };
-}
 
 export interface TestAppOptions {
   /** Extra environment for loadConfig (MAILROOM_* etc.). */
@@ -108,7 +28,18 @@ export interface TestApp {
   url: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Signed in as the Super Admin. */
   admin: GraphQLClient;
+  /** Seeding as the Super Admin: `t.seed.incomingServer({ … })`. */
+  seed: Seeder;
+  /** A server's health as the API shows it. */
+  health(serverId: string): ReturnType<typeof health>;
+  /** Test Connection with the server's saved settings. */
+  testConnection(serverId: string): ReturnType<typeof testConnection>;
+  /** The newest tickets, as the API lists them. */
+  tickets(first?: number): ReturnType<typeof tickets>;
+  /** The subjects of a server's tickets (all tickets without an id), sorted. */
+  ticketSubjects(serverId?: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -138,6 +69,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   await admin.signIn();
   return {
     app, url, dataDir, databaseUrl, admin,
+    seed: seeder(admin),
+    health: (serverId) => health(admin, serverId),
+    tickets: (first) => tickets(admin, first),
+    testConnection: (serverId) => testConnection(admin, serverId),
+    ticketSubjects: (serverId) => ticketSubjects(admin, serverId),
     async stop() {
       await app.stop();
     },

@@ -60,12 +60,12 @@ describe('SMTP failures in our words', () => {
 
   it('names the stage and never the server text', () => {
     const cases: [object, string, RegExp][] = [
-      [{ code: 'ESOCKET', originalCode: 'ECONNREFUSED' }, 'TCP', /connection refused/],
-      [{ code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT' }, 'TCP', /No answer/],
-      [{ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' }, 'PROTOCOL', /did not greet/],
-      [{ code: 'ESOCKET', originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'TLS', /not trusted \(self-signed\)/],
-      [{ code: 'ETLS', message: 'Error initiating TLS - wrong version number' }, 'TLS', /does not speak TLS/],
-      [{ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Authentication credentials invalid' }, 'AUTH', /refused the user name or password \(SMTP 535 5\.7\.8\)/],
+      [{ code: 'ESOCKET', originalCode: 'ECONNREFUSED' }, 'TCP', /port 587 refused the connection/],
+      [{ code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT' }, 'TCP', /no answer/],
+      [{ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' }, 'PROTOCOL', /sent no SMTP greeting/],
+      [{ code: 'ESOCKET', originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'TLS', /self-signed and not trusted/],
+      [{ code: 'ETLS', message: 'Error initiating TLS - wrong version number' }, 'TLS', /did not start a TLS handshake/],
+      [{ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Authentication credentials invalid' }, 'AUTH', /rejected the username or password \(SMTP 535 5\.7\.8\)/],
       [{ code: 'ECONNECTION' }, 'PROTOCOL', /closed the connection/],
     ];
     for (const [props, stage, message] of cases) {
@@ -77,16 +77,16 @@ describe('SMTP failures in our words', () => {
       expect(f.permanent).toBe(false);
     }
     expect(describeSmtpFailure(new TargetRefusedError('h', '169.254.169.254', 'a link-local address'), target).stage).toBe('DNS');
-    expect(describeSmtpFailure(new DnsError('nowhere.invalid', 'ENOTFOUND'), target).message).toBe('smtp.example.com could not be resolved (ENOTFOUND)');
+    expect(describeSmtpFailure(new DnsError('nowhere.invalid', 'ENOTFOUND'), target).message).toBe('smtp.example.com could not be found in DNS');
   });
 
   it('tells a permanent refusal from a temporary one', () => {
     const rcpt = describeSmtpFailure(err({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: 550, response: '550 5.1.1 no such user', rejected: ['x@y.example'] }), target);
     expect(rcpt).toMatchObject({ stage: 'SEND', permanent: true });
-    expect(rcpt.message).toBe('smtp.example.com:587 refused the recipient x@y.example (SMTP 550 5.1.1)');
+    expect(rcpt.message).toBe('smtp.example.com port 587 refused the recipient x@y.example (SMTP 550 5.1.1)');
     const greylisted = describeSmtpFailure(err({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: 451, response: '451 4.7.1 try later' }), target, { to: ['a@b.example'] });
     expect(greylisted).toMatchObject({ permanent: false });
-    expect(greylisted.message).toBe('smtp.example.com:587 refused for now the recipient a@b.example (SMTP 451 4.7.1)');
+    expect(greylisted.message).toBe('smtp.example.com port 587 refused for now the recipient a@b.example (SMTP 451 4.7.1)');
     expect(describeSmtpFailure(err({ code: 'EMESSAGE', command: 'DATA', responseCode: 554 }), target).permanent).toBe(true);
     expect(describeSmtpFailure(err({ code: 'EMESSAGE', command: 'DATA', responseCode: 503 }), target).permanent).toBe(false);
   });

@@ -3,8 +3,8 @@ import { parseMessage } from '../../server/src/ingest/parse.ts';
 import { detectOwnMail } from '../../server/src/ingest/steps/loop.ts';
 import { bareMessageId } from '../../server/src/ingest/steps/mail-headers.ts';
 import { referencedMessageIds, subjectTicketNumbers } from '../../server/src/ingest/steps/threading.ts';
-import { acknowledgmentSubject, composeAcknowledgment } from '../../server/src/mail/outbound/acknowledgment.ts';
-import { FALLBACK_MAIL_DOMAIN, mailIdentity } from '../../server/src/mail/outbound/identity.ts';
+import { acknowledgmentSubject, composeAcknowledgment } from '../../server/src/ingest/steps/acknowledge.ts';
+import { FALLBACK_MAIL_DOMAIN, mailIdentity } from '../../server/src/ingest/identity.ts';
 
 const key = Buffer.alloc(32, 7);
 const identity = mailIdentity({ publicUrl: 'https://help.example.com/desk', secretKey: key });

@@ -4,6 +4,8 @@ import { closedPort } from '../testkit/connection-test.ts';
 import {
   CONNECTION_STAGES, likelyCauses, testConnection, type ConnectionTestResult, type ImapTestTarget,
 } from '../../server/src/mail/connection-test/connection-test.ts';
+import { FAILURE_CODES, failureMessage, normalizeCode } from '../../server/src/mail/connection-test/diagnosis.ts';
+import { describeSmtpFailure } from '../../server/src/mail/outbound/smtp.ts';
 
 describe('likelyCauses', () => {
   it('has causes for every stage, even without detail', () => {
@@ -259,5 +261,24 @@ describe('testConnection against local sockets', () => {
     expect(result.causes[0]).toMatch(/IMAP is not enabled/);
     expect(JSON.stringify(result)).not.toMatch(/Secret/);
     await waitForNoConnections(server);
+  });
+});
+
+describe('one vocabulary for incoming and outgoing Test Connection', () => {
+  it('derives every failure code from one list, and words each of them for every stage', () => {
+    expect(new Set(FAILURE_CODES).size).toBe(FAILURE_CODES.length);
+    for (const code of FAILURE_CODES) {
+      expect(normalizeCode(code)).toBe(code);
+      for (const stage of CONNECTION_STAGES) expect(failureMessage(stage, 'IMAP', { code, host: 'mail.example.com', port: 993 })).toBeTruthy();
+    }
+  });
+
+  it('words an SMTP failure as the incoming test words the same failure', () => {
+    const refused = Object.assign(new Error('server text'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED' });
+    const smtp = describeSmtpFailure(refused, { host: 'mail.example.com', port: 587, security: 'TLS', authType: 'BASIC' });
+    const facts = { code: 'CONNECTION_REFUSED', host: 'mail.example.com', port: 587 };
+    expect(smtp).toMatchObject({ stage: 'TCP', message: failureMessage('TCP', 'SMTP', facts), causes: likelyCauses('TCP', 'SMTP', facts) });
+    expect(smtp.message).toBe(failureMessage('TCP', 'IMAP', facts));
+    expect(smtp.causes[1]).toMatch(/SMTP normally uses 465 with SSL and 587 with STARTTLS/);
   });
 });

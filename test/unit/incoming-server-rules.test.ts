@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPort, isMicrosoftHosted, resolveServerInput } from '../../server/src/modules/incoming-servers/incoming-server.rules.ts';
+import { resolveServerInput } from '../../server/src/modules/incoming-servers/incoming-server.rules.ts';
+import { defaultPort, isMicrosoftHosted } from '../../server/src/mail/providers.ts';
 
 const base = { name: 'Support', email: 'support@example.com', protocol: 'IMAP', host: 'imap.example.com', password: 'pw' };
 const paths = (r: ReturnType<typeof resolveServerInput>) => (r.ok ? [] : r.errors.map((e) => e.path.join('.')));

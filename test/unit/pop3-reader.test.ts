@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Pop3CommandError, Pop3ProtocolError, responseCode } from '../../server/src/mail/pop3/pop3-client.ts';
-import { classifyPop3Error } from '../../server/src/mail/pop3/pop3-errors.ts';
+import { responseCode } from '../../server/src/mail/pop3/pop3-client.ts';
+import { classifyPop3Error, Pop3CommandError, Pop3ProtocolError } from '../../server/src/mail/pop3/pop3-errors.ts';
 import { Pop3FramingError, Pop3Reader, unstuff } from '../../server/src/mail/pop3/pop3-reader.ts';
 import { ProxyError } from '../../server/src/mail/proxy.ts';
 

@@ -1,11 +1,5 @@
 import type { Services } from '../services.js';
-import type { UserRow } from '../modules/auth/auth.service.js';
-
-export interface Viewer {
-  user: UserRow;
-  canManageSupportChannels: boolean;
-  tokenId: string;
-}
+import type { Viewer } from '../modules/auth/auth.service.js';
 
 export interface Context {
   viewer: Viewer | null;

@@ -1,8 +1,10 @@
 import { and, asc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { incomingRules, incomingServers, messages, requesters, ticketParticipants, tickets } from '../db/schema.js';
-import type { MailIdentity } from '../mail/outbound/identity.js';
+import { incomingRules, incomingServers, messages, outgoingServers, requesters, ticketParticipants, tickets, type OutgoingServerRow } from '../db/schema.js';
+import { isUuid } from '../lib/uuid.js';
+import type { MailIdentity } from './identity.js';
 import type { PipelineLookups, RuleRow } from './pipeline.js';
+import type { AcknowledgmentLookups } from './steps/acknowledge.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
 
@@ -14,7 +16,7 @@ interface PendingTicket { id: string; number: number; participants: Set<string>;
  * are kept here too: a second copy of a message, a reply to a ticket opened two messages earlier,
  * or the tenth ticket from one sender in the batch are all seen.
  */
-export class BatchLookups implements PipelineLookups {
+export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   readonly ourMessageIdDomain: string;
   readonly ourLoopValue: string;
   private addresses: Promise<string[]> | null = null;
@@ -115,6 +117,10 @@ export class BatchLookups implements PipelineLookups {
     return (this.priorSenderCounts.get(lower(address)) ?? 0) + (this.pendingBySender.get(lower(address)) ?? 0);
   }
 
+  outgoingServerFor(preferredId: string | null): Promise<OutgoingServerRow | undefined> {
+    return outgoingServerForSending(this.q, preferredId);
+  }
+
   /** Record what the batch decided, for the decisions that follow. */
   remember(entry: { messageId: string | null; fingerprint: string; ticketId: string | null; created?: { number: number; requester: string; participants: string[] }; appendedParticipants?: string[] }): void {
     this.pendingMessages.push({ messageId: entry.messageId, fingerprint: entry.fingerprint, ticketId: entry.ticketId });
@@ -127,4 +133,14 @@ export class BatchLookups implements PipelineLookups {
       for (const a of entry.appendedParticipants) t?.participants.add(lower(a));
     }
   }
+}
+
+/** The server mail goes out through: the preferred one (an incoming server's link) if enabled, else the enabled primary. */
+export async function outgoingServerForSending(q: Queryable, preferredId: string | null | undefined): Promise<OutgoingServerRow | undefined> {
+  if (preferredId && isUuid(preferredId)) {
+    const [preferred] = await q.select().from(outgoingServers).where(eq(outgoingServers.id, preferredId));
+    if (preferred?.enabled) return preferred;
+  }
+  const [primary] = await q.select().from(outgoingServers).where(and(eq(outgoingServers.primary, true), eq(outgoingServers.enabled, true)));
+  return primary;
 }

@@ -1,8 +1,8 @@
 import type { Logger } from '../lib/logger.js';
-import type { IncomingServerRow } from '../modules/incoming-servers/incoming-server.service.js';
-import type { HealthPatch } from '../modules/health/health.service.js';
 import { Backoff } from './backoff.js';
 import { MailError, type ConnectorDeps, type MailConnector } from './connector.js';
+import type { HealthPatch } from './ports.js';
+import type { IncomingServerRow } from '../db/schema.js';
 
 /**
  * The state machine every protocol shares: `session()` connects, syncs and waits for more mail

@@ -1,9 +1,7 @@
-import type { ErrorKind } from '../db/schema.js';
-import type { IngestService } from '../ingest/ingest.service.js';
+import type { ErrorKind, IncomingServerRow, ServerCredentials } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
-import type { HealthService } from '../modules/health/health.service.js';
-import type { IncomingServerRow, ServerCredentials } from '../modules/incoming-servers/incoming-server.service.js';
 import type { CheckpointStore } from './checkpoints.js';
+import type { HealthReporter, MessageSink } from './ports.js';
 import type { ProxyConfig } from './proxy.js';
 
 /** One per enabled server; owns its connection and never throws out of its loop. */
@@ -13,8 +11,8 @@ export interface MailConnector {
 }
 
 export interface ConnectorDeps {
-  ingest: IngestService;
-  health: HealthService;
+  ingest: MessageSink;
+  health: HealthReporter;
   checkpoints: CheckpointStore;
   logger: Logger;
   allowLoopback: boolean;

@@ -1,7 +1,4 @@
-import type { IngestService } from '../ingest/ingest.service.js';
 import type { Logger } from '../lib/logger.js';
-import type { HealthService } from '../modules/health/health.service.js';
-import type { IncomingServerRow, IncomingServerService } from '../modules/incoming-servers/incoming-server.service.js';
 import type { PubSub } from '../lib/pubsub.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { LeaseManager } from './leases.js';
@@ -10,7 +7,9 @@ import { EwsConnector } from './ews/ews-connector.js';
 import { GraphConnector } from './graph/graph-connector.js';
 import { ImapConnector } from './imap/imap-connector.js';
 import { Pop3Connector } from './pop3/pop3-connector.js';
+import type { HealthReporter, IncomingServerDirectory, MessageSink } from './ports.js';
 import type { ProxyConfig } from './proxy.js';
+import type { IncomingServerRow } from '../db/schema.js';
 
 const factories: Partial<Record<IncomingServerRow['protocol'], ConnectorFactory>> = {
   IMAP: (server, deps) => new ImapConnector(server, deps),
@@ -29,8 +28,8 @@ export class Supervisor {
   private running = false;
 
   constructor(
-    private readonly servers: IncomingServerService,
-    private readonly deps: { ingest: IngestService; health: HealthService; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies: { config(id: string): Promise<ProxyConfig | null> }; tokens: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null, opts?: { rejected?: string }): Promise<string> } },
+    private readonly servers: IncomingServerDirectory,
+    private readonly deps: { ingest: MessageSink; health: HealthReporter; checkpoints: CheckpointStore; logger: Logger; allowLoopback: boolean; faultPoint?: string; proxies: { config(id: string): Promise<ProxyConfig | null> }; tokens: { accessToken(server: IncomingServerRow, proxy: ProxyConfig | null, opts?: { rejected?: string }): Promise<string> } },
     /** null with the embedded database: one process owns it, so there is nobody to share mailboxes with. */
     private readonly leases: LeaseManager | null = null,
     private readonly pubsub: PubSub | null = null,

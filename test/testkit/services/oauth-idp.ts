@@ -22,6 +22,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Events, OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
+import { graphql, ok, type GraphQLClient } from '../client.ts';
 import { generateSelfSignedCert } from './tls.ts';
 import { makeTempDir } from './util.ts';
 
@@ -261,16 +262,16 @@ export interface SignInOutcome {
   status: number;
 }
 
-interface AdminClient { execute<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>; token: string | null }
-
-export const START_SIGN_IN = `mutation($id: ID!) { startOAuthSignIn(serverId: $id) {
-  __typename ... on StartOAuthSignInSuccess { authorizationUrl expiresAt } ... on Error { message } } }`;
+export const START_SIGN_IN = graphql(`
+  mutation StartMailboxSignIn($id: ID!) {
+    startOAuthSignIn(serverId: $id) { __typename ... on StartOAuthSignInSuccess { authorizationUrl expiresAt } ... on Error { message } }
+  }
+`);
 
 /** startOAuthSignIn → the IdP's authorization endpoint → GET our callback with the admin's session cookie. */
-export async function signInMailbox(admin: AdminClient, idp: OAuthIdp, serverId: string, opts: { cookie?: string | null } = {}): Promise<SignInOutcome> {
+export async function signInMailbox(admin: GraphQLClient, idp: OAuthIdp, serverId: string, opts: { cookie?: string | null } = {}): Promise<SignInOutcome> {
   const started = (await admin.execute(START_SIGN_IN, { id: serverId })).startOAuthSignIn;
-  if (started.__typename !== 'StartOAuthSignInSuccess') throw new Error(`startOAuthSignIn: ${started.__typename}: ${started.message}`);
-  const callback = await idp.authorize(started.authorizationUrl);
+  const callback = await idp.authorize(ok(started, 'StartOAuthSignInSuccess').authorizationUrl);
   return followCallback(callback, opts.cookie === undefined ? `mailroom_session=${admin.token}` : opts.cookie);
 }
 

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
 import type { RuleCondition, RuleField, RuleOperator, incomingRules } from '../../db/schema.js';
-import type { FieldError } from '../../graphql/errors.js';
+import type { FieldError } from '../../lib/errors.js';
 import type { ParsedMessage } from '../parse.js';
 
 /**

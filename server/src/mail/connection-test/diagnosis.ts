@@ -1,37 +1,19 @@
-// Pure: turns what went wrong (a stage and an error code) into our own wording. Nothing the
-// remote side said ever reaches a message — servers put banners, host names and sometimes
-// the submitted user name into their error text.
+// Pure: turns what went wrong (a stage and an error code) into our own wording, for incoming
+// Test Connection and for SMTP (outbound/smtp.ts) alike. Nothing the remote side said ever
+// reaches a message — servers put banners, host names and sometimes the submitted user name
+// into their error text.
 import type { ConnectionStage } from './types.js';
 
-/** Our failure codes; raw Node/OpenSSL/ImapFlow codes are normalized to these by `failureCode`. */
-export type FailureCode =
-  | 'REFUSED_ADDRESS'
-  | 'NOT_FOUND'
-  | 'DNS_UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'CONNECTION_REFUSED'
-  | 'UNREACHABLE'
-  | 'CONNECTION_RESET'
-  | 'NOT_TLS'
-  | 'NO_GREETING'
-  | 'UNEXPECTED_GREETING'
-  | 'STARTTLS_UNSUPPORTED'
-  | 'CERT_SELF_SIGNED'
-  | 'CERT_UNTRUSTED'
-  | 'CERT_HOSTNAME'
-  | 'CERT_EXPIRED'
-  | 'CERT_NOT_YET_VALID'
-  | 'CERT_INVALID'
-  | 'TLS_HANDSHAKE'
-  | 'NO_CREDENTIALS'
-  | 'AUTH_REJECTED'
-  | 'AUTH_EXPIRED'
-  | 'AUTH_METHOD_UNSUPPORTED'
-  | 'LOGIN_DISABLED'
-  | 'THROTTLED'
-  | 'SERVER_UNAVAILABLE'
-  | 'MAILBOX_UNAVAILABLE'
-  | 'UNKNOWN';
+/** Our failure codes; raw Node/OpenSSL/ImapFlow/nodemailer codes are normalized to these by `failureCode`. */
+export const FAILURE_CODES = [
+  'REFUSED_ADDRESS', 'NOT_FOUND', 'DNS_UNAVAILABLE', 'TIMEOUT', 'CONNECTION_REFUSED', 'UNREACHABLE', 'CONNECTION_RESET',
+  'NOT_TLS', 'NO_GREETING', 'UNEXPECTED_GREETING', 'STARTTLS_UNSUPPORTED',
+  'CERT_SELF_SIGNED', 'CERT_UNTRUSTED', 'CERT_HOSTNAME', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_INVALID', 'TLS_HANDSHAKE',
+  'NO_CREDENTIALS', 'AUTH_REJECTED', 'AUTH_EXPIRED', 'AUTH_METHOD_UNSUPPORTED', 'LOGIN_DISABLED',
+  'THROTTLED', 'SERVER_UNAVAILABLE', 'MAILBOX_UNAVAILABLE', 'UNKNOWN',
+] as const;
+
+export type FailureCode = (typeof FAILURE_CODES)[number];
 
 const RAW_CODES: Record<string, FailureCode> = {
   ENOTFOUND: 'NOT_FOUND',
@@ -90,13 +72,7 @@ const RAW_CODES: Record<string, FailureCode> = {
   UNAVAILABLE: 'SERVER_UNAVAILABLE',
 };
 
-const OUR_CODES = new Set<string>([
-  'REFUSED_ADDRESS', 'NOT_FOUND', 'DNS_UNAVAILABLE', 'TIMEOUT', 'CONNECTION_REFUSED', 'UNREACHABLE',
-  'CONNECTION_RESET', 'NOT_TLS', 'NO_GREETING', 'UNEXPECTED_GREETING', 'STARTTLS_UNSUPPORTED',
-  'CERT_SELF_SIGNED', 'CERT_UNTRUSTED', 'CERT_HOSTNAME', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_INVALID', 'TLS_HANDSHAKE', 'NO_CREDENTIALS', 'AUTH_REJECTED', 'AUTH_EXPIRED', 'AUTH_METHOD_UNSUPPORTED', 'LOGIN_DISABLED',
-  'THROTTLED', 'SERVER_UNAVAILABLE', 'MAILBOX_UNAVAILABLE', 'UNKNOWN',
-] satisfies FailureCode[]);
+const OUR_CODES: ReadonlySet<string> = new Set(FAILURE_CODES);
 
 /** Accepts our codes and raw ones (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT, GREETING_TIMEOUT, ...). */
 export function normalizeCode(code: string | undefined): FailureCode {
@@ -207,7 +183,7 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
   const host = detail.host ?? 'the server';
   const portText = detail.port === undefined ? 'this port' : `port ${detail.port}`;
   const sslPort = protocol === 'POP3' ? 995 : protocol === 'SMTP' ? 465 : 993;
-  const plainPort = protocol === 'POP3' ? 110 : protocol === 'SMTP' ? '587 or 25' : 143;
+  const plainPort = protocol === 'POP3' ? 110 : protocol === 'SMTP' ? 587 : 143;
   // EWS and Graph are HTTPS: SSL on 443, None (plain http) only behind a TLS-terminating proxy.
   const overHttp = protocol === 'EWS' || protocol === 'Microsoft Graph';
   const wrongSecurity = overHttp
@@ -339,6 +315,8 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
           const oauth = ['OAuth token issue: the token or client secret expired, or the scope does not match the protocol'];
           // A known sign-in method names only its own failures: a password was refused, so no token is involved.
           if (detail.authMethod === 'OAUTH') return [...oauth, 'Wrong username (it must be the mailbox the token was issued for)'];
+          // Outgoing servers sign in with a password only.
+          if (protocol === 'SMTP') return password;
           if (detail.authMethod === 'PASSWORD') return [...password, `${protocol} access is turned off for this account, or the provider requires OAuth instead of a password`];
           return [...password, ...oauth];
         }

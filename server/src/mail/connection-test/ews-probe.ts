@@ -2,7 +2,6 @@
 // AUTH binds the mailbox root (a 401 is the credentials; a 403 after a successful sign-in is EWS
 // being switched off, which PROTOCOL reports); PROTOCOL binds the Inbox (GetFolder).
 import type { ExchangeService } from 'ews-javascript-api';
-import { isMicrosoftHosted } from '../../modules/incoming-servers/incoming-server.rules.js';
 import { describeEwsFailure, EWS_SHUTDOWN_WARNING, type EwsFailure } from '../ews/ews-errors.js';
 import { loadEws, type Ews } from '../ews/ews-lib.js';
 import { createEwsService, urlHost, urlPort, type EwsAuth } from '../ews/ews-service.js';
@@ -12,6 +11,7 @@ import { httpsTlsStep, probeHttpOptions, type HttpProbeContext } from './http-st
 import { dnsStep, tcpStep } from './network-steps.js';
 import { Deadline, OpenResources, runProbe, StageFailure, type Probe, type ProbeStep, type ProgressListener } from './probe-runner.js';
 import type { ConnectionTestOptions, ConnectionTestResult, EwsTestTarget } from './types.js';
+import { isMicrosoftHosted } from '../providers.js';
 
 export interface EwsContext extends HttpProbeContext {
   target: EwsTestTarget;

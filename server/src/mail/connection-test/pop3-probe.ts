@@ -2,11 +2,12 @@
 // through the proxy) gets TLS (SSL from the first byte, or STLS after the greeting), then
 // USER/PASS, then STAT. The greeting is read in the TLS stage whatever the security type, so
 // "None on an SSL port" fails there with the security-type causes.
-import { Pop3CommandError, Pop3ProtocolError, Pop3Session } from '../pop3/pop3-client.js';
+import { Pop3Session } from '../pop3/pop3-client.js';
 import { failureCode, type FailureCode } from './diagnosis.js';
 import { dnsStep, greetingWaitMs, networkContext, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
 import { StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
 import type { ConnectionTestOptions, Pop3TestTarget } from './types.js';
+import { Pop3CommandError, Pop3ProtocolError } from '../pop3/pop3-errors.js';
 
 
 export interface Pop3Context extends NetworkContext {

@@ -1,8 +1,8 @@
 import type { ProxyConfig } from '../proxy.js';
 
-export type ConnectionStage = 'DNS' | 'TCP' | 'TLS' | 'AUTH' | 'PROTOCOL';
+export const CONNECTION_STAGES = ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'] as const;
 
-export const CONNECTION_STAGES: readonly ConnectionStage[] = ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'];
+export type ConnectionStage = (typeof CONNECTION_STAGES)[number];
 
 export interface StageResult {
   stage: ConnectionStage;

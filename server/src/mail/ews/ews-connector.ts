@@ -1,5 +1,4 @@
 import type { ExchangeService, FolderId, Item } from 'ews-javascript-api';
-import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute } from '../mail-route.js';
@@ -8,6 +7,7 @@ import { loadEws, type Ews } from './ews-lib.js';
 import { createEwsService, ewsServiceUrl, setEwsCredentials, urlHost, type EwsAuth } from './ews-service.js';
 import { chunk, decodeEwsCursor, encodeEwsCursor, planEwsPage, type EwsChange, type EwsChangeKind, type EwsCursor } from './ews-sync-plan.js';
 import { FetchXhrApi } from './ews-xhr.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 
 const FOLDER = 'INBOX';
 /** Changes per SyncFolderItems call, and so tickets per transaction. */

@@ -1,8 +1,8 @@
-import { isMicrosoftHosted } from '../../modules/incoming-servers/incoming-server.rules.js';
 import { MailError } from '../connector.js';
 import { fetchFailureCode } from '../http-client.js';
 import type { Ews } from './ews-lib.js';
 import { EwsTransportError, type FetchXhrApi } from './ews-xhr.js';
+import { isMicrosoftHosted } from '../providers.js';
 
 /** What went wrong with an EWS call, from the library's error and what our HTTP layer saw. Never the server's text. */
 export type EwsFailure =

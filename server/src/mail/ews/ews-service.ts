@@ -1,9 +1,9 @@
 import { isIPv6 } from 'node:net';
 import type { ExchangeService } from 'ews-javascript-api';
-import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { hostWithoutBrackets } from '../address-guard.js';
 import type { Ews } from './ews-lib.js';
 import type { FetchXhrApi } from './ews-xhr.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 
 /**
  * The EWS endpoint: the admin's EWS URL, or https://host[:port]/EWS/Exchange.asmx. Security

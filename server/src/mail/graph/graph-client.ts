@@ -1,10 +1,10 @@
 import { isIPv6 } from 'node:net';
-import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
-import { GRAPH_HOST } from '../../modules/incoming-servers/incoming-server.rules.js';
 import { hostWithoutBrackets } from '../address-guard.js';
 import { MailError } from '../connector.js';
 import { httpFetch, retryAfterMs, type HttpOptions } from '../http-client.js';
 import { Semaphore } from './semaphore.js';
+import type { IncomingServerRow } from '../../db/schema.js';
+import { GRAPH_HOST } from '../providers.js';
 
 /** Exchange Online serves at most 4 concurrent requests per mailbox and app; more get 429 (MailboxConcurrency). */
 export const MAX_CONCURRENT_PER_MAILBOX = 4;

@@ -1,4 +1,3 @@
-import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { hostWithoutBrackets } from '../address-guard.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
@@ -6,6 +5,7 @@ import { resolveMailRoute } from '../mail-route.js';
 import { GraphClient, graphBaseUrl, graphError } from './graph-client.js';
 import { INITIAL_DELTA_PATH, decodeGraphCursor, encodeGraphCursor, parseDeltaPage, planDeltaPage, type GraphCursor } from './graph-delta.js';
 import { graphMailError } from './graph-errors.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 
 const FOLDER = 'INBOX';
 /** Real-time scanning polls this often: Graph change notifications (webhooks) need a public HTTPS URL Mailroom may not have. */

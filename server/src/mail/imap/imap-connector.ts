@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
 import { faultPoint } from '../../lib/faults.js';
 import { ConnectorLoop } from '../connector-loop.js';
@@ -8,6 +7,7 @@ import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute, routeProxyUrl } from '../mail-route.js';
 import { classifyImapError } from './imap-errors.js';
 import { planSync } from './imap-sync-plan.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;

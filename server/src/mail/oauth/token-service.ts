@@ -1,12 +1,13 @@
 import type { Config } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
-import type { IncomingServerRow, IncomingServerService, OAuthSecrets } from '../../modules/incoming-servers/incoming-server.service.js';
 import { MailError } from '../connector.js';
+import type { IncomingServerDirectory } from '../ports.js';
 import type { ProxyConfig } from '../proxy.js';
 import type { OAuthClient } from './oauth-client.js';
 import { LEGACY_SETTINGS_MESSAGE, isLegacyOAuthSettings, resolveClientSettings, type OAuthClientSettings } from './oauth-settings.js';
 import { createOAuthClient, type ClientOptions } from './providers.js';
 import { TokenSource } from './token-source.js';
+import type { IncomingServerRow, OAuthSecrets } from '../../db/schema.js';
 
 interface Entry {
   version: number;
@@ -26,7 +27,7 @@ export class OAuthTokenService {
   private readonly sources = new Map<string, Entry>();
 
   constructor(
-    private readonly servers: IncomingServerService,
+    private readonly servers: Pick<IncomingServerDirectory, 'get' | 'credentials' | 'storeOAuthSecrets'>,
     private readonly config: Pick<Config, 'microsoft' | 'google' | 'allowLoopbackMailServers'>,
     private readonly logger: Logger,
     private readonly clientFactory: ClientFactory = createOAuthClient,

@@ -1,9 +1,8 @@
 import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { messages, outboundMail } from '../../db/schema.js';
+import { messages, outboundMail, type OutboundMailRow } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
-import type { OutgoingServerService } from '../../modules/outgoing-servers/outgoing-server.service.js';
-import type { OutboundMailRow } from './outbox.js';
+import type { OutgoingServerDirectory } from '../ports.js';
 import { SEND_TIMEOUTS, describeSmtpFailure, withSmtpTransport, type SmtpTimeouts } from './smtp.js';
 
 /** Waits after the 1st, 2nd, … failed attempt; after the last one the mail is FAILED. */
@@ -51,7 +50,7 @@ export class OutboundWorker {
 
   constructor(
     private readonly db: Db,
-    private readonly outgoing: OutgoingServerService,
+    private readonly outgoing: OutgoingServerDirectory,
     private readonly logger: Logger,
     private readonly opts: OutboundWorkerOptions,
   ) {

@@ -1,10 +1,13 @@
 // SMTP through nodemailer for the outbound worker and Test Connection: transport options from
 // an outgoing server's settings, connections only to addresses the address guard vetted, and
-// nodemailer's errors turned into our own words (never the server's text, which can be
-// anything) plus the facts a retry decision needs.
+// nodemailer's errors turned into the same words incoming Test Connection uses
+// (connection-test/diagnosis.ts; never the server's text, which can be anything) plus the facts
+// a retry decision needs.
 import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { DnsError, TargetRefusedError, resolveTarget, type ResolvedAddress } from '../address-guard.js';
+import { failureCode, failureMessage, likelyCauses, type FailureCode } from '../connection-test/diagnosis.js';
+import type { ConnectionStage } from '../connection-test/types.js';
 
 export type SmtpSecurity = 'NONE' | 'SSL' | 'TLS';
 
@@ -106,7 +109,6 @@ export async function withSmtpTransport<T>(
   throw lastError;
 }
 
-const CERTIFICATE_CODES = /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
 const NOT_TLS = /wrong version number|packet length too long|unknown protocol|record layer failure|http request|ERR_SSL_WRONG_VERSION_NUMBER/i;
 
 function enhancedStatus(response: string | undefined): string | null {
@@ -118,96 +120,77 @@ function replyCode(e: NodemailerError): string {
   return `SMTP ${e.responseCode}${enhanced ? ` ${enhanced}` : ''}`;
 }
 
-/** Our wording for anything sending or verifying through `target` threw. */
-export function describeSmtpFailure(err: unknown, target: Pick<SmtpTarget, 'host' | 'port' | 'security' | 'authType'>, facts: { timeoutMs?: number; from?: string; to?: string[] } = {}): SmtpFailure {
-  const where = `${target.host}:${target.port}`;
-  const fail = (stage: SmtpStage, message: string, causes: string[], permanent = false): SmtpFailure => ({ stage, message, causes, permanent });
-
-  if (err instanceof TargetRefusedError) return fail('DNS', err.message, ['Enter the address of the mail server, not of this host or its network']);
-  if (err instanceof DnsError) {
-    return fail('DNS', `${target.host} could not be resolved (${err.code})`, ['The host name is misspelled', 'The DNS server of this machine cannot be reached']);
-  }
+/**
+ * Where an SMTP failure sits in the vocabulary incoming Test Connection uses
+ * (connection-test/diagnosis.ts): its stage, our failure code, and the stage whose likely causes
+ * describe it. Null for what only SMTP has: a reply refusing the sender, a recipient or the message.
+ */
+function connectionFailure(err: unknown): { stage: Exclude<SmtpStage, 'SEND'>; code: FailureCode; causesOf: ConnectionStage } | null {
+  if (err instanceof TargetRefusedError) return { stage: 'DNS', code: 'REFUSED_ADDRESS', causesOf: 'DNS' };
+  if (err instanceof DnsError) return { stage: 'DNS', code: failureCode({ code: err.code }), causesOf: 'DNS' };
   const e = (err ?? {}) as NodemailerError;
-  const code = e.originalCode ?? e.code ?? '';
+  const raw = e.originalCode ?? e.code ?? '';
   const text = `${e.message ?? ''} ${e.reason ?? ''}`;
-
-  if (code === 'ECONNREFUSED') {
-    return fail('TCP', `Nothing accepts connections on ${where} (connection refused)`, [
-      'The port is wrong (25, 465 for SSL, 587 for STARTTLS)', 'The mail server is not running', 'A firewall rejects the connection',
-    ]);
+  const code = failureCode({ code: raw });
+  if (code === 'CONNECTION_REFUSED' || code === 'UNREACHABLE') return { stage: 'TCP', code, causesOf: 'TCP' };
+  if (raw === 'ETIMEDOUT') {
+    if (e.timeoutType === 'GREETING_TIMEOUT') return { stage: 'PROTOCOL', code: 'NO_GREETING', causesOf: 'TLS' };
+    if (e.timeoutType === 'CONNECT_TIMEOUT' || !e.timeoutType) return { stage: 'TCP', code: 'TIMEOUT', causesOf: 'TCP' };
+    return null;
   }
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
-    return fail('TCP', `${where} cannot be reached from this server (${code})`, ['The host is wrong', 'A firewall or missing route blocks it']);
-  }
-  if (e.code === 'ETIMEDOUT' || code === 'ETIMEDOUT') {
-    if (e.timeoutType === 'GREETING_TIMEOUT') {
-      return fail('PROTOCOL', `${where} accepted the connection but did not greet us as an SMTP server`, [
-        target.security === 'SSL' ? 'The port expects STARTTLS or no encryption: choose TLS (STARTTLS) or None' : 'The port expects SSL (usually port 465): choose SSL',
-        'It is not an SMTP port',
-      ]);
-    }
-    if (e.timeoutType === 'CONNECT_TIMEOUT' || !e.timeoutType) {
-      return fail('TCP', `No answer from ${where}${facts.timeoutMs ? ` within ${Math.round(facts.timeoutMs / 1000)} s` : ''}`, [
-        'A firewall drops the connection', 'The host or port is wrong', 'The server is overloaded',
-      ]);
-    }
-    return fail('SEND', `The connection to ${where} went silent`, ['The server or the network is overloaded']);
-  }
-  if (CERTIFICATE_CODES.test(code) || /certificate/i.test(text)) {
-    const selfSigned = /SELF_SIGNED|self[- ]signed/i.test(`${code} ${text}`);
-    const nameMismatch = /ALTNAME|HOSTNAME/i.test(code);
-    return fail('TLS', `The certificate of ${where} is not trusted${selfSigned ? ' (self-signed)' : nameMismatch ? ` (it is not issued for ${target.host})` : ''}`, [
-      ...(selfSigned ? ['Allow self-signed certificates for this server, if you trust it'] : []),
-      ...(nameMismatch ? ['Enter the host name the certificate is issued for'] : []),
-      'The certificate has expired or its chain is incomplete',
-    ]);
-  }
-  if (NOT_TLS.test(`${code} ${text}`)) {
-    return fail('TLS', `${where} does not speak TLS right away`, [
-      target.security === 'SSL' ? 'The port expects STARTTLS or no encryption: choose TLS (STARTTLS), or use port 465 for SSL' : 'The security type does not match the port',
-    ]);
-  }
-  if (e.code === 'ETLS') {
-    if (/STARTTLS/i.test(text)) {
-      return fail('TLS', `${where} does not offer STARTTLS`, ['Choose SSL if the port expects TLS right away (465), or None if the server has no encryption']);
-    }
-    return fail('TLS', `The TLS handshake with ${where} failed`, ['The security type does not match the port', 'The server only offers protocol versions or ciphers we refuse']);
-  }
+  if (code.startsWith('CERT_')) return { stage: 'TLS', code, causesOf: 'TLS' };
+  if (/certificate/i.test(text)) return { stage: 'TLS', code: /self[- ]signed/i.test(text) ? 'CERT_SELF_SIGNED' : 'CERT_INVALID', causesOf: 'TLS' };
+  if (NOT_TLS.test(`${raw} ${text}`)) return { stage: 'TLS', code: 'NOT_TLS', causesOf: 'TLS' };
+  if (e.code === 'ETLS') return { stage: 'TLS', code: /STARTTLS/i.test(text) ? 'STARTTLS_UNSUPPORTED' : 'TLS_HANDSHAKE', causesOf: 'TLS' };
   if (e.code === 'EAUTH' || e.code === 'ENOAUTH') {
-    const response = e.response ?? '';
-    const causes = /SmtpClientAuthentication|basic authentication is disabled/i.test(response)
-      ? ['SMTP AUTH is turned off for this Microsoft 365 mailbox or tenant']
-      : /application-specific password|app password/i.test(response)
-        ? ['The account needs an app password instead of its normal password']
-        : /no auth|does not support auth|not supported/i.test(text) && !e.responseCode
-          ? ['The server does not offer authentication: choose None as the auth type']
-          : ['The user name or password is wrong', 'The account needs an app password', 'SMTP authentication is turned off for this account'];
-    return fail('AUTH', e.responseCode
-      ? `${where} refused the user name or password (${replyCode(e)})`
-      : `Could not authenticate with ${where}`, causes);
+    const noAuth = /no auth|does not support auth|not supported/i.test(text) && !e.responseCode;
+    return { stage: 'AUTH', code: noAuth ? 'AUTH_METHOD_UNSUPPORTED' : 'AUTH_REJECTED', causesOf: 'AUTH' };
   }
+  if (typeof e.responseCode === 'number') return null;
+  if (e.code === 'ECONNECTION' || code === 'CONNECTION_RESET') return { stage: 'PROTOCOL', code: 'CONNECTION_RESET', causesOf: 'TCP' };
+  return null;
+}
+
+/** SMTP AUTH facts the generic causes cannot know: Microsoft 365's switch, app passwords. */
+function smtpAuthHints(e: NodemailerError): string[] {
+  const response = e.response ?? '';
+  if (/SmtpClientAuthentication|basic authentication is disabled/i.test(response)) return ['SMTP AUTH is turned off for this Microsoft 365 mailbox or tenant'];
+  if (/application-specific password|app password/i.test(response)) return ['The account needs an app password instead of its normal password'];
+  return [];
+}
+
+/** Our wording for anything sending or verifying through `target` threw: the incoming vocabulary, plus SMTP's own replies. */
+export function describeSmtpFailure(err: unknown, target: Pick<SmtpTarget, 'host' | 'port' | 'security' | 'authType'>, facts: { timeoutMs?: number; from?: string; to?: string[] } = {}): SmtpFailure {
+  const e = (err ?? {}) as NodemailerError;
+  const known = connectionFailure(err);
+  if (known) {
+    const detail = { code: known.code, host: target.host, port: target.port, timeoutMs: facts.timeoutMs, authMethod: 'PASSWORD' as const };
+    const message = err instanceof TargetRefusedError ? err.message : failureMessage(known.stage === 'PROTOCOL' ? 'TCP' : known.stage, 'SMTP', detail);
+    const reply = known.stage === 'AUTH' && typeof e.responseCode === 'number' ? ` (${replyCode(e)})` : '';
+    const causes = [...(known.stage === 'AUTH' ? smtpAuthHints(e) : []), ...likelyCauses(known.causesOf, 'SMTP', detail)];
+    return { stage: known.stage, message: `${message}${reply}`, causes, permanent: false };
+  }
+
+  const where = `${target.host} port ${target.port}`;
+  const fail = (message: string, causes: string[], permanent = false): SmtpFailure => ({ stage: 'SEND', message, causes, permanent });
   if (typeof e.responseCode === 'number') {
     const permanent = e.responseCode >= 500 && e.responseCode !== 503;
     const temporarily = permanent ? '' : ' for now';
     if (e.code === 'EENVELOPE' && /RCPT/i.test(e.command ?? '')) {
       const who = e.rejected?.join(', ') || facts.to?.join(', ') || 'the recipient';
-      return fail('SEND', `${where} refused${temporarily} the recipient ${who} (${replyCode(e)})`, permanent
+      return fail(`${where} refused${temporarily} the recipient ${who} (${replyCode(e)})`, permanent
         ? ['The address does not exist or does not accept mail', 'The server does not relay for this account']
         : ['The server is busy or greylisting'], permanent);
     }
     if (/MAIL/i.test(e.command ?? '')) {
-      return fail('SEND', `${where} refused${temporarily} the sender ${facts.from ?? 'address'} (${replyCode(e)})`, permanent
+      return fail(`${where} refused${temporarily} the sender ${facts.from ?? 'address'} (${replyCode(e)})`, permanent
         ? ['The account may not send as this From address', 'The server requires authentication']
         : ['The server is busy or greylisting'], permanent);
     }
-    return fail('SEND', `${where} refused${temporarily} the message (${replyCode(e)})`, permanent
+    return fail(`${where} refused${temporarily} the message (${replyCode(e)})`, permanent
       ? ['The server considers the message unacceptable (size, content or policy)']
       : ['The server is busy or greylisting'], permanent);
   }
-  if (e.code === 'ECONNECTION' || code === 'ECONNRESET' || code === 'EPIPE') {
-    return fail('PROTOCOL', `${where} closed the connection unexpectedly`, [
-      target.security === 'NONE' ? 'The port expects SSL: choose SSL (port 465)' : 'The server dropped us (limits, or not an SMTP port)',
-    ]);
-  }
-  return fail('SEND', `Sending through ${where} failed (${code || 'unknown error'})`, ['See the server log for details']);
+  if ((e.originalCode ?? e.code) === 'ETIMEDOUT') return fail(`The connection to ${where} went silent`, ['The server or the network is overloaded']);
+  return fail(`Sending through ${where} failed (${e.originalCode ?? e.code ?? 'unknown error'})`, ['See the server log for details']);
 }

@@ -8,25 +8,10 @@
 // names and sometimes the submitted user name there).
 import net from 'node:net';
 import tls from 'node:tls';
+import { Pop3CommandError, Pop3ProtocolError } from './pop3-errors.js';
 import { Pop3Reader } from './pop3-reader.js';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
-
-/** The server answered -ERR. `responseCode` is the RFC 2449 code in brackets (AUTH, IN-USE, SYS/TEMP, ...), if any. */
-export class Pop3CommandError extends Error {
-  override readonly name = 'Pop3CommandError';
-  constructor(readonly command: string, readonly responseCode: string | null) {
-    super(`the POP3 server refused ${command}${responseCode ? ` [${responseCode}]` : ''}`);
-  }
-}
-
-/** The peer did not speak POP3 as expected (wrong port, garbage, a reply too large). */
-export class Pop3ProtocolError extends Error {
-  override readonly name = 'Pop3ProtocolError';
-  constructor(message: string, readonly code: 'UNEXPECTED_GREETING' | 'NO_GREETING' | 'BAD_REPLY' | 'SERVER_UNAVAILABLE' | 'UIDL_UNSUPPORTED') {
-    super(message);
-  }
-}
 
 /** A socket-level failure with a Node-style code (ETIMEDOUT, ECONNRESET) for classification. */
 function socketError(message: string, code: string): Error {

@@ -5,7 +5,8 @@ import tls from 'node:tls';
 import { hostWithoutBrackets } from '../address-guard.js';
 import type { MailRoute } from '../mail-route.js';
 import { connectViaProxy } from '../proxy.js';
-import { Pop3CommandError, Pop3Session } from './pop3-client.js';
+import { Pop3Session } from './pop3-client.js';
+import { Pop3CommandError } from './pop3-errors.js';
 
 export interface Pop3Endpoint {
   route: MailRoute;

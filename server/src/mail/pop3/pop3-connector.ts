@@ -1,10 +1,10 @@
-import type { IncomingServerRow } from '../../modules/incoming-servers/incoming-server.service.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute } from '../mail-route.js';
 import type { Pop3Session, UidlEntry } from './pop3-client.js';
 import { openPop3 } from './pop3-connect.js';
 import { classifyPop3Error } from './pop3-errors.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 
 /** Messages fetched and committed per POP3 session; QUIT ends each, so deletions apply batch by batch. */
 const BATCH = 50;

@@ -1,6 +1,21 @@
 import { MailError } from '../connector.js';
 import { ProxyError } from '../proxy.js';
-import { Pop3CommandError, Pop3ProtocolError } from './pop3-client.js';
+
+/** The server answered -ERR. `responseCode` is the RFC 2449 code in brackets (AUTH, IN-USE, SYS/TEMP, ...), if any. */
+export class Pop3CommandError extends Error {
+  override readonly name = 'Pop3CommandError';
+  constructor(readonly command: string, readonly responseCode: string | null) {
+    super(`the POP3 server refused ${command}${responseCode ? ` [${responseCode}]` : ''}`);
+  }
+}
+
+/** The peer did not speak POP3 as expected (wrong port, garbage, a reply too large). */
+export class Pop3ProtocolError extends Error {
+  override readonly name = 'Pop3ProtocolError';
+  constructor(message: string, readonly code: 'UNEXPECTED_GREETING' | 'NO_GREETING' | 'BAD_REPLY' | 'SERVER_UNAVAILABLE' | 'UIDL_UNSUPPORTED') {
+    super(message);
+  }
+}
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { Viewer } from '../../graphql/context.js';
+import type { Viewer } from '../auth/auth.service.js';
 import { INLINE_IMAGE_TYPES, contentDisposition, servedContentType } from '../../ingest/attachments.js';
 import type { Services } from '../../services.js';
 

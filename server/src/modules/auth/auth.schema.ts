@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../graphql/builder.js';
-import { InvalidCredentials, InvalidCredentialsRef, ValidationError, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
-import { zodFieldErrors } from '../../graphql/validation.js';
+import { InvalidCredentialsRef, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
+import { InvalidCredentials, ValidationError, zodFieldErrors } from '../../lib/errors.js';
 import { SESSION_COOKIE, type UserRow } from './auth.service.js';
 
 export const UserRef = builder.objectRef<UserRow>('User').implement({

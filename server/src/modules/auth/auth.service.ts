@@ -3,11 +3,17 @@ import { hash, verify } from '@node-rs/argon2';
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { authTokens, roles, users, type Permission } from '../../db/schema.js';
-import type { Viewer } from '../../graphql/context.js';
 import type { Logger } from '../../lib/logger.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type RoleRow = typeof roles.$inferSelect;
+
+/** Who a request acts for: a signed-in user, through a session cookie or an API token. */
+export interface Viewer {
+  user: UserRow;
+  canManageSupportChannels: boolean;
+  tokenId: string;
+}
 
 export const SESSION_COOKIE = 'mailroom_session';
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;

@@ -1,9 +1,9 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { categories, technicianGroups } from '../../db/schema.js';
-import { InUseError, NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { deleteGuarded } from '../references/references.js';
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { configAudit, users } from '../../db/schema.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type ConfigAuditRow = typeof configAudit.$inferSelect;
 export type ConfigAuditUser = typeof users.$inferSelect;

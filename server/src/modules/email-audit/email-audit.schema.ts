@@ -1,10 +1,9 @@
 import { builder } from '../../graphql/builder.js';
 import { ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
-import type { EmailOutcome } from '../../db/schema.js';
+import type { EmailOutcome, EmailPreferenceRow } from '../../db/schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { EmailAuditRow } from './email-audit.service.js';
-import type { EmailPreferenceRow } from '../../ingest/ingest.service.js';
 
 const outcomes = ['TICKET_CREATED', 'APPENDED', 'FILTERED', 'DUPLICATE', 'AUTO_REPLY', 'LOOP_SUSPECTED', 'EMAIL_TO_TICKET_DISABLED', 'QUARANTINED', 'FAILED'] as const satisfies readonly EmailOutcome[];
 const EmailOutcomeRef = builder.enumType('EmailOutcome', { values: outcomes });

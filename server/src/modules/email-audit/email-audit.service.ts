@@ -1,10 +1,10 @@
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { emailAudit, emailPreference, messages, type EmailOutcome } from '../../db/schema.js';
-import { ValidationError } from '../../graphql/errors.js';
-import type { IngestService } from '../../ingest/ingest.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { ValidationError } from '../../lib/errors.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { loadEmailPreference } from '../settings/settings.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type EmailAuditRow = typeof emailAudit.$inferSelect;
 
@@ -17,7 +17,7 @@ const decode = (cursor: string) => {
 export interface AuditFilter { serverId?: string | null; outcome?: EmailOutcome | null; since?: Date | null; until?: Date | null }
 
 export class EmailAuditService {
-  constructor(private readonly db: Db, private readonly ingest: IngestService) {}
+  constructor(private readonly db: Db) {}
 
   async list(filter: AuditFilter, first: number, after?: string | null) {
     const limit = Math.min(Math.max(first, 1), 500);
@@ -48,7 +48,7 @@ export class EmailAuditService {
   }
 
   preference() {
-    return this.ingest.preference();
+    return loadEmailPreference(this.db);
   }
 
   async updatePreference(
@@ -75,7 +75,7 @@ export class EmailAuditService {
       errors.push({ path: ['maxAttachmentBytes'], message: 'Between 1 KB and 150 MB' });
     }
     if (errors.length) return ValidationError.of(errors);
-    const before = await this.ingest.preference();
+    const before = await loadEmailPreference(this.db);
     return this.db.transaction(async (tx) => {
       const [after] = await tx
         .update(emailPreference)

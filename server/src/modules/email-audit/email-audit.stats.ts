@@ -1,7 +1,7 @@
 import { and, count, eq, gte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { emailAudit, type EmailOutcome } from '../../db/schema.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export interface IngestBucket { hour: Date; outcome: EmailOutcome; count: number }
 

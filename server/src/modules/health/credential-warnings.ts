@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { incomingServers, serverHealth } from '../../db/schema.js';
+import { incomingServers, serverHealth, type IncomingServerRow, type OAuthSecrets } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
-import type { IncomingServerRow, IncomingServerService, OAuthSecrets } from '../incoming-servers/incoming-server.service.js';
+import type { IncomingServerService } from '../incoming-servers/incoming-server.service.js';
 import type { NotificationRow, NotificationService } from '../notifications/notification.service.js';
 
 const DAY_MS = 24 * 3600_000;

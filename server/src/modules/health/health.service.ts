@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { incomingServers, serverHealth, type ConnectionState, type ErrorKind } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
+import type { HealthPatch, HealthReporter } from '../../mail/ports.js';
 import type { NotificationService } from '../notifications/notification.service.js';
 import {
   DEFAULT_HEALTH_TIMING, conditionOf, conditionOfRow, isAuthError, observe, statusFor,
@@ -13,15 +14,6 @@ import { outageNotice, recoveryNotice } from './health.wording.js';
 export { statusFor } from './health.transitions.js';
 
 export type HealthRow = typeof serverHealth.$inferSelect;
-
-export interface HealthPatch {
-  connectionState?: ConnectionState;
-  lastSyncAt?: Date;
-  inboundQueueCount?: number;
-  /** Arrival of the oldest message still waiting, when the protocol can tell; otherwise approximated (see apply). */
-  oldestWaitingAt?: Date | null;
-  error?: { kind: ErrorKind; message: string } | null;
-}
 
 export type OutageNotifier = Pick<NotificationService, 'notifyChannelManagers' | 'foldOrNotify' | 'latestForServer'>;
 
@@ -52,7 +44,7 @@ const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date
  * a mailbox goes down and when it is back. Writes are serialised per server so a slow write never
  * lets an older state overwrite a newer one.
  */
-export class HealthService {
+export class HealthService implements HealthReporter {
   private readonly cache = new Map<string, HealthRow>();
   private readonly chains = new Map<string, Promise<void>>();
   /** Loaded lazily per server; the row's downSince/flapCount persist the part that must survive a restart. */

@@ -1,6 +1,7 @@
 import { Repeater } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.js';
-import { ExpectedError, NotFoundErrorRef, ValidationErrorRef, type NotFoundError, type ValidationError } from '../../graphql/errors.js';
+import { NotFoundErrorRef, ValidationErrorRef } from '../../graphql/errors.js';
+import { ExpectedError, type NotFoundError, type ValidationError } from '../../lib/errors.js';
 import type { ConnectionTestProgress, ConnectionTestResult, ProgressListener, StageResult } from '../../mail/connection-test/connection-test.js';
 
 export const ConnectionStageRef = builder.enumType('ConnectionStage', { values: ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'] as const });

@@ -3,8 +3,9 @@ import { ewsServiceUrl } from '../../mail/ews/ews-service.js';
 import { graphBaseUrl } from '../../mail/graph/graph-client.js';
 import { tokenFailureResult } from '../../mail/oauth/token-test-result.js';
 import type { ProxyConfig } from '../../mail/proxy.js';
-import type { NotFoundError, ValidationError } from '../../graphql/errors.js';
-import type { IncomingServerRow, IncomingServerService, ServerCredentials } from './incoming-server.service.js';
+import type { IncomingServerRow, ServerCredentials } from '../../db/schema.js';
+import type { NotFoundError, ValidationError } from '../../lib/errors.js';
+import type { IncomingServerService } from './incoming-server.service.js';
 
 export interface TestOptions {
   /** Secrets to test with instead of the stored ones (settings not saved yet). */

@@ -1,9 +1,10 @@
 import { builder } from '../../graphql/builder.js';
-import { DeleteResultRef, NotFoundError, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { ServerHealthRef } from '../health/health.schema.js';
+import type { IncomingServerRow } from '../../db/schema.js';
 import { ConnectionTestEventRef, ConnectionTestResultRef, streamTest } from './connection-test.schema.js';
-import type { IncomingServerRow } from './incoming-server.service.js';
 
 const MailProtocol = builder.enumType('MailProtocol', { values: ['IMAP', 'POP3', 'EWS', 'GRAPH'] as const });
 const EmailProvider = builder.enumType('EmailProvider', { values: ['MICROSOFT', 'GOOGLE', 'OTHER'] as const });

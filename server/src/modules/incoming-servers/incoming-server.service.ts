@@ -1,18 +1,15 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
-import { appSettings, categories, companies, incomingServers, outgoingServers, proxyServers, serverHealth, technicianGroups, type OAuthSettings } from '../../db/schema.js';
-import { NotFoundError, ValidationError, type FieldError } from '../../graphql/errors.js';
+import {
+  appSettings, categories, companies, incomingServers, outgoingServers, proxyServers, serverHealth, technicianGroups,
+  type IncomingServerRow, type OAuthSecrets, type OAuthSettings, type ServerCredentials,
+} from '../../db/schema.js';
+import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
+import { isUuid } from '../../lib/uuid.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { resolveServerInput, type ResolvedServer } from './incoming-server.rules.js';
-
-export type IncomingServerRow = typeof incomingServers.$inferSelect;
-
-export interface OAuthSecrets { clientSecret?: string; accessToken?: string; refreshToken?: string; expiresAt?: number }
-
-/** A server with its secrets opened, for connectors only; never returned over GraphQL. */
-export interface ServerCredentials { password: string | null; oauth: OAuthSecrets }
 
 export class IncomingServerService {
   constructor(private readonly db: Db, private readonly secrets: SecretBox, private readonly pubsub: PubSub) {}
@@ -221,8 +218,4 @@ export interface DraftServer {
 function sameOAuthApp(a: OAuthSettings | null, b: OAuthSettings | null): boolean {
   const keys = ['clientId', 'authorizationUrl', 'tokenUrl', 'scope', 'redirectUrl', 'tenantId'] as const;
   return keys.every((k) => (a?.[k] ?? null) === (b?.[k] ?? null));
-}
-
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }

@@ -1,10 +1,10 @@
 import { and, arrayContains, count, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { notifications, roles, users, type NotificationKind } from '../../db/schema.js';
-import { NotFoundError } from '../../graphql/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { FieldError } from '../../graphql/errors.js';
-import { zodFieldErrors } from '../../graphql/validation.js';
+import { zodFieldErrors, type FieldError } from '../../lib/errors.js';
 import { defaultSmtpPort, type SmtpSecurity } from '../../mail/outbound/smtp.js';
 
 const hostname = z

@@ -1,10 +1,11 @@
 import { builder } from '../../graphql/builder.js';
-import { DeleteResultRef, NotFoundError, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
-import type { OutboundMailRow } from '../../mail/outbound/outbox.js';
+import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import { ConnectionTestEventRef, ConnectionTestStageRef, streamTest } from '../incoming-servers/connection-test.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
-import type { OutgoingServerRow, OutgoingTestResult } from './outgoing-server.service.js';
+import type { OutgoingTestResult } from './outgoing-server.service.js';
+import type { OutboundMailRow, OutgoingServerRow } from '../../db/schema.js';
 
 const SmtpSecurity = builder.enumType('SmtpSecurity', {
   values: {

@@ -1,36 +1,27 @@
 import { and, asc, count, desc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
-import { outgoingServers } from '../../db/schema.js';
-import { InUseError, NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { outgoingServers, type OutgoingServerRow } from '../../db/schema.js';
+import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { outgoingServerForSending } from '../../ingest/lookups.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import type { ConnectionTestResult, ProgressListener } from '../../mail/connection-test/connection-test.js';
 import { testSmtpConnection } from '../../mail/connection-test/smtp-probe.js';
+import type { OutgoingServerDirectory } from '../../mail/ports.js';
 import type { SmtpTarget } from '../../mail/outbound/smtp.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
 import { deleteGuarded } from '../references/references.js';
 import { resolveOutgoingInput, type ResolvedOutgoingServer } from './outgoing-server.rules.js';
-
-export type OutgoingServerRow = typeof outgoingServers.$inferSelect;
+import { isUuid } from '../../lib/uuid.js';
 
 /** The stages of a mailbox test, SMTP's way: DNS → TCP → TLS → AUTH. */
 export type OutgoingTestResult = ConnectionTestResult;
 
 export const OUTGOING_TEST_TIMEOUT_MS = 10_000;
 
-/** The server mail goes out through: the preferred one (an incoming server's link) if enabled, else the enabled primary. */
-export async function outgoingServerForSending(q: Queryable, preferredId: string | null | undefined): Promise<OutgoingServerRow | undefined> {
-  if (preferredId && isUuid(preferredId)) {
-    const [preferred] = await q.select().from(outgoingServers).where(eq(outgoingServers.id, preferredId));
-    if (preferred?.enabled) return preferred;
-  }
-  const [primary] = await q.select().from(outgoingServers).where(and(eq(outgoingServers.primary, true), eq(outgoingServers.enabled, true)));
-  return primary;
-}
 const ENTITY = 'OutgoingEmailServer';
 
-export class OutgoingServerService {
+export class OutgoingServerService implements OutgoingServerDirectory {
   constructor(
     private readonly db: Db,
     private readonly secrets: SecretBox,

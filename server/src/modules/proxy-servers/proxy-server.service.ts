@@ -2,13 +2,12 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { incomingServers, proxyServers } from '../../db/schema.js';
-import { InUseError, NotFoundError, ValidationError } from '../../graphql/errors.js';
-import { zodFieldErrors } from '../../graphql/validation.js';
+import { InUseError, NotFoundError, ValidationError, zodFieldErrors } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import type { ProxyConfig } from '../../mail/proxy.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 import { deleteGuarded } from '../references/references.js';
 
 export type ProxyServerRow = typeof proxyServers.$inferSelect;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Viewer } from '../../graphql/context.js';
+import type { Viewer } from '../auth/auth.service.js';
 import type { Services } from '../../services.js';
 
 /** GET /api/quarantine/:id/raw — the raw .eml of a quarantined message, for admins. */

@@ -1,10 +1,10 @@
 import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { emailPreference, messages, quarantine, users, type EmailOutcome } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type QuarantineRow = typeof quarantine.$inferSelect;
 export type QuarantineResolution = NonNullable<QuarantineRow['resolution']>;

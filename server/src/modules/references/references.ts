@@ -7,10 +7,10 @@ import {
   categories, companies, incomingRules, incomingServers, outboundMail, outgoingServers, proxyServers, technicianGroupMembers,
   technicianGroups, tickets, users,
 } from '../../db/schema.js';
-import { InUseError, ValidationError, type Usage } from '../../graphql/errors.js';
+import { InUseError, ValidationError, type Usage } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 import { inUseMessage, REFERENCED_NOUNS, type ReferencedKind } from './references.wording.js';
 
 export type { ReferencedKind } from './references.wording.js';

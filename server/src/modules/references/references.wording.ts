@@ -1,5 +1,5 @@
 // Pure: how a refused delete names what still uses the thing.
-import type { Usage, UsageKind } from '../../graphql/errors.js';
+import type { Usage, UsageKind } from '../../lib/errors.js';
 
 export type ReferencedKind = 'TechnicianGroup' | 'Category' | 'Company' | 'OutgoingEmailServer' | 'ProxyServer';
 

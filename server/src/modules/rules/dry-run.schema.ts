@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { emailAudit, messages } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
-import { NotFoundError, NotFoundErrorRef, ValidationError, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
+import { NotFoundErrorRef, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { DryRunResult } from '../../ingest/ingest.service.js';
 import type { TraceStep } from '../../ingest/pipeline.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 const MAX_PASTED_BYTES = 10 * 1024 * 1024;
 

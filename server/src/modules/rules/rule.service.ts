@@ -1,10 +1,10 @@
 import { asc, eq, max } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { appSettings, categories, companies, incomingRules, technicianGroups, type RuleActions, type RuleCondition } from '../../db/schema.js';
-import { NotFoundError, ValidationError, type FieldError } from '../../graphql/errors.js';
+import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import { validateRule, type RuleInput } from '../../ingest/steps/rules.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type RuleRow = typeof incomingRules.$inferSelect;
 

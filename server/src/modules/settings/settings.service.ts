@@ -1,10 +1,10 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
-import { appSettings, companies } from '../../db/schema.js';
-import { InUseError, NotFoundError, ValidationError } from '../../graphql/errors.js';
+import { appSettings, companies, emailPreference, incomingRules, type EmailPreferenceRow } from '../../db/schema.js';
+import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 import { deleteGuarded } from '../references/references.js';
 
 export type AppSettingsRow = typeof appSettings.$inferSelect;
@@ -20,6 +20,14 @@ export async function loadAppSettings(q: Queryable): Promise<AppSettingsRow> {
   return (await q.select().from(appSettings).where(eq(appSettings.id, 1)))[0]!;
 }
 
+/** The email preference (Email to Ticket, duplicate window, limits); a missing row means the defaults. */
+export async function loadEmailPreference(q: Queryable): Promise<EmailPreferenceRow> {
+  const [row] = await q.select().from(emailPreference).where(eq(emailPreference.id, 1));
+  if (row) return row;
+  await q.insert(emailPreference).values({ id: 1 }).onConflictDoNothing();
+  return (await q.select().from(emailPreference).where(eq(emailPreference.id, 1)))[0]!;
+}
+
 /** For checks elsewhere (servers, rules, ingest): may a company be set at all? */
 export async function mspEnabled(q: Queryable): Promise<boolean> {
   const [row] = await q.select({ on: appSettings.mspEnabled }).from(appSettings).where(eq(appSettings.id, 1));
@@ -32,6 +40,10 @@ export class SettingsService {
 
   get(): Promise<AppSettingsRow> {
     return loadAppSettings(this.db);
+  }
+
+  emailPreference(): Promise<EmailPreferenceRow> {
+    return loadEmailPreference(this.db);
   }
 
   async update(input: { mspEnabled?: boolean | null }, actorUserId: string | null): Promise<AppSettingsRow> {

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { messages, requesters, tickets } from '../../db/schema.js';
-import { isUuid } from '../incoming-servers/incoming-server.service.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type TicketRow = typeof tickets.$inferSelect;
 export type RequesterRow = typeof requesters.$inferSelect;

@@ -1,6 +1,9 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { ticketReference } from '../../ingest/steps/threading.js';
-import { acknowledgmentMessageId, type MailIdentity } from './identity.js';
+import type { Queryable } from '../../db/client.js';
+import { messages, outboundMail, type OutgoingServerRow } from '../../db/schema.js';
+import { acknowledgmentMessageId, type MailIdentity } from '../identity.js';
+import { contentHash, type ParsedMessage } from '../parse.js';
+import { ticketReference } from './threading.js';
 
 export interface AcknowledgmentInput {
   ticketNumber: number;
@@ -118,4 +121,84 @@ export async function composeAcknowledgment(input: AcknowledgmentInput): Promise
     envelope: { from: input.fromAddress, to: [input.requester.address] },
     text,
   };
+}
+
+export interface AcknowledgmentRequest {
+  ticket: { id: string; number: number; subject: string };
+  /** The incoming server the mail came through: its linked outgoing server sends the acknowledgment. */
+  server: { id: string; email: string; outgoingServerId: string | null };
+  parsedMessage: Pick<ParsedMessage, 'from' | 'messageId' | 'references' | 'subject'>;
+  identity: MailIdentity;
+}
+
+export interface AcknowledgmentLookups {
+  /** The server mail goes out through (ingest/lookups.ts): the linked one if enabled, else the enabled primary. */
+  outgoingServerFor(preferredId: string | null): Promise<OutgoingServerRow | undefined>;
+}
+
+export type QueuedAcknowledgment =
+  | { queued: true; outboundMailId: string; messageRowId: string; messageId: string; outgoingServerId: string }
+  | { queued: false; reason: string };
+
+/**
+ * SPEC §4 step 10, inside the ingest transaction: composes the acknowledgment and inserts it as
+ * an outbound_mail row (the worker sends it after the commit) and as an OUTBOUND messages row
+ * carrying its Message-ID, so a reply to it threads onto the ticket. The caller decides that
+ * the mail deserves one (TICKET_CREATED, not automated); without an enabled linked or primary
+ * outgoing server nothing is queued.
+ */
+export async function queueAcknowledgment(tx: Queryable, lookups: AcknowledgmentLookups, req: AcknowledgmentRequest): Promise<QueuedAcknowledgment> {
+  const requester = req.parsedMessage.from;
+  if (!requester?.address) return { queued: false, reason: 'the message has no sender address' };
+  const outgoing = await lookups.outgoingServerFor(req.server.outgoingServerId);
+  if (!outgoing) return { queued: false, reason: 'no outgoing email server: the mailbox links none and there is no enabled primary' };
+  const to = requester.address.toLowerCase();
+  // Acknowledging ourselves would start the loop the pipeline's loop check is there to stop.
+  if (to === outgoing.fromAddress.toLowerCase() || to === req.server.email.toLowerCase()) {
+    return { queued: false, reason: `the sender ${to} is Mailroom's own address` };
+  }
+
+  const mail = await composeAcknowledgment({
+    ticketNumber: req.ticket.number,
+    subject: req.ticket.subject,
+    requester: { address: requester.address, name: requester.name },
+    fromAddress: outgoing.fromAddress,
+    fromName: outgoing.fromName,
+    inReplyTo: req.parsedMessage.messageId,
+    references: req.parsedMessage.references,
+    identity: req.identity,
+  });
+  const [queued] = await tx
+    .insert(outboundMail)
+    .values({
+      ticketId: req.ticket.id,
+      outgoingServerId: outgoing.id,
+      kind: 'ACKNOWLEDGMENT',
+      toAddress: requester.address,
+      subject: mail.subject,
+      messageId: mail.messageId,
+      raw: mail.raw,
+    })
+    .returning({ id: outboundMail.id });
+  const [stored] = await tx
+    .insert(messages)
+    .values({
+      serverId: req.server.id,
+      sourceKey: `outbound:${mail.messageId.slice(1, -1)}`,
+      ticketId: req.ticket.id,
+      direction: 'OUTBOUND',
+      messageId: mail.messageId,
+      inReplyTo: mail.headers['In-Reply-To'] ?? null,
+      references: mail.headers.References?.split(' ') ?? [],
+      toAddresses: [to],
+      contentHash: contentHash(mail.raw),
+      fromAddress: outgoing.fromAddress.toLowerCase(),
+      fromName: outgoing.fromName,
+      subject: mail.subject,
+      bodyText: mail.text,
+      rawSize: mail.raw.length,
+      raw: mail.raw,
+    })
+    .returning({ id: messages.id });
+  return { queued: true, outboundMailId: queued!.id, messageRowId: stored!.id, messageId: mail.messageId, outgoingServerId: outgoing.id };
 }

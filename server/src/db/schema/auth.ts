@@ -1,0 +1,46 @@
+import { sql } from 'drizzle-orm';
+import { boolean, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { id, createdAt } from './columns.js';
+
+export const PERMISSIONS = ['MANAGE_SUPPORT_CHANNELS'] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const roles = pgTable('roles', {
+  id: id(),
+  name: text('name').notNull().unique(),
+  permissions: text('permissions').array().$type<Permission[]>().notNull().default(sql`'{}'::text[]`),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable('users', {
+  id: id(),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  isSuperAdmin: boolean('is_super_admin').notNull().default(false),
+  roleId: uuid('role_id').references(() => roles.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('users_email_lower').on(sql`lower(${t.email})`)]);
+
+export const authTokens = pgTable('auth_tokens', {
+  id: id(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  kind: text('kind').$type<'SESSION' | 'API'>().notNull(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});
+
+export const technicianGroups = pgTable('technician_groups', {
+  id: id(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('technician_groups_name_lower').on(sql`lower(${t.name})`)]);
+
+export const technicianGroupMembers = pgTable('technician_group_members', {
+  groupId: uuid('group_id').notNull().references(() => technicianGroups.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+}, (t) => [primaryKey({ columns: [t.groupId, t.userId] })]);

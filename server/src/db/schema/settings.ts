@@ -1,0 +1,24 @@
+import { boolean, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { updatedAt } from './columns.js';
+
+/** Installation-wide switches. */
+export const appSettings = pgTable('app_settings', {
+  id: integer('id').primaryKey().default(1),
+  mspEnabled: boolean('msp_enabled').notNull().default(false),
+  /** A known value sealed with MAILROOM_SECRET_KEY: a process started with another key refuses to run. */
+  secretKeyCheck: text('secret_key_check'),
+  updatedAt: updatedAt(),
+});
+
+export const emailPreference = pgTable('email_preference', {
+  id: integer('id').primaryKey().default(1),
+  emailToTicket: boolean('email_to_ticket').notNull().default(true),
+  duplicateWindowMinutes: integer('duplicate_window_minutes').notNull().default(60),
+  maxMessageBytes: integer('max_message_bytes').notNull().default(25 * 1024 * 1024),
+  perSenderHourlyCap: integer('per_sender_hourly_cap').notNull().default(20),
+  quarantineRetentionDays: integer('quarantine_retention_days').notNull().default(30),
+  maxAttachmentBytes: integer('max_attachment_bytes').notNull().default(20 * 1024 * 1024),
+  updatedAt: updatedAt(),
+});
+
+export type EmailPreferenceRow = typeof emailPreference.$inferSelect;

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { inArray, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.js';
+import { messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
+import type { AttachmentStore, StoredFile } from './attachments.js';
+import { DEFAULT_LIMITS, checkLimits } from './limits.js';
+import type { BatchLookups } from './lookups.js';
+import { ParseError, contentHash, parseMessage, type ParsedMessage } from './parse.js';
+import { contentFingerprint, decide, type DecisionWithTrace } from './pipeline.js';
+import { sanitizeMailHtml } from './sanitize.js';
+
+/** One fetched message. `sourceKey` names where it came from (server + UIDVALIDITY + UID, UIDL, item id). */
+export interface IncomingItem {
+  sourceKey: string;
+  raw: Buffer;
+}
+
+/** A message after the checks that need no database: size and structure limits, then parsing. */
+export type Prepared = { item: IncomingItem; html: string | null } & ({ parsed: ParsedMessage; problem: null } | { parsed: null; problem: string });
+
+/** What persisting one message needs, whatever the outcome. */
+export interface Planned {
+  p: Prepared;
+  outcome: EmailOutcome;
+  reason: string;
+  fingerprint: string;
+  messageRowId: string;
+  /** Set when the row exists already (reprocessing a quarantined message). */
+  existingRow: boolean;
+  ticketId: string | null;
+  created: { number: number; decision: Extract<DecisionWithTrace, { outcome: 'TICKET_CREATED' }> } | null;
+  appendText: string | null;
+  files: StoredFile[];
+  /** From, To and Cc minus our own mailboxes: who may reply into the ticket. */
+  participants: string[];
+}
+
+/** Reprocessing one stored message; `force` releases it (a ticket whatever the pipeline says). */
+export interface Reprocess { messageRowId: string; force: boolean }
+
+const lower = (s: string) => s.trim().toLowerCase();
+
+/** SPEC §4 steps 2–3, outside any transaction: limits, then parsing and HTML sanitising. */
+export async function prepare(item: IncomingItem, pref: Pick<EmailPreferenceRow, 'maxMessageBytes'>): Promise<Prepared> {
+  const overLimit = checkLimits(item.raw, { ...DEFAULT_LIMITS, maxMessageBytes: pref.maxMessageBytes });
+  if (overLimit) return { item, html: null, parsed: null, problem: overLimit };
+  try {
+    const parsed = await parseMessage(item.raw);
+    return { item, html: parsed.html ? sanitizeMailHtml(parsed.html) : null, parsed, problem: null };
+  } catch (err) {
+    if (err instanceof ParseError) return { item, html: null, parsed: null, problem: err.message };
+    throw err;
+  }
+}
+
+/** Drops messages committed already (a re-fetch after a crash) and second copies within the batch. */
+export async function skipCommitted(tx: Tx, prepared: Prepared[]): Promise<Prepared[]> {
+  const keys = prepared.map((p) => p.item.sourceKey);
+  const done = new Set((await tx.select({ key: messages.sourceKey }).from(messages).where(inArray(messages.sourceKey, keys))).map((r) => r.key));
+  return prepared.filter((p) => !done.has(p.item.sourceKey) && (done.add(p.item.sourceKey), true));
+}
+
+/**
+ * Decides each message in order; later decisions see earlier ones of the same batch (the
+ * lookups remember them). Ticket numbers are drawn once, after every message is decided.
+ */
+export async function planBatch(
+  tx: Tx,
+  lookups: BatchLookups,
+  server: IncomingServerRow,
+  fresh: Prepared[],
+  pref: EmailPreferenceRow,
+  attachmentStore: AttachmentStore | null,
+  reprocess: Reprocess | null,
+): Promise<Planned[]> {
+  const now = new Date();
+  const parsed = fresh.filter((p): p is Prepared & { parsed: ParsedMessage } => p.parsed !== null);
+  await lookups.prefetch(
+    parsed.map((p) => contentFingerprint(p.parsed)),
+    parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
+    new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
+    new Date(now.getTime() - 3_600_000),
+  );
+  let placeholders = 0;
+  const out: Planned[] = [];
+  for (const p of fresh) {
+    const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[], participants: [] as string[] };
+    if (p.parsed === null) {
+      out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
+      continue;
+    }
+    let d = await decide(p.parsed, server, pref, lookups, now);
+    if (reprocess?.force && d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED' && p.parsed.from) d = release(d, server);
+    const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
+    if (d.outcome === 'TICKET_CREATED') {
+      planned.ticketId = randomUUID();
+      // A stand-in until the batch's numbers are drawn in one query below.
+      planned.created = { number: -(++placeholders), decision: d };
+    } else if (d.outcome === 'APPENDED') {
+      planned.ticketId = d.ticketId;
+      planned.appendText = d.appendText;
+    } else if (d.outcome === 'DUPLICATE') {
+      planned.ticketId = null;
+    }
+    if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.attachments.length && attachmentStore) {
+      const put = await attachmentStore.put(p.parsed.attachments, pref.maxAttachmentBytes);
+      planned.files = put.files;
+      if (put.note) planned.reason += ` (${put.note})`;
+    }
+    const ours = new Set(await lookups.ourAddresses());
+    const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
+      .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
+    planned.participants = people;
+    lookups.remember({
+      messageId: p.parsed.messageId,
+      fingerprint: d.fingerprint,
+      ticketId: planned.ticketId,
+      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people } : undefined,
+      appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
+    });
+    out.push(planned);
+  }
+  // Draw exactly as many numbers as tickets (no gaps), then put them where the stand-ins were.
+  const numbers = await drawTicketNumbers(tx, placeholders);
+  const real = (n: number) => (n < 0 ? numbers[-n - 1]! : n);
+  for (const f of out) {
+    if (f.created) f.created.number = real(f.created.number);
+    f.reason = f.reason.replace(/REQ--(\d+)/g, (_m, i: string) => `REQ-${real(-Number(i))}`);
+    if (f.created) f.reason = `created REQ-${f.created.number}${f.reason ? `: ${f.reason}` : ''}`;
+  }
+  return out;
+}
+
+/** An admin released the message from quarantine: a ticket on the server's defaults, without an acknowledgment. */
+function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithTrace {
+  return {
+    outcome: 'TICKET_CREATED', reason: `released by an admin (the pipeline said ${d.outcome}: ${d.reason})`,
+    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestType: null, priority: null },
+    matchedRules: [], acknowledge: false, acknowledgeNote: 'released from quarantine', trace: d.trace, fingerprint: d.fingerprint,
+  };
+}
+
+/** Rows returned by `db.execute()`: postgres.js gives an array, PGlite a `{ rows }` object. */
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
+
+/**
+ * Ticket numbers from the tickets' sequence, drawn once per batch after every message is decided,
+ * so each ticket knows its `REQ-n` before the rows are written.
+ */
+async function drawTicketNumbers(tx: Tx, count: number): Promise<number[]> {
+  if (!count) return [];
+  const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n from generate_series(1, ${count})`);
+  return rowsOf<{ n: number }>(result).map((r) => Number(r.n)).sort((a, b) => a - b);
+}
