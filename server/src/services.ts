@@ -19,6 +19,7 @@ import { AuthService } from './modules/auth/auth.service.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
 import { ConfigAuditTrail } from './modules/config-audit/config-audit.trail.js';
 import { EmailAuditService } from './modules/email-audit/email-audit.service.js';
+import { EmailPreferenceService } from './modules/email-preference/email-preference.service.js';
 import { EmailIngestStats } from './modules/email-audit/email-audit.stats.js';
 import { CredentialWatch } from './modules/health/credential-warnings.js';
 import { HealthService } from './modules/health/health.service.js';
@@ -52,6 +53,7 @@ export interface Services {
   rules: RuleService;
   ingest: IngestService;
   emailAudit: EmailAuditService;
+  emailPreference: EmailPreferenceService;
   connectionTester: ConnectionTester;
   checkpoints: CheckpointStore;
   supervisor: Supervisor;
@@ -116,6 +118,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     rules: new RuleService(db),
     ingest,
     emailAudit: new EmailAuditService(db),
+    emailPreference: new EmailPreferenceService(db),
     connectionTester: new ConnectionTester(servers, config.allowLoopbackMailServers, proxies, tokens),
     checkpoints,
     supervisor,

@@ -67,7 +67,7 @@ describe('deleting what is in use', () => {
     await t.app.services.db.insert(technicianGroupMembers).values({ groupId: ids.desk, userId: ids.tess }).onConflictDoNothing();
     // The mailbox reads real mail (so a real request lands in the group) and names every kind of thing.
     const settings = {
-      name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE',
+      name: 'Support', email: mailbox, protocol: 'IMAP', host: '127.0.0.1', port: dovecot.ports.imap, security: 'NONE', realTimeScanning: true,
       technicianGroupId: ids.desk, categoryId: ids.hardware, companyId: ids.contoso, outgoingServerId: ids.smtp,
     } as const;
     ids.server = (await t.seed.incomingServer({ ...settings, password: 'guards-pass' })).id;

@@ -36,7 +36,7 @@ const DeleteOutgoing = graphql(`
 describe('acknowledgments', () => {
   let t: TestApp;
   let sink: SmtpSink;
-  let incoming: { id: string; email: string; outgoingServerId: string | null };
+  let incoming: { id: string; name: string; email: string; outgoingServerId: string | null };
   let outgoingId: string;
 
   async function newTicket(subject: string, requester: string) {
@@ -54,7 +54,7 @@ describe('acknowledgments', () => {
       'References: <older@customer.example>', '', 'Please help', '',
     ].join('\r\n')));
     const queued = await t.app.services.db.transaction((tx) =>
-      queueAcknowledgment(tx, new BatchLookups(tx, t.app.services.mailIdentity), { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity }));
+      queueAcknowledgment(tx, new BatchLookups(tx, t.app.services.mailIdentity), { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity, templates: { subject: null, body: null } }));
     return { ...queued, ticket };
   }
 

@@ -8,6 +8,7 @@ import '../modules/oauth/oauth.schema.js';
 import '../modules/proxy-servers/proxy-server.schema.js';
 import '../modules/tickets/ticket.schema.js';
 import '../modules/email-audit/email-audit.schema.js';
+import '../modules/email-preference/email-preference.schema.js';
 import '../modules/rules/rule.schema.js';
 import '../modules/rules/dry-run.schema.js';
 import '../modules/outgoing-servers/outgoing-server.schema.js';

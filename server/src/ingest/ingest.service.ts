@@ -73,7 +73,7 @@ export class IngestService {
         const fresh = await skipCommitted(tx, prepared);
         const lookups = new BatchLookups(tx, this.deps.identity);
         planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
-        await writeBatch(tx, server, planned, this.ack(lookups));
+        await writeBatch(tx, server, planned, this.ack(lookups, pref));
         if (checkpoint) await checkpoint(tx);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
         return prepared.map((p) => {
@@ -136,7 +136,7 @@ export class IngestService {
     const result = await this.db.transaction(async (tx) => {
       const lookups = new BatchLookups(tx, this.deps.identity, messageRowId);
       planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
-      await writeBatch(tx, server, planned, this.ack(lookups));
+      await writeBatch(tx, server, planned, this.ack(lookups, pref));
       const f = planned[0]!;
       return { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
     });
@@ -144,8 +144,9 @@ export class IngestService {
     return result;
   }
 
-  private ack(lookups: BatchLookups) {
-    return { lookups, identity: this.deps.identity, logger: this.logger };
+  private ack(lookups: BatchLookups, pref: EmailPreferenceRow) {
+    const templates = { subject: pref.acknowledgmentSubject, body: pref.acknowledgmentBody };
+    return { lookups, identity: this.deps.identity, logger: this.logger, templates };
   }
 
   private afterCommit(server: IncomingServerRow, planned: Planned[]): void {

@@ -7,6 +7,7 @@ import type { MailIdentity } from './identity.js';
 import { contentHash } from './parse.js';
 import type { Planned, Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
+import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
 
@@ -20,7 +21,7 @@ export async function writeBatch(
   tx: Tx,
   server: IncomingServerRow,
   planned: Planned[],
-  ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger },
+  ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
 ): Promise<void> {
   const creates = planned.filter((f) => f.created);
   if (creates.length) {
@@ -90,7 +91,8 @@ export async function writeBatch(
     const parsed = c.p.parsed!;
     const queued = await queueAcknowledgment(tx, ack.lookups, {
       ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
-      server: { id: server.id, email: server.email, outgoingServerId: server.outgoingServerId },
+      server: { id: server.id, name: server.name, email: server.email, outgoingServerId: server.outgoingServerId },
+      templates: ack.templates,
       parsedMessage: parsed,
       identity: ack.identity,
     });

@@ -18,6 +18,9 @@ export const emailPreference = pgTable('email_preference', {
   perSenderHourlyCap: integer('per_sender_hourly_cap').notNull().default(20),
   quarantineRetentionDays: integer('quarantine_retention_days').notNull().default(30),
   maxAttachmentBytes: integer('max_attachment_bytes').notNull().default(20 * 1024 * 1024),
+  /** Templates of the acknowledgment (ingest/steps/acknowledge-template.ts); null = the built-in text. */
+  acknowledgmentSubject: text('acknowledgment_subject'),
+  acknowledgmentBody: text('acknowledgment_body'),
   updatedAt: updatedAt(),
 });
 

@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
-import type { EmailOutcome, EmailPreferenceRow } from '../../db/schema.js';
+import type { EmailOutcome } from '../../db/schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { EmailAuditRow } from './email-audit.service.js';
@@ -47,28 +46,6 @@ const EmailAuditConnection = builder
     }),
   });
 
-const EmailPreferenceRef = builder.objectRef<EmailPreferenceRow>('EmailPreference').implement({
-  fields: (t) => ({
-    emailToTicket: t.exposeBoolean('emailToTicket'),
-    duplicateWindowMinutes: t.exposeInt('duplicateWindowMinutes'),
-    maxMessageBytes: t.exposeInt('maxMessageBytes'),
-    perSenderHourlyCap: t.exposeInt('perSenderHourlyCap', { description: 'Tickets one sender may open per hour; more is treated as a mail loop.' }),
-    quarantineRetentionDays: t.exposeInt('quarantineRetentionDays'),
-    maxAttachmentBytes: t.exposeInt('maxAttachmentBytes'),
-  }),
-});
-const EmailPreferenceInput = builder.inputType('EmailPreferenceInput', {
-  fields: (t) => ({
-    emailToTicket: t.boolean(),
-    duplicateWindowMinutes: t.int(),
-    maxMessageBytes: t.int(),
-    perSenderHourlyCap: t.int(),
-    quarantineRetentionDays: t.int(),
-    maxAttachmentBytes: t.int(),
-  }),
-});
-const preferenceResult = resultUnion('EmailPreference', 'preference', EmailPreferenceRef, [ValidationErrorRef]);
-
 const admin = { manageSupportChannels: true } as const;
 
 builder.queryFields((t) => ({
@@ -89,15 +66,5 @@ builder.queryFields((t) => ({
         args.first ?? 50,
         args.after,
       ),
-  }),
-  emailPreference: t.field({ type: EmailPreferenceRef, authScopes: admin, resolve: (_r, _a, ctx) => ctx.services.emailAudit.preference() }),
-}));
-
-builder.mutationFields((t) => ({
-  updateEmailPreference: t.field({
-    type: preferenceResult.union,
-    authScopes: admin,
-    args: { input: t.arg({ type: EmailPreferenceInput, required: true }) },
-    resolve: async (_r, { input }, ctx) => okOrError(await ctx.services.emailAudit.updatePreference(input, ctx.viewer!.user.id), preferenceResult.ok),
   }),
 }));

@@ -1,9 +1,6 @@
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { emailAudit, emailPreference, messages, type EmailOutcome } from '../../db/schema.js';
-import { ValidationError } from '../../lib/errors.js';
-import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { loadEmailPreference } from '../settings/settings.service.js';
+import { emailAudit, messages, type EmailOutcome } from '../../db/schema.js';
 import { isUuid } from '../../lib/uuid.js';
 
 export type EmailAuditRow = typeof emailAudit.$inferSelect;
@@ -45,53 +42,5 @@ export class EmailAuditService {
       .where(eq(emailAudit.id, auditId));
     // A deleted quarantined message keeps its row but not its content.
     return row && row.raw.length ? row : null;
-  }
-
-  preference() {
-    return loadEmailPreference(this.db);
-  }
-
-  async updatePreference(
-    input: {
-      emailToTicket?: boolean | null; duplicateWindowMinutes?: number | null; maxMessageBytes?: number | null;
-      perSenderHourlyCap?: number | null; quarantineRetentionDays?: number | null; maxAttachmentBytes?: number | null;
-    },
-    actorUserId: string | null,
-  ) {
-    const errors: { path: string[]; message: string }[] = [];
-    if (input.duplicateWindowMinutes != null && (input.duplicateWindowMinutes < 0 || input.duplicateWindowMinutes > 10080)) {
-      errors.push({ path: ['duplicateWindowMinutes'], message: 'Between 0 and 10080 minutes (one week)' });
-    }
-    if (input.maxMessageBytes != null && (input.maxMessageBytes < 1024 || input.maxMessageBytes > 150 * 1024 * 1024)) {
-      errors.push({ path: ['maxMessageBytes'], message: 'Between 1 KB and 150 MB' });
-    }
-    if (input.perSenderHourlyCap != null && (input.perSenderHourlyCap < 1 || input.perSenderHourlyCap > 10000)) {
-      errors.push({ path: ['perSenderHourlyCap'], message: 'Between 1 and 10000 tickets per hour' });
-    }
-    if (input.quarantineRetentionDays != null && (input.quarantineRetentionDays < 1 || input.quarantineRetentionDays > 3650)) {
-      errors.push({ path: ['quarantineRetentionDays'], message: 'Between 1 and 3650 days' });
-    }
-    if (input.maxAttachmentBytes != null && (input.maxAttachmentBytes < 1024 || input.maxAttachmentBytes > 150 * 1024 * 1024)) {
-      errors.push({ path: ['maxAttachmentBytes'], message: 'Between 1 KB and 150 MB' });
-    }
-    if (errors.length) return ValidationError.of(errors);
-    const before = await loadEmailPreference(this.db);
-    return this.db.transaction(async (tx) => {
-      const [after] = await tx
-        .update(emailPreference)
-        .set({
-          emailToTicket: input.emailToTicket ?? before.emailToTicket,
-          duplicateWindowMinutes: input.duplicateWindowMinutes ?? before.duplicateWindowMinutes,
-          maxMessageBytes: input.maxMessageBytes ?? before.maxMessageBytes,
-          perSenderHourlyCap: input.perSenderHourlyCap ?? before.perSenderHourlyCap,
-          quarantineRetentionDays: input.quarantineRetentionDays ?? before.quarantineRetentionDays,
-          maxAttachmentBytes: input.maxAttachmentBytes ?? before.maxAttachmentBytes,
-          updatedAt: new Date(),
-        })
-        .where(eq(emailPreference.id, 1))
-        .returning();
-      await recordConfigChange(tx, { actorUserId, entityType: 'EmailPreference', entityId: '1', action: 'UPDATE', before, after });
-      return after!;
-    });
   }
 }
