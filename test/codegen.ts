@@ -5,7 +5,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // The output is generated (by `pnpm test` and `typecheck`), never checked in.
 const config: CodegenConfig = {
   schema: '../schema/schema.graphql',
-  documents: ['{unit,integration,e2e,testkit}/**/*.ts', '!testkit/gql/**'],
+  documents: ['{unit,integration,security,e2e,testkit}/**/*.ts', '!testkit/gql/**'],
   ignoreNoDocuments: false,
   generates: {
     'testkit/gql/': {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Whole-suite entry point (`pnpm test`, `node test/run.mjs [vitest args]`).
 //
+//  0. Mailroom needs Node.js 24: on an older Node (Node 20 is the system Node of CI), installs
+//     Node 24 from the registry package node-<platform>-<arch> into a cache dir once and re-runs
+//     itself with that Node first on PATH, so that everything the suite starts uses it.
 //  1. As root, installs missing system packages (Dovecot, PostgreSQL 15, Chromium, Dante,
 //     tinyproxy) with apt-get; not root and missing -> message and exit 1.
 //  2. Builds the SPA (`pnpm --filter @mailroom/web build`) when the e2e tests may run.
@@ -14,7 +17,7 @@
 //     service the test kit registered in $MAILROOM_TEST_RUN_DIR (Dovecot and pg_ctl detach
 //     from the group, so they are stopped through their pid files).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +26,54 @@ import { fileURLToPath } from 'node:url';
 const testDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(testDir);
 const log = (msg) => process.stderr.write(`[test/run] ${msg}\n`);
+
+// ---------------------------------------------------------------------------------------
+// 0. Node 24
+// ---------------------------------------------------------------------------------------
+const NODE_MAJOR = 24;
+
+/** Path of a Node `major` binary in the cache dir, installed with npm if missing. */
+function cachedNode(major) {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const dir = path.join(cacheHome, 'mailroom', `node${major}`);
+  const pkg = `node-${process.platform}-${process.arch}`;
+  const bin = path.join(dir, 'node_modules', pkg, 'bin', 'node');
+  const works = () => spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout?.startsWith(`v${major}.`);
+  if (existsSync(bin) && works()) return bin;
+  log(`Node ${process.versions.node} is older than ${major}: installing ${pkg}@${major} into ${dir}`);
+  // Installed beside the final dir and renamed into place, so that a run interrupted halfway or a
+  // second run at the same time never sees half a Node.
+  const staging = `${dir}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const r = spawnSync('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `${pkg}@${major}`], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    log(`npm install ${pkg}@${major} failed (exit ${r.status ?? r.signal}); install Node.js ${major} and run again`);
+    process.exit(1);
+  }
+  if (existsSync(bin) && works()) {
+    rmSync(staging, { recursive: true, force: true }); // another run got there first
+    return bin;
+  }
+  rmSync(dir, { recursive: true, force: true }); // a broken install
+  renameSync(staging, dir);
+  if (!works()) {
+    log(`${bin} does not run`);
+    process.exit(1);
+  }
+  return bin;
+}
+
+if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
+  const node = cachedNode(NODE_MAJOR);
+  const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
+  const again = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env });
+  // The re-run handles Ctrl-C / SIGTERM itself (cleanup of services); we only pass them on.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => again.kill(s));
+  again.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
+  await new Promise(() => {}); // the exit handler above ends this process
+}
 
 let args = process.argv.slice(2);
 if (args[0] === '--') args = args.slice(1); // `pnpm test -- x` may pass the separator through

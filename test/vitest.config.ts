@@ -3,12 +3,13 @@
 //
 // Projects:
 //   unit                  test/unit/**         no services
-//   integration-pglite    test/integration/**  MAILROOM_TEST_DB=pglite  (embedded PGlite)
-//   integration-postgres  test/integration/**  MAILROOM_TEST_DB=postgres (real PostgreSQL 15)
+//   integration-postgres  test/integration/**  on the shared throw-away PostgreSQL cluster
+//   security              test/security/**     hostile input and clients (PostgreSQL, Dovecot)
 //   e2e                   test/e2e/**          built SPA + server + Chromium
-// Integration and e2e share one globalSetup that starts Dovecot and PostgreSQL once per run,
-// however many of these projects run (see testkit/global-setup.ts). Run directly, generate the
-// typed documents first: `pnpm --filter @mailroom/test codegen` (run.mjs does it).
+// Integration, security and e2e share one globalSetup that starts Dovecot and PostgreSQL and
+// builds the server once per run, however many of these projects run (see
+// testkit/global-setup.ts). Run directly, generate the typed documents first:
+// `pnpm --filter @mailroom/test codegen` (run.mjs does it).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -44,19 +45,20 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'integration-pglite',
+          name: 'integration-postgres',
           include: ['test/integration/**/*.test.ts'],
           globalSetup,
-          env: { ...serviceEnv, MAILROOM_TEST_DB: 'pglite' },
+          env: { ...serviceEnv },
         },
       },
       {
         extends: true,
+        // Regression tests of issue 8 (hostile input and hostile clients), against real services.
         test: {
-          name: 'integration-postgres',
-          include: ['test/integration/**/*.test.ts'],
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
           globalSetup,
-          env: { ...serviceEnv, MAILROOM_TEST_DB: 'postgres' },
+          env: { ...serviceEnv },
         },
       },
       {

@@ -1,11 +1,13 @@
 import { fileURLToPath, URL } from 'node:url';
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
+import { compression } from 'vite-plugin-compression2';
 
 const api = process.env.MAILROOM_API_URL ?? 'http://localhost:4000';
 
 export default defineConfig({
-  plugins: [vue()],
+  // .gz and .br beside every text asset: the server sends them precompressed (sirv).
+  plugins: [vue(), compression({ algorithms: ['gzip', 'brotliCompress'] })],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },

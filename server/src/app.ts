@@ -1,20 +1,24 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { eq, sql } from 'drizzle-orm';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { appSettings } from './db/schema.js';
 import { SecretBox } from './lib/secrets.js';
 import type { Context } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
+import { serveGraphqlOverWebSocket } from './graphql/ws-server.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { serveSpa } from './lib/static-files.js';
+import { clientIp, credentialOfNode } from './lib/request-auth.js';
+import { originPolicy } from './lib/origins.js';
 import { serveAttachment } from './modules/attachments/attachment.routes.js';
-import { SESSION_COOKIE, type Viewer } from './modules/auth/auth.service.js';
+import type { Viewer } from './modules/auth/auth.service.js';
+import { LiveSessions } from './modules/auth/live-sessions.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
 import { createServices, type Services } from './services.js';
 
@@ -26,18 +30,8 @@ export interface App {
   initialAdmin: { email: string; password?: string } | null;
 }
 
-function cookieValue(header: string | null | undefined, name: string): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return null;
-}
-
-function bearer(header: string | null | undefined): string | null {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  return m ? m[1]!.trim() : null;
-}
+/** A GraphQL request body larger than this is refused before it is read (uploads have their own cap). */
+const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
 export class SecretKeyMismatch extends Error {}
 
@@ -67,7 +61,7 @@ async function verifySecretKey(services: Services, config: Config): Promise<void
 }
 
 export async function buildApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   const services = await createServices(config, logger, database);
   await verifySecretKey(services, config);
   await services.settings.emailPreference();
@@ -80,35 +74,85 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     },
   };
 
-  const yoga = createYoga<{ viewer?: Viewer | null; req?: IncomingMessage }, Context>({
+  const origins = originPolicy(config.publicUrl, config.allowedOrigins);
+  const sessions = new LiveSessions(services.pubsub, services.auth, logger.child({ source: 'sessions' }));
+
+  const isAdmin = (viewer: Viewer | null | undefined) => Boolean(viewer?.user.isSuperAdmin || viewer?.canManageSupportChannels);
+
+  // The schema is no secret to an admin (and the SPA is built from the printed SDL), but it is a
+  // map for anyone else: introspection answers admins only. Both transports hand yoga the viewer.
+  const introspectionForAdmins: Plugin<{ viewer?: Viewer | null }> = {
+    onValidate({ context, addValidationRule }) {
+      if (!isAdmin(context.viewer)) addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+
+  const yoga = createYoga<{ viewer: Viewer | null; req?: IncomingMessage }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     logging: logger.child({ source: 'graphql' }) as never,
-    graphiql: { subscriptionsProtocol: 'WS' },
+    graphiql: (_request, ctx) => (isAdmin(ctx?.viewer) ? { subscriptionsProtocol: 'WS' } : false),
+    landingPage: false,
     maskedErrors: true,
-    plugins: [EnvelopArmorPlugin({ maxDepth: { n: 12 }, costLimit: { maxCost: 20000 }, maxAliases: { n: 30 } }), setCookies],
+    // Only the installation's own origins get CORS headers, with credentials; others get none.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin && origins.allows(origin, request.headers.get('host')) ? { origin: [origin], credentials: true } : false;
+    },
+    plugins: [
+      // A form post or a multipart upload (no preflight) must carry the SPA's header.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      EnvelopArmorPlugin({ maxDepth: { n: 12 }, costLimit: { maxCost: 20000 }, maxAliases: { n: 30 } }),
+      introspectionForAdmins,
+      setCookies,
+    ],
     context: async (initial): Promise<Context> => {
       const responseCookies: string[] = [];
       if (initial.request) cookiesFor.set(initial.request, responseCookies);
-      // WebSocket operations arrive with the viewer established in connection_init.
-      const viewer = initial.viewer !== undefined
-        ? initial.viewer
-        : await services.auth.viewerFromToken(
-            bearer(initial.request.headers.get('authorization')) ?? cookieValue(initial.request.headers.get('cookie'), SESSION_COOKIE),
-          );
-      return { viewer, services, responseCookies };
+      // HTTP requests arrive with the viewer read in route(), WebSocket operations with the one of connection_init.
+      return { viewer: initial.viewer, services, responseCookies, clientIp: clientIp(initial.req, config.trustProxy) };
     },
   });
 
   const spa = serveSpa(config.webDist);
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (pathname === '/graphql') return void yoga(req, res);
-    if (pathname === '/healthz') return void healthz(res);
-    if (pathname.startsWith('/api/')) return void api(req, res, pathname);
-    if (pathname === '/oauth/callback') return void oauthCallback(req, res);
-    spa(req, res, pathname);
+    // Whatever a request holds, it must never end the process: every route's failure ends in a response.
+    route(req, res).catch((err: unknown) => {
+      logger.error({ err, url: req.url?.slice(0, 200) }, 'request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Internal error\n');
+      else res.destroy();
+    });
   });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request\n');
+    }
+    const unsafe = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
+    // Browsers send Origin on every cross-origin request and every POST: a foreign one is refused
+    // here, whatever the cookie's SameSite would have let through.
+    if ((unsafe || pathname === '/graphql') && req.method !== 'OPTIONS' && !origins.allows(req.headers.origin, req.headers.host)) {
+      return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('Cross-origin request refused\n');
+    }
+    if (pathname === '/graphql') {
+      if (req.method === 'POST') {
+        const length = Number(req.headers['content-length'] ?? NaN);
+        const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+        if (!Number.isFinite(length)) return void res.writeHead(411).end();
+        if (!multipart && length > MAX_GRAPHQL_BODY_BYTES) return void res.writeHead(413).end();
+      }
+      const viewer = await services.auth.viewerFromToken(credentialOfNode(req.headers));
+      await yoga(req, res, { viewer });
+      return;
+    }
+    if (pathname === '/healthz') return healthz(res);
+    if (pathname.startsWith('/api/')) return api(req, res, pathname);
+    if (pathname === '/oauth/callback') return oauthCallback(req, res);
+    spa(req, res);
+  }
 
   async function healthz(res: ServerResponse): Promise<void> {
     try {
@@ -123,7 +167,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   async function oauthCallback(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
     try {
-      const viewer = await services.auth.viewerFromToken(bearer(req.headers.authorization) ?? cookieValue(req.headers.cookie, SESSION_COOKIE));
+      const viewer = await services.auth.viewerFromToken(credentialOfNode(req.headers));
       const outcome = await services.oauth.completeSignIn(new URL(req.url ?? '/', 'http://localhost').searchParams, viewer);
       const href = outcome.location.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
       res.writeHead(303, { location: outcome.location, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
@@ -135,7 +179,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const viewer = await services.auth.viewerFromToken(bearer(req.headers.authorization) ?? cookieValue(req.headers.cookie, SESSION_COOKIE));
+    const viewer = await services.auth.viewerFromToken(credentialOfNode(req.headers));
     const raw = /^\/api\/email-audit\/([0-9a-f-]{36})\/raw$/.exec(pathname);
     if (raw && req.method === 'GET') {
       if (!viewer?.canManageSupportChannels) return void res.writeHead(viewer ? 403 : 401).end();
@@ -155,43 +199,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     res.writeHead(404).end();
   }
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage; viewer?: Viewer }>(
-    {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      // Authenticate once in connection_init: a token in connectionParams, else the session cookie of the upgrade request.
-      onConnect: async (ctx) => {
-        const token = bearer(ctx.connectionParams?.authorization as string | undefined)
-          ?? (typeof ctx.connectionParams?.token === 'string' ? ctx.connectionParams.token : null)
-          ?? cookieValue(ctx.extra.request.headers.cookie, SESSION_COOKIE);
-        const viewer = await services.auth.viewerFromToken(token);
-        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
-        ctx.extra.viewer = viewer;
-        return true;
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          viewer: ctx.extra.viewer ?? null,
-          params: payload,
-        });
-        const args = {
-          schema: s,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wsServer,
-  );
+  const ws = serveGraphqlOverWebSocket(httpServer, yoga, { auth: services.auth, sessions, origins });
 
   let started = false;
   return {
@@ -203,6 +211,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         httpServer.listen(config.port, config.host, () => resolve());
       });
       started = true;
+      sessions.start();
       if (config.pollersEnabled) await services.supervisor.start();
       if (config.pollersEnabled) {
         services.outboundWorker.start();
@@ -219,8 +228,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       await services.housekeeping.stop();
       await services.credentialWatch.stop();
       services.health.stop();
-      await wsCleanup.dispose();
-      wsServer.close();
+      await sessions.stop();
+      await ws.dispose();
       if (started) {
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));

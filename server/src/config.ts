@@ -36,6 +36,14 @@ const envSchema = z.object({
   MAILROOM_HEALTH_FLAP_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
   MAILROOM_CREDENTIAL_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
   MAILROOM_WEB_DIST: z.string().optional(),
+  /** Browser origins besides PUBLIC_URL's that may use the API with the session cookie (comma-separated). */
+  MAILROOM_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s):// origins, comma-separated' }))),
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (its last entry). */
+  MAILROOM_TRUST_PROXY: booleanFlag,
   /** "Sign in with Microsoft": the installation's app registration (one for every Microsoft mailbox). */
   MAILROOM_MICROSOFT_CLIENT_ID: optionalText,
   MAILROOM_MICROSOFT_CLIENT_SECRET: optionalText,
@@ -64,6 +72,8 @@ export interface Config {
   leaseTtlSeconds: number;
   health: { recoveryStableMs: number; flapWindowMs: number; credentialCheckIntervalMs: number };
   webDist: string;
+  allowedOrigins: string[];
+  trustProxy: boolean;
   logLevel: Env['LOG_LEVEL'];
   faultPoint: string | undefined;
   microsoft: { clientId: string | undefined; clientSecret: string | undefined; authority: string };
@@ -141,6 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       credentialCheckIntervalMs: e.MAILROOM_CREDENTIAL_CHECK_INTERVAL_MS,
     },
     webDist: path.resolve(e.MAILROOM_WEB_DIST ?? path.join(import.meta.dirname, '../../web/dist')),
+    allowedOrigins: e.MAILROOM_ALLOWED_ORIGINS,
+    trustProxy: e.MAILROOM_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     faultPoint: e.MAILROOM_FAULT_POINT || undefined,
     microsoft: { clientId: e.MAILROOM_MICROSOFT_CLIENT_ID, clientSecret: e.MAILROOM_MICROSOFT_CLIENT_SECRET, authority: (e.MAILROOM_MICROSOFT_AUTHORITY ?? 'https://login.microsoftonline.com/common').replace(/\/+$/, '') },

@@ -90,7 +90,7 @@ export async function createServices(config: Config, logger: Logger, database: D
   });
   const checkpoints = new CheckpointStore(db);
   const tokens = new OAuthTokenService(servers, config, logger.child({ source: 'oauth' }));
-  const leases = database.kind === 'postgres' ? new LeaseManager(db, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, config.leaseTtlSeconds) : null;
+  const leases = new LeaseManager(db, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, config.leaseTtlSeconds);
   const supervisor = new Supervisor(
     servers,
     { ingest, health, checkpoints, logger: logger.child({ source: 'supervisor' }), allowLoopback: config.allowLoopbackMailServers, faultPoint: config.faultPoint, proxies, tokens },
@@ -105,7 +105,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     db,
     database,
     pubsub,
-    auth: new AuthService(db, logger.child({ source: 'auth' })),
+    auth: new AuthService(db, logger.child({ source: 'auth' }), pubsub),
     catalog: new CatalogService(db, pubsub),
     servers,
     proxies,

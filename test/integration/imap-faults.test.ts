@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, graphql, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, removeDir, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
 import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { health, seeder, ticketSubjects } from '../testkit/seed.ts';
 import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import { mail } from '../testkit/mail.ts';
+import { processesIn } from '../testkit/proc.ts';
 
 const UpdatePreference = graphql(`mutation FaultsUpdatePreference($input: EmailPreferenceInput!) { updateEmailPreference(input: $input) { __typename } }`);
 const AuditLog = graphql(`query FaultsAuditLog($id: ID!) { emailAuditLog(serverId: $id) { nodes { outcome reason subject } } }`);
@@ -176,4 +177,63 @@ describe('kill -9 between the commit and \\Seen', () => {
       await again.kill('SIGTERM');
     }
   }, 120_000);
+});
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+describe('the embedded PostgreSQL (no DATABASE_URL), as `pnpm start` runs it', () => {
+  it('keeps committed tickets through kill -9 of Mailroom and of PostgreSQL, and stops with no process left', async () => {
+    const box = await newMailbox();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mailroom-embedded-'));
+    const cluster = path.join(dataDir, 'postgres');
+    const deliver = (subject: string) => getDovecot().deliver(box.user, mail({ from: 'erin@customer.example', to: box.user, subject, body: 'x' }));
+    try {
+      const first = await spawnServer({ dataDir });
+      expect(first.output()).toContain('database: embedded PostgreSQL');
+      const admin = new GraphQLClient(first.url);
+      await admin.signIn();
+      await seeder(admin).incomingServer(imapInput(box.user, box.password));
+      await deliver('Before the first crash');
+      await waitFor('first ticket', async () => (await ticketSubjects(admin)).includes('Before the first crash'), 30_000);
+      expect(processesIn(cluster).length).toBeGreaterThan(0);
+
+      // kill -9 of Mailroom alone: its PostgreSQL shuts down on its own (parent-death signal).
+      await first.kill('SIGKILL');
+      await waitFor('PostgreSQL to follow Mailroom', () => processesIn(cluster).length === 0, 60_000, 200);
+
+      const second = await spawnServer({ dataDir });
+      const client = new GraphQLClient(second.url);
+      await client.signIn();
+      expect(await ticketSubjects(client)).toEqual(['Before the first crash']);
+      await deliver('Before the second crash');
+      await waitFor('second ticket', async () => (await ticketSubjects(client)).includes('Before the second crash'), 30_000);
+
+      // kill -9 of everything, PostgreSQL included (a power cut): a stale postmaster.pid and crash recovery.
+      killAll(processesIn(cluster));
+      await second.kill('SIGKILL');
+      await waitFor('every process gone', () => processesIn(cluster).length === 0, 10_000, 100);
+
+      const third = await spawnServer({ dataDir });
+      const again = new GraphQLClient(third.url);
+      await again.signIn();
+      expect(await ticketSubjects(again)).toEqual(['Before the first crash', 'Before the second crash']);
+      await deliver('After the crashes');
+      await waitFor('next mail', async () => (await ticketSubjects(again)).includes('After the crashes'), 30_000);
+
+      third.child.kill('SIGTERM');
+      expect(await third.exited).toBe(0);
+      expect(processesIn(cluster)).toEqual([]);
+    } finally {
+      killAll(processesIn(cluster));
+      removeDir(dataDir);
+    }
+  }, 240_000);
 });

@@ -17,6 +17,7 @@ describe('Google OAuth client against an OAuth server', () => {
     client = new GoogleOAuthClient(
       { provider: 'GOOGLE', clientId: 'google-client', clientSecret: 'google-secret', scopes: ['https://mail.google.com/'], installationApp: true },
       null,
+      { allowLoopback: true },
       { oauth2AuthBaseUrl: idp.authorizationUrl, oauth2TokenUrl: idp.tokenUrl },
     );
   });
@@ -57,6 +58,7 @@ describe('Google OAuth client against an OAuth server', () => {
     const offline = new GoogleOAuthClient(
       { provider: 'GOOGLE', clientId: 'google-client', clientSecret: 'google-secret', scopes: ['https://mail.google.com/'], installationApp: true },
       null,
+      { allowLoopback: true },
       { oauth2TokenUrl: 'http://127.0.0.1:1/token' },
     );
     await expect(offline.refresh('rt')).rejects.toMatchObject({ kind: 'NETWORK' });

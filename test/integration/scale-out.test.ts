@@ -4,17 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLClient, graphql, spawnServer, startTestApp, subscribe, type ServerProcess, type TestApp } from '../testkit/app.ts';
+import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
 import { health, ticketSubjects } from '../testkit/seed.ts';
 
 const TicketCreated = graphql(`subscription ScaleTicketCreated { ticketCreated { subject } }`);
 const TicketCount = graphql(`query ScaleTicketCount { tickets(first: 50) { totalCount } }`);
-import { getDovecot, testDbMode, testDatabaseUrl } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
 // Several Mailroom processes on one PostgreSQL: each mailbox is read by exactly one of them (a lease),
 // and a subscriber on any process sees events from all of them (LISTEN/NOTIFY).
-describe.skipIf(testDbMode() !== 'postgres')('scale-out on one PostgreSQL', () => {
+describe('scale-out on one PostgreSQL', () => {
   let a: TestApp;
   let b: ServerProcess;
   const user = `scale-${randomUUID().slice(0, 8)}@example.test`;

@@ -7,11 +7,11 @@ import tls from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import postgres from 'postgres';
 import { afterAll, describe, expect, test } from 'vitest';
-import { getDovecot, getPostgres, testDatabaseUrl, testDbMode } from '../testkit/env.ts';
+import { getDovecot, getPostgres, testDatabaseUrl } from '../testkit/env.ts';
 import { connectDovecot, startDovecot, type Dovecot } from '../testkit/services/dovecot.ts';
 import { connectPostgres, createDatabase, startPostgres } from '../testkit/services/postgres.ts';
 
-const uniq = `${testDbMode()}-${process.pid}-${Date.now().toString(36)}`;
+const uniq = `${process.pid}-${Date.now().toString(36)}`;
 
 function message(subject: string, body = 'Hello.\n.leading dot line\n'): string {
   return [
@@ -212,13 +212,8 @@ describe('PostgreSQL', () => {
     }
   });
 
-  test('testDatabaseUrl follows MAILROOM_TEST_DB', async () => {
-    const url = await testDatabaseUrl();
-    if (testDbMode() === 'pglite') {
-      expect(url).toBeUndefined();
-    } else {
-      expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/test_/);
-    }
+  test('testDatabaseUrl gives a fresh database on the shared cluster', async () => {
+    expect(await testDatabaseUrl()).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/test_/);
   });
 
   test('restart (private cluster) keeps data; clients see the outage', async () => {

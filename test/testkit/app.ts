@@ -64,7 +64,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const databaseUrl = opts.databaseUrl ?? (opts.dataDir ? undefined : await testDatabaseUrl());
   const config = loadConfig(testEnv(opts, dataDir, databaseUrl));
   const app = await buildApp(config, createLogger(config.logLevel));
-  const { url } = await app.start();
+  // The bound address, not PUBLIC_URL (a test may set one that doesn't resolve here).
+  const { port } = await app.start();
+  const url = `http://127.0.0.1:${port}`;
   const admin = new GraphQLClient(url);
   await admin.signIn();
   return {
@@ -92,11 +94,13 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `server/src/main.ts` in its own process, as `pnpm start` would. */
+/**
+ * Starts the compiled server (`server/dist/main.js`, built by the global setup) in its own process,
+ * as `pnpm start` does. Without `databaseUrl` it runs on the embedded PostgreSQL in `dataDir`.
+ */
 export async function spawnServer(opts: TestAppOptions & { dataDir: string }): Promise<ServerProcess> {
   const env = { ...process.env, ...testEnv(opts, opts.dataDir, opts.databaseUrl), LOG_LEVEL: process.env.MAILROOM_TEST_LOG_LEVEL ?? 'warn' };
-  // node --import tsx (not the tsx CLI, which runs a second process) so a signal reaches Mailroom itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: path.join(repoRoot, 'server'),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

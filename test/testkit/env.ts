@@ -1,7 +1,7 @@
 // Helpers for test files: handles on the services started by testkit/global-setup.ts.
 //
 //   const dovecot = getDovecot();            // shared Dovecot: addUser, deliver, ports, caPem
-//   const url = await testDatabaseUrl();     // fresh Postgres DB, or undefined for PGlite
+//   const url = await testDatabaseUrl();     // a fresh, empty database on the shared cluster
 //   const pg = getPostgres();                // shared cluster (pg.url = superuser URL)
 //
 // The shared instances serve every test file of the run, several at a time: never stop or
@@ -38,16 +38,7 @@ export function getPostgres(): Postgres {
   return (pg ??= connectPostgres(servicesInfo().postgres));
 }
 
-/** Which database the current project tests against (MAILROOM_TEST_DB, default pglite). */
-export function testDbMode(): 'pglite' | 'postgres' {
-  return process.env.MAILROOM_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
-}
-
-/**
- * For MAILROOM_TEST_DB=postgres: the URL of a fresh, empty database on the shared cluster.
- * For pglite: undefined, meaning "use an embedded PGlite in a temp dir".
- */
-export async function testDatabaseUrl(): Promise<string | undefined> {
-  if (testDbMode() !== 'postgres') return undefined;
+/** The URL of a fresh, empty database on the shared cluster. */
+export async function testDatabaseUrl(): Promise<string> {
   return createDatabase(getPostgres().url);
 }

@@ -1,6 +1,7 @@
-// Vitest globalSetup shared by the integration-pglite, integration-postgres and e2e projects.
+// Vitest globalSetup shared by the integration-postgres and e2e projects.
 //
-// Starts ONE Dovecot and ONE PostgreSQL per vitest run, however many projects use this file:
+// Starts ONE Dovecot and ONE PostgreSQL per vitest run, and builds the server once (spawnServer
+// runs the compiled `server/dist/main.js`, as `pnpm start` does), however many projects use this file:
 // globalSetup runs in the main vitest process, once per project that has test files in the
 // run, so the first call starts the services and stores a promise on globalThis (a module
 // registry may load this file once per project, globalThis is shared), later calls reuse it,
@@ -13,7 +14,7 @@ import type { TestProject } from 'vitest/node';
 import type { ServicesInfo } from './services-info.ts';
 import { startDovecot, type Dovecot } from './services/dovecot.ts';
 import { startPostgres, type Postgres } from './services/postgres.ts';
-import { sweepRegistry, tempBase, type RegistryEntry } from './services/util.ts';
+import { run, sweepRegistry, tempBase, type RegistryEntry } from './services/util.ts';
 
 interface Shared {
   refs: number;
@@ -25,13 +26,19 @@ interface Shared {
 const KEY = Symbol.for('mailroom.test.services');
 const g = globalThis as typeof globalThis & { [KEY]?: Shared };
 
+/** `pnpm --filter @mailroom/server build`: esbuild, well under a second. */
+async function buildServer(): Promise<void> {
+  const repoRoot = path.resolve(import.meta.dirname, '../..');
+  await run('pnpm', ['--filter', '@mailroom/server', 'build'], { cwd: repoRoot });
+}
+
 async function startAll(runDir: string) {
   const t0 = Date.now();
-  const [dc, pg] = await Promise.allSettled([startDovecot(), startPostgres()]);
-  if (dc.status === 'rejected' || pg.status === 'rejected') {
+  const [dc, pg, build] = await Promise.allSettled([startDovecot(), startPostgres(), buildServer()]);
+  if (dc.status === 'rejected' || pg.status === 'rejected' || build.status === 'rejected') {
     if (dc.status === 'fulfilled') await dc.value.dispose();
     if (pg.status === 'fulfilled') await pg.value.dispose();
-    throw dc.status === 'rejected' ? dc.reason : (pg as PromiseRejectedResult).reason;
+    throw [dc, pg, build].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
   if (process.env.MAILROOM_TEST_VERBOSE) console.log(`[testkit] services started in ${Date.now() - t0} ms`);
   return { info: { dovecot: dc.value.info, postgres: pg.value.info, runDir }, dovecot: dc.value, postgres: pg.value };

@@ -33,6 +33,20 @@ describe('refusedAddressReason', () => {
     expect(refusedAddressReason(ip, strict)).toMatch(reason);
   });
 
+  // IPv6 forms that carry an IPv4 address: mapped, compatible, translated, 6to4, NAT64 (well-known
+  // and local-use), Teredo (client address inverted).
+  it.each([
+    ['::7f00:1', /loopback/], ['::127.0.0.1', /loopback/], ['::ffff:0:7f00:1', /loopback/], ['0:0:0:0:0:ffff:7f00:1', /loopback/],
+    ['2002:7f00:1::', /loopback/], ['2002:a9fe:a9fe::1', /link-local/], ['64:ff9b::127.0.0.1', /loopback/], ['64:ff9b:1::7f00:1', /loopback/],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', /loopback/], ['::a9fe:a9fe', /link-local/], ['::2', /unspecified/],
+  ])('judges %s by the IPv4 address it carries', (ip, reason) => {
+    expect(refusedAddressReason(ip, strict)).toMatch(reason);
+  });
+
+  it.each([['224.0.0.1', /multicast/], ['255.255.255.255', /broadcast/], ['ff02::1', /multicast/], ['192.0.0.192', /metadata/]])('refuses %s', (ip, reason) => {
+    expect(refusedAddressReason(ip, lenient)).toMatch(reason);
+  });
+
   it.each(['127.0.0.1', '127.255.255.254', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '[::1]', '::ffff:127.0.0.1'])(
     'refuses loopback %s unless loopback is allowed',
     (ip) => {
@@ -44,7 +58,7 @@ describe('refusedAddressReason', () => {
   it.each([
     '8.8.8.8', '10.0.0.5', '172.16.4.4', '192.168.1.10', '100.64.0.1', '100.100.100.201',
     '169.253.255.255', '169.255.0.0', '128.0.0.1', '1.0.0.0',
-    '2001:db8::1', '2a00:1450:4001:80b::200e', 'fec0::1', 'fd00:ec2::253', 'fd00::254', '::ffff:8.8.8.8', '::2',
+    '2001:db8::1', '2a00:1450:4001:80b::200e', 'fec0::1', 'fd00:ec2::253', 'fd00::254', '::ffff:8.8.8.8', '::808:808', '2002:808:808::1', '64:ff9b::808:808',
   ])('allows %s', (ip) => {
     expect(refusedAddressReason(ip, strict)).toBeNull();
   });

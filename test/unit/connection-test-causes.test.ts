@@ -97,6 +97,14 @@ describe('likelyCauses', () => {
     expect(likelyCauses('AUTH', 'IMAP', { code: 'AUTH_METHOD_UNSUPPORTED', authMethod: 'OAUTH' })[0]).toMatch(/does not support OAuth/);
   });
 
+  it('AUTH: a POP3 mailbox in use ([IN-USE]) names the other client or our own poller, not the password', () => {
+    const causes = likelyCauses('AUTH', 'POP3', { code: 'MAILBOX_IN_USE' });
+    expect(causes[0]).toMatch(/Mailroom's own poller/);
+    expect(causes.join('\n')).toMatch(/Another mail client/);
+    expect(causes.join('\n')).not.toMatch(/password|rate|limiting/i);
+    expect(failureMessage('AUTH', 'POP3', { code: 'MAILBOX_IN_USE' })).toBe("The mailbox is in use: another POP3 client (or Mailroom's own poller) holds it");
+  });
+
   it('PROTOCOL: the protocol is not enabled on the account', () => {
     expect(likelyCauses('PROTOCOL', 'IMAP')[0]).toMatch(/IMAP is not enabled on the email account/);
   });

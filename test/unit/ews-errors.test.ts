@@ -41,7 +41,7 @@ describe('EWS errors through the library', () => {
 
   async function failWith(a: typeof answer, target = url) {
     answer = a;
-    const xhr = new FetchXhrApi({ timeoutMs: 5000 });
+    const xhr = new FetchXhrApi({ timeoutMs: 5000, guard: { allowLoopback: true }, redirects: 'same-origin' });
     const service = createEwsService(ews, new URL(target), { kind: 'basic', username: 'u', password: 'p' }, xhr);
     const err = await ews.Folder.Bind(service, ews.WellKnownFolderName.Inbox).then(() => null, (e: unknown) => e);
     return { err, xhr };

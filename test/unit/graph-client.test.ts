@@ -42,7 +42,7 @@ describe('GraphClient', () => {
 
   const client = (tokens = ['t1']) => {
     let i = 0;
-    return new GraphClient({ baseUrl: base, mailbox: 'shared@contoso.com', http: { timeoutMs: 5000 }, accessToken: async () => tokens[Math.min(i++, tokens.length - 1)]! });
+    return new GraphClient({ baseUrl: base, mailbox: 'shared@contoso.com', http: { timeoutMs: 5000, guard: { allowLoopback: true }, redirects: 'same-origin' }, accessToken: async () => tokens[Math.min(i++, tokens.length - 1)]! });
   };
 
   it('addresses the mailbox by address and asks for immutable ids', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  conditionOf, conditionOfRow, lagSeconds, observe, type Condition, type HealthEffect, type Outage,
+  conditionOf, conditionOfRow, lagSeconds, observe, statusFor, type Condition, type HealthEffect, type Outage,
 } from '../../server/src/modules/health/health.transitions.ts';
 
 const timing = { recoveryStableMs: 60_000, flapWindowMs: 300_000 };
@@ -27,6 +27,12 @@ describe('health transitions', () => {
     const { outage, notes } = run([[0, 'SERVER_UNREACHABLE'], [2, 'SERVER_UNREACHABLE'], [5, 'SERVER_UNREACHABLE'], [35, 'SERVER_UNREACHABLE']]);
     expect(notes).toEqual([{ type: 'notifyOutage', kind: 'SERVER_UNREACHABLE', repeat: false }]);
     expect(outage).toMatchObject({ kind: 'SERVER_UNREACHABLE', count: 1, phase: 'down', since: new Date(T0) });
+  });
+
+  it('degraded (reachable, but mail the server reports cannot be read) is no outage and never "connected"', () => {
+    expect(statusFor('degraded', 'UNKNOWN')).toBe('REACHABLE');
+    expect(conditionOf('degraded', 'SERVER_UNREACHABLE')).toBe('UP');
+    expect(conditionOfRow({ connectionState: 'degraded', status: 'REACHABLE', lastErrorKind: 'PROTOCOL' })).toBe('UP');
   });
 
   it('connecting between failed attempts is not a recovery', () => {

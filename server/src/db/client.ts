@@ -1,13 +1,12 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import type { Logger } from '../lib/logger.js';
 import type { NotifyTransport } from '../lib/pubsub.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -18,37 +17,55 @@ export type Queryable = Db | Tx;
 
 export interface Database {
   db: Db;
-  kind: 'pglite' | 'postgres';
-  /** LISTEN/NOTIFY for cross-process events; null for the embedded database. */
-  notify: NotifyTransport | null;
+  kind: 'embedded' | 'postgres';
+  /** The PostgreSQL server Mailroom runs itself (no DATABASE_URL), or null. */
+  embedded: EmbeddedPostgres | null;
+  /** LISTEN/NOTIFY for events across processes. */
+  notify: NotifyTransport;
   close(): Promise<void>;
 }
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../drizzle');
 
-/** PGlite in `<dataDir>/pglite` when no URL is given, postgres.js otherwise; migrations are applied before returning. */
-export async function openDatabase(opts: { url?: string; dataDir: string }): Promise<Database> {
-  if (opts.url) {
-    const client = postgres(opts.url, { max: 10, onnotice: () => {}, connection: { application_name: 'mailroom' } });
-    const db = drizzlePostgres(client, { schema });
-    await migratePostgres(db, { migrationsFolder: MIGRATIONS_DIR });
-    return {
-      db: db as unknown as Db,
-      kind: 'postgres',
-      notify: {
-        listen: async (channel, onMessage) => {
-          await client.listen(channel, onMessage);
-        },
-        notify: async (channel, payload) => {
-          await client.notify(channel, payload);
-        },
-      },
-      close: () => client.end({ timeout: 5 }),
-    };
+/**
+ * postgres.js on `url`, or on the embedded PostgreSQL in `<dataDir>/postgres` when no URL is
+ * given (started here, stopped by close()); migrations are applied before returning.
+ */
+export async function openDatabase(opts: { url: string; logger: Logger } | { url: string | undefined; dataDir: string; logger: Logger }): Promise<Database> {
+  const embedded = opts.url || !('dataDir' in opts) ? null : await startEmbeddedPostgres({ dataDir: opts.dataDir, logger: opts.logger.child({ source: 'postgres' }) });
+  // An idle connection gives its backend process back after a minute.
+  const options = { onnotice: () => {}, connection: { application_name: 'mailroom' }, idle_timeout: 60 };
+  const connect = (max: number) => (embedded ? postgres({ ...options, ...embedded.connection, max }) : postgres(opts.url!, { ...options, max }));
+  try {
+    // On a connection of its own: the backend that ran the migrations has read every table and
+    // index once and holds that memory for as long as it lives.
+    const migrator = connect(1);
+    try {
+      await migrate(drizzle(migrator, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await migrator.end({ timeout: 5 });
+    }
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
   }
-  const client = new PGlite(path.join(opts.dataDir, 'pglite'));
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
-  return { db: db as unknown as Db, kind: 'pglite', notify: null, close: () => client.close() };
+  const client = connect(10);
+  const db = drizzle(client, { schema });
+  return {
+    db: db as unknown as Db,
+    kind: embedded ? 'embedded' : 'postgres',
+    embedded,
+    notify: {
+      listen: async (channel, onMessage) => {
+        await client.listen(channel, onMessage);
+      },
+      notify: async (channel, payload) => {
+        await client.notify(channel, payload);
+      },
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+      await embedded?.stop();
+    },
+  };
 }

@@ -34,6 +34,9 @@ builder.scalarType('DateTime', {
   },
 });
 
+/** Types that only channel managers (and Super Admins, who have every permission) may read, however they are reached. */
+export const ADMIN_ONLY = { manageSupportChannels: true } as const;
+
 // Every root field needs at least a signed-in viewer; fields that must be public opt out with skipTypeScopes.
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });

@@ -6,4 +6,6 @@ export interface Context {
   services: Services;
   /** Set-Cookie values the HTTP response should carry (signIn / signOut); ignored over WebSocket. */
   responseCookies: string[];
+  /** The client's address (for sign-in throttling); null when unknown. */
+  clientIp: string | null;
 }

@@ -1,5 +1,5 @@
 import type { ObjectRef, UnionRef } from '@pothos/core';
-import { ExpectedError, InUseError, InvalidCredentials, NotFoundError, ValidationError, type FieldError, type Usage } from '../lib/errors.js';
+import { ExpectedError, InUseError, InvalidCredentials, NotFoundError, TooManyAttempts, ValidationError, type FieldError, type Usage } from '../lib/errors.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
@@ -44,7 +44,13 @@ export const InUseErrorRef = builder.objectRef<InUseError>('InUseError').impleme
   fields: (t) => ({ usages: t.field({ type: [UsageRef], resolve: (e) => e.usages }) }),
 });
 
-type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef;
+export const TooManyAttemptsRef = builder.objectRef<TooManyAttempts>('TooManyAttempts').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof TooManyAttempts,
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
+});
+
+type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef | typeof TooManyAttemptsRef;
 
 /**
  * `<Name>Success { <field>: T }` plus a `<Name>Result` union of it and the given error types.

@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { refuseUnstorableText } from './text-input.js';
 import './errors.js';
 import '../modules/auth/auth.schema.js';
 import '../modules/catalog/catalog.schema.js';
@@ -18,4 +19,4 @@ import '../modules/settings/settings.schema.js';
 import '../modules/notifications/notification.schema.js';
 import '../modules/config-audit/config-audit.schema.js';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = refuseUnstorableText(builder.toSchema({ sortSchema: true }));

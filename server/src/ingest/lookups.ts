@@ -7,6 +7,9 @@ import type { PipelineLookups, RuleRow } from './pipeline.js';
 import type { AcknowledgmentLookups } from './steps/acknowledge.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
+/** Message-IDs compare case-insensitively; a message without one matches only another without one. */
+const sameMessageId = (messageId: string | null) => (other: string | null) =>
+  other === null || messageId === null ? other === messageId : lower(other) === lower(messageId);
 
 interface PendingTicket { id: string; number: number; participants: Set<string>; requester: string }
 
@@ -26,6 +29,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   private readonly pendingBySender = new Map<string, number>();
   private readonly priorDuplicates = new Map<string, { messageId: string | null; ticketId: string | null }[]>();
   private readonly priorSenderCounts = new Map<string, number>();
+  /** Message-IDs by fingerprint of what one mailbox stored, whenever (see IncomingItem.recheckStored). */
+  private readonly storedByFingerprint = new Map<string, (string | null)[]>();
 
   constructor(private readonly q: Queryable, identity: MailIdentity, private readonly excludeMessageRowId: string | null = null) {
     this.ourMessageIdDomain = identity.messageIdDomain;
@@ -55,6 +60,23 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
         .groupBy(sql`lower(${requesters.email})`);
       for (const r of rows) this.priorSenderCounts.set(r.email, r.n);
     }
+  }
+
+  /** Everything `serverId` ever stored with these fingerprints, for messages the server may have renumbered. */
+  async prefetchStoredIn(serverId: string, fingerprints: string[]): Promise<void> {
+    if (!fingerprints.length) return;
+    const rows = await this.q
+      .select({ hash: messages.contentHash, messageId: messages.messageId })
+      .from(messages)
+      .where(and(eq(messages.serverId, serverId), inArray(messages.contentHash, [...new Set(fingerprints)]), eq(messages.direction, 'INBOUND'), this.notExcluded()));
+    for (const r of rows) this.storedByFingerprint.set(r.hash, [...(this.storedByFingerprint.get(r.hash) ?? []), r.messageId]);
+  }
+
+  /** True when the mailbox stored this message before (or this batch already holds it). */
+  storedIn(messageId: string | null, fingerprint: string): boolean {
+    const same = sameMessageId(messageId);
+    return this.pendingMessages.some((m) => m.fingerprint === fingerprint && same(m.messageId))
+      || (this.storedByFingerprint.get(fingerprint) ?? []).some(same);
   }
 
   private notExcluded() {
@@ -106,7 +128,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   }
 
   async duplicateOf(messageId: string | null, fingerprint: string, _since: Date) {
-    const same = (other: string | null) => (other === null || messageId === null ? other === messageId : lower(other) === lower(messageId));
+    const same = sameMessageId(messageId);
     const pending = this.pendingMessages.find((m) => m.fingerprint === fingerprint && same(m.messageId));
     if (pending) return { ticketId: pending.ticketId };
     const prior = (this.priorDuplicates.get(fingerprint) ?? []).find((m) => same(m.messageId));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { storableText, storableTextOrNull } from '../lib/text.js';
 
 export interface Address { address: string; name: string | null }
 
@@ -29,7 +30,7 @@ function addresses(value: AddressObject | AddressObject[] | undefined): Address[
   const flat = list.flatMap((a) => a.value).flatMap((a) => (a.group ? a.group : [a]));
   return flat
     .filter((a): a is typeof a & { address: string } => Boolean(a.address))
-    .map((a) => ({ address: a.address.trim().toLowerCase(), name: a.name?.trim() || null }));
+    .map((a) => ({ address: storableText(a.address.trim().toLowerCase()), name: storableText(a.name?.trim() ?? '') || null }));
 }
 
 export function contentHash(raw: Buffer): string {
@@ -54,23 +55,23 @@ export async function parseMessage(raw: Buffer, timeoutMs = PARSE_TIMEOUT_MS): P
   }
   const refs = mail.references;
   return {
-    messageId: mail.messageId?.trim() || null,
-    inReplyTo: mail.inReplyTo?.trim() || null,
-    references: Array.isArray(refs) ? refs : refs ? refs.split(/\s+/).filter(Boolean) : [],
-    subject: (mail.subject ?? '').trim(),
+    messageId: storableText(mail.messageId?.trim() ?? '') || null,
+    inReplyTo: storableText(mail.inReplyTo?.trim() ?? '') || null,
+    references: (Array.isArray(refs) ? refs : refs ? refs.split(/\s+/) : []).map(storableText).filter(Boolean),
+    subject: storableText((mail.subject ?? '').trim()),
     from: addresses(mail.from)[0] ?? null,
     replyTo: addresses(mail.replyTo)[0] ?? null,
     to: addresses(mail.to),
     cc: addresses(mail.cc),
     date: mail.date ?? null,
-    text: (mail.text ?? '').replace(/\r\n/g, '\n').trim(),
-    html: typeof mail.html === 'string' ? mail.html : null,
+    text: storableText((mail.text ?? '').replace(/\r\n/g, '\n').trim()),
+    html: typeof mail.html === 'string' ? storableText(mail.html) : null,
     headers: mail.headers,
     attachments: mail.attachments.map((a) => ({
-      filename: a.filename ?? null,
-      contentType: a.contentType,
+      filename: storableTextOrNull(a.filename),
+      contentType: storableText(a.contentType),
       size: a.size,
-      contentId: a.contentId ?? null,
+      contentId: storableTextOrNull(a.contentId),
       inline: a.contentDisposition === 'inline' || a.related === true,
       content: a.content,
     })),

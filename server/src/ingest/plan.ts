@@ -13,6 +13,12 @@ import { sanitizeMailHtml } from './sanitize.js';
 export interface IncomingItem {
   sourceKey: string;
   raw: Buffer;
+  /**
+   * The server may have renumbered its messages (a new UIDVALIDITY, rebuilt POP3 ids), so this one
+   * may already be stored under another source key: it is matched against every message this
+   * mailbox stored (Message-ID + content fingerprint), whatever the duplicate window.
+   */
+  recheckStored?: boolean;
 }
 
 /** A message after the checks that need no database: size and structure limits, then parsing. */
@@ -33,6 +39,15 @@ export interface Planned {
   files: StoredFile[];
   /** From, To and Cc minus our own mailboxes: who may reply into the ticket. */
   participants: string[];
+}
+
+/** A message this mailbox stored before, re-listed under a new number: its DUPLICATE reason, or null. */
+function storedBefore(parsed: ParsedMessage, lookups: BatchLookups): { reason: string; fingerprint: string } | null {
+  const fingerprint = contentFingerprint(parsed);
+  if (!lookups.storedIn(parsed.messageId, fingerprint)) return null;
+  lookups.remember({ messageId: parsed.messageId, fingerprint, ticketId: null });
+  const id = parsed.messageId ? `Message-ID ${parsed.messageId}` : 'no Message-ID';
+  return { reason: `already received by this mailbox (${id}, same content) before the server renumbered its messages`, fingerprint };
 }
 
 /** Reprocessing one stored message; `force` releases it (a ticket whatever the pipeline says). */
@@ -81,12 +96,18 @@ export async function planBatch(
     new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
     new Date(now.getTime() - 3_600_000),
   );
+  await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => contentFingerprint(p.parsed)));
   let placeholders = 0;
   const out: Planned[] = [];
   for (const p of fresh) {
     const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[], participants: [] as string[] };
     if (p.parsed === null) {
       out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
+      continue;
+    }
+    const renumbered = p.item.recheckStored ? storedBefore(p.parsed, lookups) : null;
+    if (renumbered) {
+      out.push({ ...base, outcome: 'DUPLICATE', ...renumbered });
       continue;
     }
     let d = await decide(p.parsed, server, pref, lookups, now);
@@ -140,10 +161,6 @@ function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithT
   };
 }
 
-/** Rows returned by `db.execute()`: postgres.js gives an array, PGlite a `{ rows }` object. */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
-}
 
 /**
  * Ticket numbers from the tickets' sequence, drawn once per batch after every message is decided,
@@ -152,5 +169,5 @@ function rowsOf<T>(result: unknown): T[] {
 async function drawTicketNumbers(tx: Tx, count: number): Promise<number[]> {
   if (!count) return [];
   const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('tickets', 'number'))::int as n from generate_series(1, ${count})`);
-  return rowsOf<{ n: number }>(result).map((r) => Number(r.n)).sort((a, b) => a - b);
+  return (result as unknown as { n: number }[]).map((r) => Number(r.n)).sort((a, b) => a - b);
 }

@@ -8,7 +8,8 @@ export function sanitizeMailHtml(html: string): string {
   return sanitizeHtml(html, {
     allowedTags: sanitizeHtml.defaults.allowedTags.concat(['img', 'font', 'center', 'span', 'del', 'ins', 'sub', 'sup']),
     allowedAttributes: {
-      a: ['href', 'title'],
+      // rel and target are set by transformTags below; they must be allowed or the filter drops them again.
+      a: ['href', 'title', 'rel', 'target'],
       img: ['src', 'alt', 'title', 'width', 'height', 'data-remote-src'],
       td: ['colspan', 'rowspan', 'align', 'valign'],
       th: ['colspan', 'rowspan', 'align', 'valign'],

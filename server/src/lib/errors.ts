@@ -41,3 +41,11 @@ export class InUseError extends ExpectedError {
 export function zodFieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
   return error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)], message: issue.message }));
 }
+
+/** Too many sign-in attempts for the account or from the address; try again after `retryAfterSeconds`. */
+export class TooManyAttempts extends ExpectedError {
+  readonly kind = 'TooManyAttempts';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many sign-in attempts. Try again in ${retryAfterSeconds >= 120 ? `${Math.ceil(retryAfterSeconds / 60)} minutes` : `${retryAfterSeconds} seconds`}.`);
+  }
+}

@@ -12,6 +12,8 @@ export type Events = {
   notificationAdded: [notificationId: string];
   /** A notification's count (a flapping outage), text or read flag changed. */
   notificationUpdated: [notificationId: string];
+  /** Tokens deleted or users deactivated: every process closes the WebSockets they opened. */
+  sessionsRevoked: [revoked: { tokenIds?: string[]; userIds?: string[] }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Events>>;

@@ -1,32 +1,42 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import sirv from 'sirv';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json',
-  '.woff2': 'font/woff2', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
-};
+const CSP = "default-src 'self'; img-src 'self' data: cid:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'";
 
-/** Serves the built SPA; unknown paths get index.html so client-side routes survive a reload. */
+/**
+ * Serves the built SPA with sirv: the `.br`/`.gz` files the web build wrote beside each asset
+ * when the browser accepts them, hashed assets (`/assets/…`) cached for a year, and index.html —
+ * also for every client-side route (SPA fallback) — revalidated on each load, with the CSP.
+ * Malformed URLs (`/%E0%A4%A`) fall through to index.html rather than throwing.
+ */
 export function serveSpa(root: string) {
-  const index = path.join(root, 'index.html');
-  return (req: IncomingMessage, res: ServerResponse, pathname: string): void => {
-    if (!existsSync(index)) {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('The web app is not built. Run `pnpm start` (or `pnpm --filter @mailroom/web build`).\n');
-      return;
+  let handler: ReturnType<typeof sirv> | null = null;
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    // Production mode lists the files once, so the list is made on the first request after a build.
+    if (!handler) {
+      if (!existsSync(path.join(root, 'index.html'))) {
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('The web app is not built. Run `pnpm start` (or `pnpm --filter @mailroom/web build`).\n');
+        return;
+      }
+      handler = sirv(root, {
+        single: true,
+        etag: true,
+        gzip: true,
+        brotli: true,
+        setHeaders(res, pathname) {
+          res.setHeader('x-content-type-options', 'nosniff');
+          if (pathname.startsWith('/assets/')) {
+            res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+          } else {
+            res.setHeader('cache-control', 'no-cache');
+            res.setHeader('content-security-policy', CSP);
+          }
+        },
+      });
     }
-    let file = path.normalize(path.join(root, decodeURIComponent(pathname)));
-    if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) file = index;
-    const immutable = file.includes(`${path.sep}assets${path.sep}`);
-    res.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      'x-content-type-options': 'nosniff',
-      ...(file === index ? { 'content-security-policy': "default-src 'self'; img-src 'self' data: cid:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'" } : {}),
-    });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    handler(req, res);
   };
 }

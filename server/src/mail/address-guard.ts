@@ -2,81 +2,80 @@
 // internal endpoints: a "Test Connection" to 169.254.169.254 would otherwise be a probe of
 // the instance metadata service run on the attacker's behalf.
 import { lookup as systemLookup } from 'node:dns/promises';
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export interface GuardOptions {
   allowLoopback: boolean;
 }
 
-interface Ipv4Range { base: number; prefix: number; reason: string }
-
 const UNSPECIFIED = 'an unspecified address';
 const LOOPBACK = 'a loopback address (this server itself)';
 const LINK_LOCAL = 'a link-local address (where cloud metadata services live)';
 const METADATA = 'a cloud metadata address';
+const MULTICAST = 'a multicast or broadcast address';
 
-const ALWAYS_REFUSED_V4: Ipv4Range[] = [
-  // 0.0.0.0 connects to this host on Linux, so the whole "this network" block counts as unspecified.
-  { base: ipv4ToInt('0.0.0.0'), prefix: 8, reason: UNSPECIFIED },
-  { base: ipv4ToInt('169.254.0.0'), prefix: 16, reason: LINK_LOCAL },
-  { base: ipv4ToInt('100.100.100.200'), prefix: 32, reason: METADATA },
-];
-const LOOPBACK_V4: Ipv4Range = { base: ipv4ToInt('127.0.0.0'), prefix: 8, reason: LOOPBACK };
+// Ranges are ipaddr.js's (RFC 6890 and friends); these single addresses are metadata services
+// that live outside link-local: Alibaba, Oracle's legacy one, AWS over IPv6.
+const METADATA_ADDRESSES = new Set(['100.100.100.200', '192.0.0.192', 'fd00:ec2::254']);
 
 /** Why connecting to `ip` is not allowed, or null when it is. Anything that is not an IP is refused. */
 export function refusedAddressReason(ip: string, opts: GuardOptions): string | null {
   const address = hostWithoutBrackets(ip);
-  if (isIPv4(address)) return refusedIpv4Reason(ipv4ToInt(address), opts);
-  if (isIPv6(address)) return refusedIpv6Reason(parseIpv6(address), opts);
-  return 'not an IP address';
+  if (!ipaddr.isValid(address) || !isIP(address)) return 'not an IP address';
+  const parsed = ipaddr.parse(address);
+  return parsed.kind() === 'ipv4' ? refusedIpv4Reason(parsed as ipaddr.IPv4, opts) : refusedIpv6Reason(parsed as ipaddr.IPv6, opts);
 }
 
-function refusedIpv4Reason(value: number, opts: GuardOptions): string | null {
-  for (const range of ALWAYS_REFUSED_V4) {
-    if (inIpv4Range(value, range)) return range.reason;
+function refusedIpv4Reason(ip: ipaddr.IPv4, opts: GuardOptions): string | null {
+  if (METADATA_ADDRESSES.has(ip.toString())) return METADATA;
+  // 0.0.0.0 connects to this host on Linux, so the whole "this network" block counts as unspecified.
+  switch (ip.range()) {
+    case 'unspecified': return UNSPECIFIED;
+    case 'linkLocal': return LINK_LOCAL;
+    case 'multicast': case 'broadcast': return MULTICAST;
+    case 'loopback': return opts.allowLoopback ? null : LOOPBACK;
+    default: return null;
   }
-  if (!opts.allowLoopback && inIpv4Range(value, LOOPBACK_V4)) return LOOPBACK_V4.reason;
-  return null;
 }
 
-function refusedIpv6Reason(groups: number[], opts: GuardOptions): string | null {
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
-  const upperZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-  const embeddedV4 = ((g6 << 16) >>> 0) + g7;
-  if (upperZero && g5 === 0 && g6 === 0 && g7 === 0) return UNSPECIFIED;
-  if (upperZero && g5 === 0 && g6 === 0 && g7 === 1) return opts.allowLoopback ? null : LOOPBACK;
-  // ::ffff:a.b.c.d reaches the IPv4 host a.b.c.d through a dual-stack socket.
-  if (upperZero && g5 === 0xffff) return refusedIpv4Reason(embeddedV4, opts);
-  // NAT64 (64:ff9b::/96) translates to the embedded IPv4 address on the gateway's side.
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return refusedIpv4Reason(embeddedV4, opts);
-  if ((g0 & 0xffc0) === 0xfe80) return LINK_LOCAL;
-  // AWS's IPv6 instance metadata endpoint.
-  if (g0 === 0xfd00 && g1 === 0x0ec2 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 0x254) return METADATA;
-  return null;
-}
-
-function inIpv4Range(value: number, range: Ipv4Range): boolean {
-  const mask = range.prefix === 0 ? 0 : (~0 << (32 - range.prefix)) >>> 0;
-  return ((value & mask) >>> 0) === ((range.base & mask) >>> 0);
-}
-
-function ipv4ToInt(address: string): number {
-  return address.split('.').reduce((acc, octet) => ((acc << 8) >>> 0) + Number(octet), 0) >>> 0;
-}
-
-/** Eight 16-bit groups; expects a string that `isIPv6` accepted. */
-function parseIpv6(address: string): number[] {
-  let text = address.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    const v4 = ipv4ToInt(dotted[1]);
-    text = `${text.slice(0, -dotted[1].length)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+function refusedIpv6Reason(ip: ipaddr.IPv6, opts: GuardOptions): string | null {
+  if (METADATA_ADDRESSES.has(ip.toString())) return METADATA;
+  // An IPv6 address that carries an IPv4 one reaches that IPv4 host (dual-stack sockets, NAT64,
+  // 6to4 and Teredo relays): judge it by the address it carries.
+  const carried = embeddedIpv4(ip);
+  if (carried) return refusedIpv4Reason(carried, opts);
+  switch (ip.range()) {
+    case 'unspecified': return UNSPECIFIED;
+    case 'linkLocal': return LINK_LOCAL;
+    case 'multicast': return MULTICAST;
+    case 'loopback': return opts.allowLoopback ? null : LOOPBACK;
+    default: return null;
   }
-  const [head = '', tail] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
-  return [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups].map((g) => Number.parseInt(g, 16));
+}
+
+function v4From(high: number, low: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+}
+
+/** The IPv4 address inside an IPv4-mapped, -compatible, -translated, NAT64, 6to4 or Teredo address. */
+export function embeddedIpv4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const p = ip.parts;
+  const zeros = (from: number, to: number) => p.slice(from, to).every((g) => g === 0);
+  switch (ip.range()) {
+    case 'ipv4Mapped': return ip.toIPv4Address();
+    case 'rfc6145': // ::ffff:0:a.b.c.d
+    case 'rfc6052': // 64:ff9b::a.b.c.d
+      return v4From(p[6]!, p[7]!);
+    case '6to4': return v4From(p[1]!, p[2]!); // 2002:AABB:CCDD::/48
+    case 'teredo': return v4From(~p[6]! & 0xffff, ~p[7]! & 0xffff); // the client's address, inverted
+    default:
+  }
+  // Local-use NAT64 (64:ff9b:1::/48, RFC 8215) puts the address in the low 32 bits too.
+  if (p[0] === 0x64 && p[1] === 0xff9b && p[2] === 1) return v4From(p[6]!, p[7]!);
+  // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks); not :: or ::1 themselves.
+  if (zeros(0, 6) && !(p[6] === 0 && (p[7] === 0 || p[7] === 1))) return v4From(p[6]!, p[7]!);
+  return null;
 }
 
 /** "[::1]" → "::1", "fe80::1%eth0" → "fe80::1"; names pass through trimmed. */
@@ -141,4 +140,23 @@ export async function resolveTarget(
     if (reason) throw new TargetRefusedError(name, address, reason);
   }
   return resolved;
+}
+
+/**
+ * A `lookup` for sockets (undici's `connect.lookup`, net.connect): resolves through the guard, so
+ * the connection goes to exactly an address the guard approved. Checking a name and then letting
+ * the socket resolve it again would leave a DNS-rebinding window between the two answers.
+ */
+export function guardedLookup(opts: GuardOptions & { lookup?: LookupAll }): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveTarget(hostname, opts).then(
+      (addresses) => {
+        const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+        if (!wanted.length) return callback(Object.assign(new Error(`${hostname} has no IPv${options.family} address`), { code: 'ENOTFOUND' }), '', 0);
+        if (options.all) (callback as unknown as (err: null, all: ResolvedAddress[]) => void)(null, wanted);
+        else callback(null, wanted[0]!.address, wanted[0]!.family);
+      },
+      (err: Error) => callback(Object.assign(err, { code: (err as DnsError).code ?? 'EACCES' }) as NodeJS.ErrnoException, '', 0),
+    );
+  };
 }

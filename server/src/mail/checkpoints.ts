@@ -23,4 +23,12 @@ export class CheckpointStore {
       .values(values)
       .onConflictDoUpdate({ target: [mailboxCheckpoints.serverId, mailboxCheckpoints.folder], set: values });
   }
+
+  /** Only the cursor, e.g. once the post-commit actions it lists are done. */
+  async setCursor(q: Queryable, serverId: string, folder: string, cursor: string | null): Promise<void> {
+    await q
+      .update(mailboxCheckpoints)
+      .set({ cursor, updatedAt: new Date() })
+      .where(and(eq(mailboxCheckpoints.serverId, serverId), eq(mailboxCheckpoints.folder, folder)));
+  }
 }

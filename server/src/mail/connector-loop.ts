@@ -1,6 +1,6 @@
 import type { Logger } from '../lib/logger.js';
 import { Backoff } from './backoff.js';
-import { MailError, type ConnectorDeps, type MailConnector } from './connector.js';
+import { MailError, internalFailure, type ConnectorDeps, type MailConnector } from './connector.js';
 import type { HealthPatch } from './ports.js';
 import type { IncomingServerRow } from '../db/schema.js';
 
@@ -44,6 +44,15 @@ export abstract class ConnectorLoop implements MailConnector {
     return this.deps.health.report(this.server.id, patch);
   }
 
+  /** Runs Mailroom's own part of a session (database reads and writes); its failures are named as ours. */
+  protected async ours<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw internalFailure(doing, err);
+    }
+  }
+
   /** New mail or a dropped connection: end the current wait now. */
   protected wake(): void {
     this.wakePending = true;
@@ -76,6 +85,10 @@ export abstract class ConnectorLoop implements MailConnector {
       } catch (err) {
         if (this.stopped) break;
         const failure = err instanceof MailError ? err : this.classify(err);
+        // Our wording names the class of failure; the log keeps what actually happened.
+        const cause = failure.cause ?? err;
+        if (failure.kind === 'INTERNAL') this.log.error({ err: cause }, 'mailbox session failed inside Mailroom');
+        else this.log.debug({ err: cause }, 'mailbox session failed');
         if (failure.kind === 'AUTH' || failure.kind === 'OAUTH_TOKEN') {
           this.log.warn({ reason: failure.message }, 'authentication failed; waiting for new credentials');
           await this.report({ connectionState: 'authenticationError', error: { kind: failure.kind, message: failure.message } });

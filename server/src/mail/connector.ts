@@ -31,13 +31,24 @@ export class MailError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly options: { permanent?: boolean; retryAfterMs?: number } = {},
+    readonly options: { permanent?: boolean; retryAfterMs?: number; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
   }
 
   /** The server told us when to come back (Retry-After, ErrorServerBusy's BackOffMilliseconds). */
   get retryAfterMs(): number | undefined {
     return this.options.retryAfterMs;
   }
+}
+
+/**
+ * A failure of Mailroom's own work during a session (saving tickets or the checkpoint): named as
+ * ours, with what we were doing and the error's first line, so the card shows the real reason
+ * instead of blaming the mail server.
+ */
+export function internalFailure(doing: string, err: unknown): MailError {
+  if (err instanceof MailError) return err;
+  const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim().slice(0, 200);
+  return new MailError('INTERNAL', `Mailroom failed while ${doing}${text ? `: ${text}` : ''}`, { cause: err });
 }

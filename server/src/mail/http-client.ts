@@ -1,29 +1,87 @@
+import { isIP } from 'node:net';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { TargetRefusedError, guardedLookup, hostWithoutBrackets, refusedAddressReason, type GuardOptions } from './address-guard.js';
+import { MailError } from './connector.js';
 import { proxyDispatcher, type ProxyConfig } from './proxy.js';
 
-const dispatchers = new WeakMap<ProxyConfig, Dispatcher>();
-let selfSignedAgent: Agent | undefined;
+const proxyDispatchers = new WeakMap<ProxyConfig, Dispatcher>();
+const directAgents = new Map<string, Agent>();
+const MAX_REDIRECTS = 5;
 
 export interface HttpOptions {
   proxy?: ProxyConfig | null;
   timeoutMs?: number;
   /** false: accept a self-signed certificate (on-premises Exchange, when the admin allowed it). */
   rejectUnauthorized?: boolean;
+  /** The mail servers' address guard: a direct connection goes only to an address it approved. */
+  guard: GuardOptions;
+  /**
+   * 'none' (the default): a redirect is an error — a token endpoint that redirects would have us
+   * re-send the client secret and refresh token wherever it points. 'same-origin': followed
+   * within the URL's own origin (Graph and EWS paging), refused anywhere else.
+   */
+  redirects?: 'none' | 'same-origin';
+}
+
+/** A redirect Mailroom refused to follow. */
+export class RedirectRefusedError extends MailError {
+  constructor(readonly from: string, readonly to: string) {
+    super('PROTOCOL', `${new URL(from).origin} answered with a redirect to ${to}, which Mailroom does not follow: enter the final address in the settings`, { permanent: true });
+  }
+}
+
+function dispatcherFor(opts: HttpOptions): Dispatcher {
+  const rejectUnauthorized = opts.rejectUnauthorized !== false;
+  if (opts.proxy) {
+    // Behind a proxy the proxy resolves the name; its own address was vetted by resolveMailRoute.
+    let d = proxyDispatchers.get(opts.proxy);
+    if (!d) proxyDispatchers.set(opts.proxy, (d = proxyDispatcher(opts.proxy, { rejectUnauthorized })));
+    return d;
+  }
+  const key = `${opts.guard.allowLoopback}:${rejectUnauthorized}`;
+  let agent = directAgents.get(key);
+  if (!agent) directAgents.set(key, (agent = new Agent({ connect: { rejectUnauthorized, lookup: guardedLookup(opts.guard) } })));
+  return agent;
+}
+
+/** A literal address in the URL is never looked up, so the guard must see it here. */
+function vetLiteralHost(url: URL, opts: HttpOptions): void {
+  const host = hostWithoutBrackets(url.hostname);
+  if (!isIP(host)) return;
+  const reason = refusedAddressReason(host, opts.guard);
+  if (reason) throw new TargetRefusedError(host, host, reason);
 }
 
 /**
- * fetch() for every outbound HTTPS call of a mailbox (EWS, Graph, OAuth token endpoints), so that
- * a configured proxy and the timeout apply to all of them alike.
+ * fetch() for every outbound HTTPS call of a mailbox (EWS, Graph, OAuth token endpoints): the
+ * configured proxy, the timeout, the address guard (at connect time, against DNS rebinding) and
+ * the redirect policy apply to all of them alike.
  */
-export function httpFetch(url: string | URL, init: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
-  let dispatcher: Dispatcher | undefined;
-  if (opts.proxy) {
-    dispatcher = dispatchers.get(opts.proxy);
-    if (!dispatcher) dispatchers.set(opts.proxy, (dispatcher = proxyDispatcher(opts.proxy, { rejectUnauthorized: opts.rejectUnauthorized !== false })));
-  } else if (opts.rejectUnauthorized === false) {
-    dispatcher = selfSignedAgent ??= new Agent({ connect: { rejectUnauthorized: false } });
+export async function httpFetch(url: string | URL, init: RequestInit, opts: HttpOptions): Promise<Response> {
+  const signal = init.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+  const dispatcher = dispatcherFor(opts);
+  let current = new URL(url);
+  let request = init;
+  for (let hop = 0; ; hop++) {
+    vetLiteralHost(current, opts);
+    const res = await fetch(current, { ...request, dispatcher, signal, redirect: 'manual' });
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (location === null) return res;
+    await res.body?.cancel().catch(() => {});
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new RedirectRefusedError(current.href, location.slice(0, 200));
+    }
+    if ((opts.redirects ?? 'none') === 'none' || next.origin !== current.origin || hop >= MAX_REDIRECTS) throw new RedirectRefusedError(current.href, next.href.slice(0, 200));
+    // 303 (and 301/302 after a POST, as browsers do) turn into a GET without a body.
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && (request.method ?? 'GET').toUpperCase() === 'POST')) {
+      const { body: _body, ...rest } = request;
+      request = { ...rest, method: 'GET' };
+    }
+    current = next;
   }
-  return fetch(url, { ...init, dispatcher, signal: init.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
 }
 
 /** Retry-After as milliseconds (seconds or an HTTP date), capped so a hostile value can't park a mailbox for days. */

@@ -77,7 +77,9 @@ function httpConnect(proxy: ProxyConfig, target: { host: string; port: number },
     });
     socket.once('connect', () => {
       const auth = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}\r\n` : '';
-      socket.write(`CONNECT ${target.host}:${target.port} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n${auth}\r\n`);
+      // An IPv6 literal must be bracketed, or the proxy reads its last group as the port.
+      const authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
+      socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`);
     });
     let head = '';
     const onData = (chunk: Buffer) => {

@@ -58,7 +58,8 @@ export function onUnauthenticated(handler: () => void): void {
 export const client = new Client({
   url: httpUrl,
   preferGetMethod: false,
-  fetchOptions: { credentials: 'same-origin' },
+  // The header tells the server's CSRF guard this is our SPA (a form post from another site can't set it).
+  fetchOptions: { credentials: 'same-origin', headers: { 'x-graphql-yoga-csrf': '1' } },
   exchanges: [
     mapExchange({
       onError(error) {

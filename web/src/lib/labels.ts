@@ -138,12 +138,14 @@ export const configActionLabels: Record<ConfigAuditAction, string> = {
   CREATE: 'Created',
   UPDATE: 'Updated',
   DELETE: 'Deleted',
+  LOCKOUT: 'Sign-in locked',
 };
 
 export const configActionTones: Record<ConfigAuditAction, Tone> = {
   CREATE: 'success',
   UPDATE: 'accent',
   DELETE: 'danger',
+  LOCKOUT: 'warning',
 };
 
 /** Entity types the configuration audit trail records, with how people call them. */

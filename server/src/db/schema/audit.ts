@@ -30,7 +30,7 @@ export const configAudit = pgTable('config_audit', {
   actorUserId: uuid('actor_user_id').references(() => users.id, { onDelete: 'set null' }),
   entityType: text('entity_type').notNull(),
   entityId: text('entity_id'),
-  action: text('action').$type<'CREATE' | 'UPDATE' | 'DELETE'>().notNull(),
+  action: text('action').$type<'CREATE' | 'UPDATE' | 'DELETE' | 'LOCKOUT'>().notNull(),
   before: jsonb('before'),
   after: jsonb('after'),
 }, (t) => [index('config_audit_at').on(t.at)]);

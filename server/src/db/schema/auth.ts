@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, createdAt } from './columns.js';
 
 export const PERMISSIONS = ['MANAGE_SUPPORT_CHANNELS'] as const;
@@ -20,6 +20,8 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   isSuperAdmin: boolean('is_super_admin').notNull().default(false),
   roleId: uuid('role_id').references(() => roles.id, { onDelete: 'set null' }),
+  /** A deactivated user can't sign in; their sessions and API tokens were deleted when it happened. */
+  deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('users_email_lower').on(sql`lower(${t.email})`)]);
 
@@ -33,6 +35,13 @@ export const authTokens = pgTable('auth_tokens', {
   expiresAt: timestamp('expires_at', { withTimezone: true }),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
+
+/** rate-limiter-flexible's RateLimiterDrizzle store: sign-in attempts per account and per IP, shared by every process. */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: timestamp('expire', { withTimezone: true }),
+}, (t) => [index('rate_limits_expire').on(t.expire)]);
 
 export const technicianGroups = pgTable('technician_groups', {
   id: id(),

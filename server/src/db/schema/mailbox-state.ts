@@ -5,7 +5,8 @@ import { incomingServers } from './mail-servers.js';
 
 export type ServerStatus = 'REACHABLE' | 'UNREACHABLE' | 'UNKNOWN';
 
-export type ConnectionState = 'disabled' | 'connecting' | 'syncing' | 'connected' | 'authenticationError' | 'connectError';
+/** `degraded`: signed in and syncing, but the server says there is mail Mailroom cannot see (the error names why). */
+export type ConnectionState = 'disabled' | 'connecting' | 'syncing' | 'connected' | 'degraded' | 'authenticationError' | 'connectError';
 
 export type ErrorKind = 'NETWORK' | 'TLS' | 'AUTH' | 'OAUTH_TOKEN' | 'THROTTLED' | 'PROTOCOL' | 'INTERNAL';
 

@@ -1,4 +1,3 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Queryable } from '../../db/client.js';
 import { messages, outboundMail, type OutgoingServerRow } from '../../db/schema.js';
 import { acknowledgmentMessageId, type MailIdentity } from '../identity.js';
@@ -94,6 +93,8 @@ export async function composeAcknowledgment(input: AcknowledgmentInput): Promise
   };
   const from = { name: input.fromName?.replace(/[\r\n]+/g, ' ').trim() || '', address: input.fromAddress };
   const to = { name: input.requester.name?.replace(/[\r\n]+/g, ' ').trim() || '', address: input.requester.address };
+  // Loaded with the first acknowledgment, not at start.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     from,
     to,

@@ -10,7 +10,7 @@ export const FAILURE_CODES = [
   'NOT_TLS', 'NO_GREETING', 'UNEXPECTED_GREETING', 'STARTTLS_UNSUPPORTED',
   'CERT_SELF_SIGNED', 'CERT_UNTRUSTED', 'CERT_HOSTNAME', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_INVALID', 'TLS_HANDSHAKE',
   'NO_CREDENTIALS', 'AUTH_REJECTED', 'AUTH_EXPIRED', 'AUTH_METHOD_UNSUPPORTED', 'LOGIN_DISABLED',
-  'THROTTLED', 'SERVER_UNAVAILABLE', 'MAILBOX_UNAVAILABLE', 'UNKNOWN',
+  'THROTTLED', 'SERVER_UNAVAILABLE', 'MAILBOX_IN_USE', 'MAILBOX_UNAVAILABLE', 'UNKNOWN',
 ] as const;
 
 export type FailureCode = (typeof FAILURE_CODES)[number];
@@ -161,6 +161,7 @@ export function failureMessage(stage: ConnectionStage, protocol: string, facts: 
     case 'LOGIN_DISABLED': return 'The server does not allow signing in over an unencrypted connection';
     case 'THROTTLED': return 'The server is rate-limiting this account; try again later';
     case 'SERVER_UNAVAILABLE': return 'The server is temporarily unable to sign in this account';
+    case 'MAILBOX_IN_USE': return `The mailbox is in use: another ${protocol} client (or Mailroom's own poller) holds it`;
     case 'MAILBOX_UNAVAILABLE': return `${protocol} is reachable but INBOX could not be opened`;
     case 'UNKNOWN': return `The ${STAGE_NAMES[stage]} failed`;
   }
@@ -302,6 +303,13 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
         case 'THROTTLED':
         case 'SERVER_UNAVAILABLE':
           return ['The provider is limiting sign-ins for this account — wait and retry', 'Wrong username or password (too many failed attempts)'];
+        case 'MAILBOX_IN_USE':
+          // RFC 2449 [IN-USE]: the password was right, the maildrop is locked by a live session.
+          return [
+            `Mailroom's own poller is reading this mailbox right now — try again in a few seconds`,
+            `Another mail client is connected to this mailbox over ${protocol} — close it, or let only Mailroom read the mailbox`,
+            'A session that ended badly still holds the lock — the server releases it after its own timeout',
+          ];
         case 'NO_GREETING':
         case 'TIMEOUT':
           return [wrongSecurity, 'The server is overloaded or slow to answer', firewall];

@@ -34,7 +34,13 @@ export const httpsTlsStep: ProbeStep<HttpProbeContext> = {
 
 /** What the AUTH / PROTOCOL requests pass to httpFetch: the vetted proxy, the certificate setting, the time left. */
 export function probeHttpOptions(ctx: HttpProbeContext): HttpOptions {
-  return { proxy: ctx.proxyRoute ?? null, rejectUnauthorized: !ctx.allowSelfSignedCertificate, timeoutMs: Math.max(1, Math.round(ctx.deadline.remainingMs())) };
+  return {
+    proxy: ctx.proxyRoute ?? null,
+    rejectUnauthorized: !ctx.allowSelfSignedCertificate,
+    timeoutMs: Math.max(1, Math.round(ctx.deadline.remainingMs())),
+    guard: { allowLoopback: ctx.allowLoopback },
+    redirects: 'same-origin',
+  };
 }
 
 /** An AbortSignal the runner's deadline (closeAll) fires, so an abandoned request does not linger. */

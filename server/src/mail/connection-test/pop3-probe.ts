@@ -123,7 +123,7 @@ const pop3StatStep: ProbeStep<Pop3Context> = {
 function pop3FailureCode(err: unknown): FailureCode {
   if (err instanceof Pop3CommandError) {
     switch (err.responseCode) {
-      case 'IN-USE':
+      case 'IN-USE': return 'MAILBOX_IN_USE';
       case 'SYS/TEMP': return 'SERVER_UNAVAILABLE';
       case 'LOGIN-DELAY': return 'THROTTLED';
     }

@@ -58,9 +58,15 @@ export class EwsConnector extends ConnectorLoop {
     const ews = (this.ews = await loadEws());
     // The same guard as every mail connection (no link-local, metadata or, unless allowed, loopback
     // targets), for the Exchange host and the proxy. The HTTP client then connects by name: the
-    // certificate has to match it.
+    // certificate has to match it, and its connections go only to addresses the guard approves.
     const route = await resolveMailRoute(urlHost(this.url), this.deps.proxy, { allowLoopback: this.deps.allowLoopback });
-    const xhr = (this.xhr = new FetchXhrApi({ proxy: route.proxy, rejectUnauthorized: !this.server.allowSelfSignedCertificate, timeoutMs: REQUEST_TIMEOUT_MS }));
+    const xhr = (this.xhr = new FetchXhrApi({
+      proxy: route.proxy,
+      rejectUnauthorized: !this.server.allowSelfSignedCertificate,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      guard: { allowLoopback: this.deps.allowLoopback },
+      redirects: 'same-origin',
+    }));
     const service = createEwsService(ews, this.url, await this.auth(), xhr);
     // Routes the request to the mailbox's server in a multi-server (or Exchange Online) deployment.
     service.HttpHeaders.Add('X-AnchorMailbox', this.server.email);

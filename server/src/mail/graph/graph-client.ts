@@ -42,7 +42,7 @@ export class GraphTransportError extends Error {
 
 export interface GraphResponse {
   status: number;
-  headers: Headers;
+  headers: Pick<Headers, 'get'>;
   body: Buffer;
 }
 

@@ -50,7 +50,13 @@ export class GraphConnector extends ConnectorLoop {
     const client = new GraphClient({
       baseUrl: this.baseUrl,
       mailbox: this.server.email,
-      http: { proxy: route.proxy, rejectUnauthorized: !this.server.allowSelfSignedCertificate, timeoutMs: REQUEST_TIMEOUT_MS },
+      http: {
+        proxy: route.proxy,
+        rejectUnauthorized: !this.server.allowSelfSignedCertificate,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        guard: { allowLoopback: this.deps.allowLoopback },
+        redirects: 'same-origin',
+      },
       accessToken: (opts) => this.deps.accessToken(opts),
       signal: abort.signal,
       onThrottled: (waitMs, status) => this.log.info({ waitMs, status }, 'Microsoft Graph throttled a request; waiting as asked'),

@@ -1,59 +1,77 @@
-import { isIP } from 'node:net';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { ImapFlow } from 'imapflow';
 import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
 import { faultPoint } from '../../lib/faults.js';
+import type { Checkpoint } from '../checkpoints.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute, routeProxyUrl } from '../mail-route.js';
+import { decodeImapCursor, encodeImapCursor, type ImapCursor } from './imap-cursor.js';
 import { classifyImapError } from './imap-errors.js';
-import { planSync } from './imap-sync-plan.js';
+import { resolveFolder } from './imap-folders.js';
+import { NewsCheck, SessionStale } from './imap-news.js';
+import { imapClientOptions, imapSourceKey } from './imap-options.js';
+import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search.js';
+import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
+import type { MessageSink } from '../ports.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
-/** IDLE is re-issued this often; some servers and middleboxes drop connections idle for longer. */
-const MAX_IDLE_MS = 5 * 60_000;
+/**
+ * While idling, the mailbox is also asked for news this often: some servers' IDLE looks for new
+ * mail only every minute (Cyrus without idled, Courier without FAM) or never pushes at all, and a
+ * silent IDLE must cost at most this long.
+ */
+const IDLE_CHECK_MS = 15_000;
+/** A check that found nothing new moves "last sync" at most this often (each move is a write and an event). */
+const QUIET_REPORT_MS = 60_000;
 
-export const imapSourceKey = (serverId: string, uidValidity: number, uid: number) => `imap:${serverId}:${uidValidity}:${uid}`;
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-export function imapClientOptions(server: IncomingServerRow, secret: { password: string | null; accessToken: string | null }, address: string): ImapFlowOptions {
-  const user = server.username || server.email;
-  // SNI and certificate checks use the configured name, while the socket goes to the address we vetted.
-  const servername = server.host && !isIP(server.host) ? server.host : undefined;
-  const tls = { rejectUnauthorized: !server.allowSelfSignedCertificate, servername, minVersion: 'TLSv1.2' as const };
-  return {
-    host: address,
-    port: server.port ?? 993,
-    secure: server.security === 'SSL',
-    // imapflow upgrades opportunistically by default; NONE must stay plain and STARTTLS must be required.
-    doSTARTTLS: server.security === 'TLS' ? true : server.security === 'NONE' ? false : undefined,
-    servername,
-    auth: server.authType === 'OAUTH' ? { user, accessToken: secret.accessToken ?? '' } : { user, pass: secret.password ?? '' },
-    tls,
-    logger: false,
-    connectionTimeout: 15_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 10 * 60_000,
-    maxIdleTime: MAX_IDLE_MS,
-    disableAutoIdle: true,
-  } as ImapFlowOptions;
+/** A promise that never rejects: a prefetch nobody awaits any more (stop, a failed commit) must not become an unhandled rejection. */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
 }
+
+/** What one sync found out about the mailbox beyond the tickets it made (see NewerUids). */
+type SyncResult = Omit<NewerUids, 'uids'>;
 
 /**
  * Reads one IMAP mailbox. States: connecting → syncing → connected (IDLE or waiting for the next
- * poll) → syncing …; failures go to connectError (retried with backoff) or authenticationError
- * (stays until the credentials change, which restarts the connector).
+ * poll) → syncing …, or `degraded` when the server says there is mail it won't show; failures go
+ * to connectError (retried with backoff) or authenticationError (stays until the credentials
+ * change, which restarts the connector).
+ *
+ * Every check asks the server for news in a way every server answers (NewsCheck: NOOP, STATUS,
+ * a new SELECT every half minute), and the UID search is cross-checked against its numbers, with
+ * broader searches when they disagree (UidFinder).
  *
  * Exactly once: each batch of tickets is committed together with the checkpoint (UIDVALIDITY,
- * last UID), and `\Seen` is set only after that commit. A crash in between leaves the message
- * unseen but behind the checkpoint; the repair pass at the next connect marks it.
+ * last UID, and the UIDs still to be moved), and `\Seen` / the move happen only after that
+ * commit. A crash in between leaves the message unseen (or unmoved) but behind the checkpoint;
+ * the next session marks it (the repair pass) or moves it (the cursor's pending list).
  */
 export class ImapConnector extends ConnectorLoop {
   private client: ImapFlow | null = null;
+  /** Per session: the processed-mail folder as the server names it (MOVE only). */
+  private moveTarget: string | null = null;
+  /** Per session: what the last settled sync saw; an unchanged view needs no search. */
+  private lastView: MailboxView | null = null;
+  /** Per session: how this server's UIDs are found (a search that missed mail is not asked again). */
+  private finder: UidFinder;
+  private readonly news: NewsCheck;
+  private problem: string | null = null;
+  private lastReportAt = 0;
 
   constructor(server: IncomingServerRow, deps: ConnectorDeps) {
     super(server, deps, 'imap');
+    this.finder = new UidFinder(this.log);
+    this.news = new NewsCheck(this.log);
+  }
+
+  private get ingest(): MessageSink {
+    return this.deps.ingest;
   }
 
   protected classify(err: unknown): MailError {
@@ -85,6 +103,9 @@ export class ImapConnector extends ConnectorLoop {
     const options = imapClientOptions(this.server, { password: this.deps.credentials.password, accessToken }, address);
     const client = new ImapFlow(proxy ? { ...options, proxy: routeProxyUrl(proxy) } : options);
     this.client = client;
+    this.lastView = null;
+    this.finder = new UidFinder(this.log);
+    this.problem = null;
     let closed = false;
     client.on('error', (err: Error) => this.log.debug({ err: err.message }, 'imap client error'));
     client.on('close', () => {
@@ -99,17 +120,34 @@ export class ImapConnector extends ConnectorLoop {
       await client.connect();
       this.backoff.connected(Date.now());
       const lock = await client.getMailboxLock(FOLDER);
+      this.news.selected();
       try {
+        this.moveTarget = this.server.afterProcessing === 'MOVE' ? await this.findMoveTarget(client) : null;
+        await this.finishPending(client);
         await this.repairUnflagged(client);
+        let firstSync = true;
         while (!this.stopped) {
-          await this.report({ connectionState: 'syncing' });
-          await this.sync(client);
-          await this.report({ connectionState: 'connected', lastSyncAt: new Date(), inboundQueueCount: 0, error: null });
+          const view = await this.news.ask(client);
+          if (!sameView(this.lastView, view) || this.problem) {
+            // Later checks say "syncing" only when there is mail to take (sync() does): a check
+            // every 15 s must not make the card flicker.
+            if (firstSync) await this.report({ connectionState: 'syncing' });
+            firstSync = false;
+            const result = await this.sync(client, view);
+            this.lastView = result.settled ? view : null;
+            this.problem = result.problem;
+            await this.reportSynced();
+          } else if (Date.now() - this.lastReportAt >= QUIET_REPORT_MS) {
+            await this.reportSynced();
+          }
           if (this.stopped) break;
           if (this.server.realTimeScanning && !this.wakePending) void client.idle().catch(() => {});
-          await this.sleep(this.server.realTimeScanning ? MAX_IDLE_MS : this.server.pollIntervalSeconds * 1000);
+          await this.sleep(this.server.realTimeScanning ? IDLE_CHECK_MS : this.server.pollIntervalSeconds * 1000);
           if (closed && !this.stopped) throw new MailError('NETWORK', 'the mail server closed the connection');
         }
+      } catch (err) {
+        if (!(err instanceof SessionStale)) throw err;
+        this.log.warn({ reason: err.message }, 'INBOX changed under the session (recreated?); reconnecting');
       } finally {
         lock.release();
       }
@@ -119,73 +157,123 @@ export class ImapConnector extends ConnectorLoop {
     }
   }
 
-  private uidValidity(client: ImapFlow): number {
-    const mailbox = client.mailbox;
-    if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
-    return Number(mailbox.uidValidity);
+  private async reportSynced(): Promise<void> {
+    this.lastReportAt = Date.now();
+    await this.report(this.problem
+      ? { connectionState: 'degraded', lastSyncAt: new Date(), error: { kind: 'PROTOCOL', message: this.problem } }
+      : { connectionState: 'connected', lastSyncAt: new Date(), inboundQueueCount: 0, error: null });
+  }
+
+  private checkpoint(): Promise<Checkpoint | undefined> {
+    return this.ours('reading the mailbox checkpoint', () => this.deps.checkpoints.get(this.server.id, FOLDER));
+  }
+
+  /** The folder processed mail goes to, as the server names it (its own delimiter, under INBOX or not). */
+  private async findMoveTarget(client: ImapFlow): Promise<string> {
+    const name = this.server.moveToFolder ?? '';
+    const folders = await client.list();
+    const target = resolveFolder(name, folders.map((f) => ({ path: f.path, delimiter: f.delimiter })), client.namespace?.prefix ?? '');
+    if (target && target.toUpperCase() !== FOLDER) return target;
+    const known = folders.map((f) => f.path).filter((p) => p.toUpperCase() !== FOLDER).slice(0, 10);
+    throw new MailError('PROTOCOL', `The folder "${name}" to move processed mail to does not exist on the mail server${known.length ? ` (its folders: ${known.join(', ')})` : ' (it has no folders besides INBOX)'}`);
+  }
+
+  /** `\Seen` for committed messages, then the move when the mailbox moves processed mail. */
+  private async afterCommit(client: ImapFlow, uids: number[]): Promise<void> {
+    if (!uids.length) return;
+    await client.messageFlagsAdd(uidSet(uids), ['\\Seen'], { uid: true });
+    if (!this.moveTarget) return;
+    // MOVE where the server has it, else COPY + \Deleted + UID EXPUNGE (EXPUNGE without UIDPLUS): imapflow picks.
+    const moved = await client.messageMove(uidSet(uids), this.moveTarget, { uid: true });
+    if (!moved) throw new MailError('PROTOCOL', `The mail server refused to move processed mail to "${this.moveTarget}"`);
+  }
+
+  /** Moves (or marks) what a crash left between a commit and its post-commit actions, then clears the list. */
+  private async finishPending(client: ImapFlow): Promise<void> {
+    const cp = await this.checkpoint();
+    const cursor = decodeImapCursor(cp?.cursor);
+    if (!cp || !cursor.move.length) return;
+    const current = serverNumber(client.mailbox ? client.mailbox.uidValidity : null);
+    if (cp.uidValidity === current) {
+      // UIDs already moved before the crash are gone; only what is still here is moved.
+      const present = (await searchUids(client, { uid: uidSet(cursor.move) })) ?? cursor.move;
+      await this.afterCommit(client, present.filter((uid) => cursor.move.includes(uid)));
+      this.log.info({ count: present.length }, 'finished moving already-committed messages');
+    }
+    await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.setCursor(this.ingest.db, this.server.id, FOLDER, encodeImapCursor({ ...cursor, move: [] })));
   }
 
   /** After a crash between commit and `\Seen`: committed messages that are still unread get their flag now. */
   private async repairUnflagged(client: ImapFlow): Promise<void> {
-    const cp = await this.deps.checkpoints.get(this.server.id, FOLDER);
-    const uidValidity = this.uidValidity(client);
-    if (!cp || cp.uidValidity !== uidValidity || cp.lastUid === 0) return;
-    const unseen = (await client.search({ uid: `1:${cp.lastUid}`, seen: false }, { uid: true })) || [];
+    const cp = await this.checkpoint();
+    const uidValidity = serverNumber(client.mailbox ? client.mailbox.uidValidity : null);
+    if (!cp || cp.uidValidity !== uidValidity || uidValidity === null || cp.lastUid === 0) return;
+    const unseen = (await searchUids(client, { uid: `1:${cp.lastUid}`, seen: false })) ?? [];
     if (!unseen.length) return;
-    const committed = await this.deps.ingest.committedSourceKeys(unseen.map((uid) => imapSourceKey(this.server.id, uidValidity, uid)));
+    const committed = await this.ours('reading committed messages', () => this.ingest.committedSourceKeys(unseen.map((uid) => imapSourceKey(this.server.id, uidValidity, uid))));
     const uids = unseen.filter((uid) => committed.has(imapSourceKey(this.server.id, uidValidity, uid)));
     if (uids.length) {
-      await client.messageFlagsAdd(uids.join(','), ['\\Seen'], { uid: true });
+      await client.messageFlagsAdd(uidSet(uids), ['\\Seen'], { uid: true });
       this.log.info({ count: uids.length }, 'marked already-committed messages as seen');
     }
   }
 
-  private async sync(client: ImapFlow): Promise<void> {
-    const mailbox = client.mailbox;
-    if (!mailbox) throw new MailError('PROTOCOL', 'INBOX is not selected');
-    const uidValidity = this.uidValidity(client);
-    let cp = await this.deps.checkpoints.get(this.server.id, FOLDER);
+  private async sync(client: ImapFlow, view: MailboxView): Promise<SyncResult> {
+    const uidValidity = view.uidValidity;
+    let cp = await this.checkpoint();
+    let cursor: ImapCursor = decodeImapCursor(cp?.cursor);
     if (!cp || cp.uidValidity !== uidValidity) {
-      if (cp) this.log.warn({ was: cp.uidValidity, now: uidValidity }, 'UIDVALIDITY changed; resynchronising unread mail only');
-      const baselineUid = Math.max(0, Number(mailbox.uidNext) - 1);
-      await this.deps.checkpoints.save(this.deps.ingest.db, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: 0, baselineUid });
-      cp = (await this.deps.checkpoints.get(this.server.id, FOLDER))!;
+      const baselineUid = await highestUid(client, view);
+      // A reset, not a first sight: mail here now (or restored later) may have been read under the old UIDs.
+      const reset = Boolean(cp && cp.uidValidity !== null);
+      if (reset) this.log.warn({ was: cp!.uidValidity, now: uidValidity }, 'UIDVALIDITY changed; resynchronising unread mail only, matched against what this mailbox stored');
+      cursor = { move: [], resync: reset };
+      const fresh = { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: 0, baselineUid, cursor: encodeImapCursor(cursor) };
+      await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.save(this.ingest.db, fresh));
+      cp = { ...fresh, updatedAt: new Date() };
     }
-    const newer = (await client.search({ uid: `${cp.lastUid + 1}:*` }, { uid: true })) || [];
-    const unseenBaseline = cp.lastUid < cp.baselineUid
-      ? (await client.search({ uid: `${cp.lastUid + 1}:${cp.baselineUid}`, seen: false }, { uid: true })) || []
+    const { lastUid, baselineUid } = cp;
+    const newer = await this.finder.newerThan(client, view, lastUid);
+    const unseenBaseline = lastUid < baselineUid
+      ? ((await searchUids(client, { uid: `${lastUid + 1}:${baselineUid}`, seen: false })) ?? [])
       : [];
     const sizes = new Map<number, number>();
-    if (newer.some((uid) => uid > cp.lastUid)) {
-      for await (const msg of client.fetch(`${cp.lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) sizes.set(msg.uid, msg.size ?? 0);
+    if (newer.uids.length) {
+      for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) sizes.set(msg.uid, msg.size ?? 0);
     }
-    const plan = planSync({ lastUid: cp.lastUid, baselineUid: cp.baselineUid, newer, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
+    const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
+    if (waiting) await this.report({ connectionState: 'syncing' });
 
     const fetchBatch = async (uids: number[]) => {
-      const items: { sourceKey: string; raw: Buffer }[] = [];
+      const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];
       if (!uids.length) return items;
-      for await (const msg of client.fetch(uids.join(','), { uid: true, source: true }, { uid: true })) {
-        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source });
+      for await (const msg of client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
+        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync });
       }
       return items;
     };
-    // Fetch the next batch over IMAP while the current one is parsed and committed; `\Seen` for a
-    // batch is queued only after its commit.
-    let next = plan.batches.length ? fetchBatch(plan.batches[0]!.uids) : null;
+    // Fetch the next batch over IMAP while the current one is parsed and committed; `\Seen` (and
+    // the move) for a batch happen only after its commit. Prefetches are settled promises: one
+    // left behind by stop() or a failed commit fails with the connection, and nobody awaits it.
+    let next = plan.batches.length ? settle(fetchBatch(plan.batches[0]!.uids)) : null;
     for (const [i, batch] of plan.batches.entries()) {
-      if (this.stopped) return;
+      if (this.stopped) break;
       await this.report({ inboundQueueCount: waiting });
-      const items = await next!;
-      next = i + 1 < plan.batches.length ? fetchBatch(plan.batches[i + 1]!.uids) : null;
-      // A failed prefetch is reported by the next iteration; don't let it surface as unhandled meanwhile.
-      next?.catch(() => {});
-      await this.deps.ingest.ingestBatch(this.server, items, (tx) =>
-        this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid: cp.baselineUid }),
-      );
+      const fetched = await next!;
+      if (!fetched.ok) throw fetched.error;
+      next = i + 1 < plan.batches.length ? settle(fetchBatch(plan.batches[i + 1]!.uids)) : null;
+      const committed: ImapCursor = { ...cursor, move: this.moveTarget ? batch.uids : [] };
+      await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestBatch(this.server, fetched.value, (tx) =>
+        this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid, cursor: encodeImapCursor(committed) }),
+      ));
       faultPoint(this.deps.faultPoint, 'imap.afterCommitBeforeSeen');
-      if (batch.uids.length) await client.messageFlagsAdd(batch.uids.join(','), ['\\Seen'], { uid: true });
+      await this.afterCommit(client, batch.uids);
+      if (committed.move.length) {
+        await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.setCursor(this.ingest.db, this.server.id, FOLDER, encodeImapCursor(cursor)));
+      }
       waiting -= batch.uids.length;
     }
+    return { problem: newer.problem, settled: newer.settled && !this.stopped };
   }
 }

@@ -49,7 +49,7 @@ export class GenericOAuthClient implements OAuthClient {
 
   private async token(grant: Grant, form: Record<string, string>): Promise<TokenSet> {
     await this.vetTokenUrl();
-    const answer = await postForm(this.settings.tokenUrl, { ...form, client_id: this.settings.clientId, client_secret: this.settings.clientSecret }, this.proxy);
+    const answer = await postForm(this.settings.tokenUrl, { ...form, client_id: this.settings.clientId, client_secret: this.settings.clientSecret }, this.proxy, this.guard);
     if (answer.status < 200 || answer.status >= 300) throw classifyTokenFailure(answer, { provider: 'OTHER', grant, installationApp: false });
     const tokens = tokenSetFrom(answer.body, Date.now());
     if (!tokens) throw noAccessToken('The identity provider');

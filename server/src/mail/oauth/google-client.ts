@@ -1,16 +1,24 @@
-import { CodeChallengeMethod, OAuth2Client, type Credentials, type OAuth2ClientOptions } from 'google-auth-library';
+import type { Credentials, OAuth2ClientOptions } from 'google-auth-library';
 import { MailError } from '../connector.js';
 import { httpFetch } from '../http-client.js';
+import type { GuardOptions } from '../address-guard.js';
 import type { ProxyConfig } from '../proxy.js';
 import { noAccessToken, TOKEN_REQUEST_TIMEOUT_MS, type AuthorizationRequest, type OAuthClient, type TokenSet } from './oauth-client.js';
 import { classifyTokenFailure, tokenTransportError, type Grant } from './oauth-errors.js';
 import type { GoogleClientSettings } from './oauth-settings.js';
 
-/** OAuth2Client keeps its refresh call protected; we hold no credentials on the client, so call it directly. */
-class RefreshingClient extends OAuth2Client {
-  refreshWith(refreshToken: string) {
-    return this.refreshToken(refreshToken);
+/**
+ * google-auth-library (with gaxios) loads on the first Google sign-in or refresh, not at start.
+ * OAuth2Client keeps its refresh call protected; we hold no credentials on the client, so call it directly.
+ */
+async function refreshingClient(options: OAuth2ClientOptions) {
+  const { OAuth2Client } = await import('google-auth-library');
+  class RefreshingClient extends OAuth2Client {
+    refreshWith(refreshToken: string) {
+      return this.refreshToken(refreshToken);
+    }
   }
+  return new RefreshingClient(options);
 }
 
 /** Google through google-auth-library's OAuth2Client: scope https://mail.google.com/ for IMAP XOAUTH2. */
@@ -18,12 +26,14 @@ export class GoogleOAuthClient implements OAuthClient {
   constructor(
     private readonly settings: GoogleClientSettings,
     private readonly proxy: ProxyConfig | null,
+    private readonly guard: GuardOptions,
     /** Tests point these at another OAuth server; production uses Google's. */
     private readonly endpoints?: OAuth2ClientOptions['endpoints'],
   ) {}
 
   async authorizationUrl(req: AuthorizationRequest): Promise<string> {
-    return this.client(req.redirectUri).generateAuthUrl({
+    const { CodeChallengeMethod } = await import('google-auth-library');
+    return (await this.client(req.redirectUri)).generateAuthUrl({
       access_type: 'offline',
       // Google returns a refresh token only on consent; a re-sign-in must get a new one.
       prompt: 'consent',
@@ -37,7 +47,7 @@ export class GoogleOAuthClient implements OAuthClient {
 
   async exchangeCode(req: { code: string; codeVerifier: string; redirectUri: string }): Promise<TokenSet> {
     try {
-      const { tokens } = await this.client(req.redirectUri).getToken({ code: req.code, codeVerifier: req.codeVerifier, redirect_uri: req.redirectUri });
+      const { tokens } = await (await this.client(req.redirectUri)).getToken({ code: req.code, codeVerifier: req.codeVerifier, redirect_uri: req.redirectUri });
       return this.tokens(tokens);
     } catch (err) {
       throw this.failure(err, 'code');
@@ -46,23 +56,23 @@ export class GoogleOAuthClient implements OAuthClient {
 
   async refresh(refreshToken: string): Promise<TokenSet> {
     try {
-      const { tokens } = await this.client().refreshWith(refreshToken);
+      const { tokens } = await (await this.client()).refreshWith(refreshToken);
       return this.tokens(tokens);
     } catch (err) {
       throw this.failure(err, 'refresh');
     }
   }
 
-  private client(redirectUri?: string): RefreshingClient {
-    const proxy = this.proxy;
-    return new RefreshingClient({
+  private client(redirectUri?: string) {
+    const { proxy, guard } = this;
+    return refreshingClient({
       clientId: this.settings.clientId,
       clientSecret: this.settings.clientSecret,
       redirectUri,
       endpoints: this.endpoints,
       transporterOptions: {
         fetchImplementation: ((url: string | URL, init?: Record<string, unknown>) =>
-          httpFetch(url instanceof URL ? url : String(url), init as never, { proxy, timeoutMs: TOKEN_REQUEST_TIMEOUT_MS })) as never,
+          httpFetch(url instanceof URL ? url : String(url), init as never, { proxy, timeoutMs: TOKEN_REQUEST_TIMEOUT_MS, guard, redirects: 'none' })) as never,
         retry: false,
       },
     });

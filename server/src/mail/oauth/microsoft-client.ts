@@ -1,9 +1,9 @@
-import {
-  ConfidentialClientApplication, LogLevel,
-  type AuthenticationResult, type INetworkModule, type NetworkRequestOptions, type NetworkResponse, type NodeAuthOptions,
+import type {
+  AuthenticationResult, ConfidentialClientApplication, INetworkModule, NetworkRequestOptions, NetworkResponse, NodeAuthOptions,
 } from '@azure/msal-node';
 import { MailError } from '../connector.js';
 import { httpFetch } from '../http-client.js';
+import type { GuardOptions } from '../address-guard.js';
 import type { ProxyConfig } from '../proxy.js';
 import { noAccessToken, TOKEN_REQUEST_TIMEOUT_MS, type AuthorizationRequest, type OAuthClient, type TokenSet } from './oauth-client.js';
 import { classifyTokenFailure, tokenTransportError, type Grant } from './oauth-errors.js';
@@ -19,7 +19,7 @@ class CapturingNetwork implements INetworkModule {
   tokenAnswer: { status: number; body: unknown; retryAfter: string | null } | null = null;
   transportError: unknown = null;
 
-  constructor(private readonly proxy: ProxyConfig | null) {}
+  constructor(private readonly proxy: ProxyConfig | null, private readonly guard: GuardOptions) {}
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     return this.send<T>('GET', url, options, timeout);
@@ -33,7 +33,7 @@ class CapturingNetwork implements INetworkModule {
 
   private async send<T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     try {
-      const res = await httpFetch(url, { method, headers: options?.headers, body: options?.body }, { proxy: this.proxy, timeoutMs: timeout ?? TOKEN_REQUEST_TIMEOUT_MS });
+      const res = await httpFetch(url, { method, headers: options?.headers, body: options?.body }, { proxy: this.proxy, timeoutMs: timeout ?? TOKEN_REQUEST_TIMEOUT_MS, guard: this.guard, redirects: 'none' });
       const text = await res.text();
       let body: unknown = {};
       try {
@@ -78,7 +78,7 @@ function refreshTokenInCache(serialized: string): string | undefined {
  * exchange, from which the (possibly rotated) refresh token is read and stored sealed by us.
  */
 export class MicrosoftOAuthClient implements OAuthClient {
-  constructor(private readonly settings: MicrosoftClientSettings, private readonly proxy: ProxyConfig | null) {}
+  constructor(private readonly settings: MicrosoftClientSettings, private readonly proxy: ProxyConfig | null, private readonly guard: GuardOptions) {}
 
   async authorizationUrl(req: AuthorizationRequest): Promise<string> {
     const { app, network } = await this.app();
@@ -121,7 +121,7 @@ export class MicrosoftOAuthClient implements OAuthClient {
   }
 
   private async app(): Promise<{ app: ConfidentialClientApplication; network: CapturingNetwork }> {
-    const network = new CapturingNetwork(this.proxy);
+    const network = new CapturingNetwork(this.proxy, this.guard);
     const { clientId, clientSecret, authority } = this.settings;
     const auth: NodeAuthOptions = { clientId, clientSecret, authority };
     if (!isMicrosoftCloudAuthority(authority)) {
@@ -132,6 +132,8 @@ export class MicrosoftOAuthClient implements OAuthClient {
         throw err instanceof MailError ? err : tokenTransportError(err);
       }
     }
+    // msal loads on the first Microsoft sign-in or refresh, not at start: ~5 MB an idle server doesn't need.
+    const { ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
     const app = new ConfidentialClientApplication({
       auth,
       system: {

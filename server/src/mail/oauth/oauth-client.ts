@@ -1,3 +1,4 @@
+import type { GuardOptions } from '../address-guard.js';
 import { MailError } from '../connector.js';
 import { httpFetch } from '../http-client.js';
 import type { ProxyConfig } from '../proxy.js';
@@ -32,8 +33,8 @@ export interface HttpAnswer extends TokenEndpointFailure {
   headers: Record<string, string>;
 }
 
-/** POSTs a form to a token endpoint through the mailbox's proxy; transport failures become NETWORK/TLS MailErrors. */
-export async function postForm(url: string, form: Record<string, string>, proxy: ProxyConfig | null): Promise<HttpAnswer> {
+/** POSTs a form to a token endpoint through the mailbox's proxy; transport failures become NETWORK/TLS MailErrors, a redirect a permanent one. */
+export async function postForm(url: string, form: Record<string, string>, proxy: ProxyConfig | null, guard: GuardOptions): Promise<HttpAnswer> {
   try {
     const res = await httpFetch(
       url,
@@ -42,7 +43,8 @@ export async function postForm(url: string, form: Record<string, string>, proxy:
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams(form).toString(),
       },
-      { proxy, timeoutMs: TOKEN_REQUEST_TIMEOUT_MS },
+      // Never a redirect: it would carry the client secret and the refresh token elsewhere.
+      { proxy, timeoutMs: TOKEN_REQUEST_TIMEOUT_MS, guard, redirects: 'none' },
     );
     const text = await res.text();
     return { status: res.status, body: parseBody(text, res.headers.get('content-type')), headers: Object.fromEntries(res.headers), retryAfter: res.headers.get('retry-after') };

@@ -1,6 +1,7 @@
 import type { EmailProvider } from '../../db/schema.js';
 import { MailError } from '../connector.js';
-import { retryAfterMs } from '../http-client.js';
+import { TargetRefusedError } from '../address-guard.js';
+import { RedirectRefusedError, retryAfterMs } from '../http-client.js';
 import { ProxyError } from '../proxy.js';
 import { signInAgain } from './oauth-settings.js';
 
@@ -99,9 +100,14 @@ export function classifyTokenFailure(f: TokenEndpointFailure, ctx: Context): Mai
 
 /** The token endpoint could not be reached at all (DNS, refused, TLS, timeout, proxy). */
 export function tokenTransportError(err: unknown): MailError {
+  if (err instanceof RedirectRefusedError) {
+    return new MailError('OAUTH_TOKEN', `The token endpoint answered with a redirect to ${err.to}; Mailroom never follows one (it would carry the client secret and refresh token there): enter the final token URL`, { permanent: true });
+  }
   if (err instanceof MailError) return err;
-  const e = err as { name?: string; code?: string; cause?: { code?: string; message?: string } };
-  const code = e.cause?.code ?? e.code;
+  const e = err as { name?: string; code?: string; cause?: unknown };
+  const refused = err instanceof TargetRefusedError ? err : e.cause instanceof TargetRefusedError ? e.cause : null;
+  if (refused) return new MailError('OAUTH_TOKEN', `The identity provider's address is refused: ${refused.message}`);
+  const code = (e.cause as { code?: string } | undefined)?.code ?? e.code;
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new MailError('NETWORK', 'The identity provider did not answer in time; retrying');
   }

@@ -6,14 +6,14 @@ import type { OAuthClient } from './oauth-client.js';
 import type { OAuthClientSettings } from './oauth-settings.js';
 
 export interface ClientOptions {
-  /** The address guard's loopback switch (MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS), for admin-entered token URLs. */
+  /** The address guard's loopback switch (MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS), for every token URL. */
   allowLoopback: boolean;
 }
 
 export function createOAuthClient(settings: OAuthClientSettings, proxy: ProxyConfig | null, opts: ClientOptions): OAuthClient {
   switch (settings.provider) {
-    case 'MICROSOFT': return new MicrosoftOAuthClient(settings, proxy);
-    case 'GOOGLE': return new GoogleOAuthClient(settings, proxy);
+    case 'MICROSOFT': return new MicrosoftOAuthClient(settings, proxy, { allowLoopback: opts.allowLoopback });
+    case 'GOOGLE': return new GoogleOAuthClient(settings, proxy, { allowLoopback: opts.allowLoopback });
     case 'OTHER': return new GenericOAuthClient(settings, proxy, { allowLoopback: opts.allowLoopback });
   }
 }

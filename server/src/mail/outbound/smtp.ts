@@ -4,7 +4,7 @@
 // (connection-test/diagnosis.ts; never the server's text, which can be anything) plus the facts
 // a retry decision needs.
 import { isIP } from 'node:net';
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import { DnsError, TargetRefusedError, resolveTarget, type ResolvedAddress } from '../address-guard.js';
 import { failureCode, failureMessage, likelyCauses, type FailureCode } from '../connection-test/diagnosis.js';
 import type { ConnectionStage } from '../connection-test/types.js';
@@ -93,9 +93,11 @@ export async function withSmtpTransport<T>(
   work: (transport: ReturnType<typeof nodemailer.createTransport>) => Promise<T>,
 ): Promise<T> {
   const addresses: ResolvedAddress[] = await resolveTarget(target.host, { allowLoopback: opts.allowLoopback, lookup: opts.lookup });
+  // nodemailer loads with the first mail or SMTP test, not at start: memory an idle server doesn't need.
+  const { createTransport } = (await import('nodemailer')).default;
   let lastError: unknown;
   for (const { address } of addresses) {
-    const transport = nodemailer.createTransport(transportOptions(target, address, opts.timeouts));
+    const transport = createTransport(transportOptions(target, address, opts.timeouts));
     try {
       return await work(transport);
     } catch (err) {

@@ -180,8 +180,9 @@ export class Pop3Session {
     return run;
   }
 
+  /** UTF-8: servers compare the password's UTF-8 bytes (a Latin-1 write mangles anything beyond U+00FF, such as €). */
   private write(line: string): void {
-    this.socket.write(`${line}\r\n`, 'latin1');
+    this.socket.write(`${line}\r\n`, 'utf8');
   }
 
   private nextLine(timeoutMs: number, idle: 'NO_GREETING' | 'TIMEOUT'): Promise<string> {

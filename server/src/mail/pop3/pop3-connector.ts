@@ -18,6 +18,9 @@ export const pop3SourceKey = (serverId: string, uidl: string) => `pop3:${serverI
  * the session's lifetime and shows only the mail that was there when it began.
  *
  * Exactly once: the committed set is the UIDLs whose tickets/audit rows exist (their sourceKeys).
+ * A server may rebuild its UIDLs without telling (Courier's `UID<n>-<uidvalidity>`, Cyrus'
+ * `<uidvalidity>.<uid>` after a mailbox is recreated), so every new UIDL is also matched against
+ * what this mailbox stored before (Message-ID + content fingerprint), whatever the duplicate window.
  * DELE is sent only after the commit, and a server applies it only on QUIT. A session lost after
  * DELE but before QUIT leaves the message on the server (RFC 1939 §6); the next session sees its
  * UIDL already committed, skips it and deletes it again.
@@ -95,22 +98,22 @@ export class Pop3Connector extends ConnectorLoop {
   private async batch(session: Pop3Session): Promise<boolean> {
     const listing = dedupe(await session.uidl());
     const key = (m: UidlEntry) => pop3SourceKey(this.server.id, m.uidl);
-    const committed = await this.deps.ingest.committedSourceKeys(listing.map(key));
+    const committed = await this.ours('reading committed messages', () => this.deps.ingest.committedSourceKeys(listing.map(key)));
     const fresh = listing.filter((m) => !committed.has(key(m)));
     await this.report({ inboundQueueCount: fresh.length });
 
     const batch = fresh.slice(0, BATCH);
-    const items: { sourceKey: string; raw: Buffer }[] = [];
+    const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];
     for (const m of batch) {
       if (this.stopped) return false;
-      items.push({ sourceKey: key(m), raw: await session.retr(m.n) });
+      items.push({ sourceKey: key(m), raw: await session.retr(m.n), recheckStored: true });
     }
-    if (items.length) await this.deps.ingest.ingestBatch(this.server, items);
+    if (items.length) await this.ours('saving tickets', () => this.deps.ingest.ingestBatch(this.server, items));
 
     if (this.server.pop3DeleteAfterSave) {
       // Re-read what is committed rather than trusting the batch: a message whose row is not in
       // the database must stay on the server, whatever went wrong.
-      const saved = items.length ? await this.deps.ingest.committedSourceKeys(items.map((i) => i.sourceKey)) : new Set<string>();
+      const saved = items.length ? await this.ours('reading committed messages', () => this.deps.ingest.committedSourceKeys(items.map((i) => i.sourceKey))) : new Set<string>();
       const leftBehind = listing.filter((m) => committed.has(key(m)));
       const deletable = [...leftBehind, ...batch.filter((m) => saved.has(key(m)))];
       for (const m of deletable) await session.dele(m.n);

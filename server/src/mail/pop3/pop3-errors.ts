@@ -50,7 +50,7 @@ function commandFailure(err: Pop3CommandError): MailError {
   const login = err.command === 'USER' || err.command === 'PASS';
   switch (err.responseCode) {
     // RFC 2449 / 3206: the account is fine, the moment is not.
-    case 'IN-USE': return new MailError('PROTOCOL', 'The mailbox is locked by another POP3 session; retrying');
+    case 'IN-USE': return new MailError('PROTOCOL', "The mailbox is in use: another POP3 client (or Mailroom's own poller) holds it; retrying");
     case 'LOGIN-DELAY': return new MailError('THROTTLED', 'The POP3 server asks for a longer pause between sign-ins; retrying later', { retryAfterMs: 5 * 60_000 });
     case 'SYS/TEMP': return new MailError('PROTOCOL', 'The POP3 server reported a temporary problem; retrying');
     case 'PRIVACY-REQUIRED': return new MailError('AUTH', 'The server does not allow signing in over an unencrypted connection: choose SSL or STARTTLS (TLS)');

@@ -4,7 +4,7 @@ import { diffJson, type ConfigAuditEntry, type JsonChange } from './config-audit
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
-const ConfigAuditAction = builder.enumType('ConfigAuditAction', { values: ['CREATE', 'UPDATE', 'DELETE'] as const });
+const ConfigAuditAction = builder.enumType('ConfigAuditAction', { values: ['CREATE', 'UPDATE', 'DELETE', 'LOCKOUT'] as const });
 
 const ConfigChangeRef = builder.objectRef<JsonChange>('ConfigChange').implement({
   fields: (t) => ({

@@ -20,7 +20,7 @@ export interface ConfigChange {
   actorUserId: string | null;
   entityType: string;
   entityId: string | null;
-  action: 'CREATE' | 'UPDATE' | 'DELETE';
+  action: 'CREATE' | 'UPDATE' | 'DELETE' | 'LOCKOUT';
   before?: unknown;
   after?: unknown;
 }

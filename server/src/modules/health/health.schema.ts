@@ -1,6 +1,6 @@
 import type { EnumRef } from '@pothos/core';
 import type { EmailAuthType, EmailOutcome } from '../../db/schema.js';
-import { builder } from '../../graphql/builder.js';
+import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import type { IngestBucket } from '../email-audit/email-audit.stats.js';
 import { errorHint } from './error-hints.js';
 import type { HealthRow } from './health.service.js';
@@ -13,6 +13,8 @@ const ErrorKind = builder.enumType('ServerErrorKind', { values: ['NETWORK', 'TLS
 export type HealthView = HealthRow & { authType?: EmailAuthType | null };
 
 const ServerErrorRef = builder.objectRef<HealthView>('ServerError').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     message: t.string({ resolve: (h) => h.lastErrorMessage ?? '' }),
     kind: t.field({ type: ErrorKind, resolve: (h) => h.lastErrorKind ?? 'INTERNAL' }),
@@ -22,6 +24,8 @@ const ServerErrorRef = builder.objectRef<HealthView>('ServerError').implement({
 });
 
 export const ServerHealthRef = builder.objectRef<HealthView>('ServerHealth').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     status: t.field({ type: ServerStatus, resolve: (h) => h.status }),
     connectionState: t.exposeString('connectionState'),

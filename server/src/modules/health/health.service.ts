@@ -113,7 +113,7 @@ export class HealthService implements HealthReporter {
     else if (values.inboundQueueCount === 0) values.oldestWaitingAt = null;
     else if (!current.oldestWaitingAt) values.oldestWaitingAt = now;
     if (connectionState === 'authenticationError' && current.connectionState !== 'authenticationError') values.consecutiveAuthFailures = current.consecutiveAuthFailures + 1;
-    else if (connectionState === 'connected' || connectionState === 'disabled') values.consecutiveAuthFailures = 0;
+    else if (connectionState === 'connected' || connectionState === 'degraded' || connectionState === 'disabled') values.consecutiveAuthFailures = 0;
 
     const effects = await this.observeOutage(serverId, current, values, now);
 

@@ -51,6 +51,7 @@ export type HealthEffect =
 export function statusFor(state: ConnectionState, previous: ServerStatus): ServerStatus {
   switch (state) {
     case 'connected':
+    case 'degraded':
     case 'syncing': return 'REACHABLE';
     case 'connectError':
     case 'authenticationError': return 'UNREACHABLE';
@@ -62,10 +63,12 @@ export function statusFor(state: ConnectionState, previous: ServerStatus): Serve
 /**
  * `connecting` is what a connector reports between attempts, so it keeps the previous condition:
  * connectError → connecting → connectError is one outage, and connected → connecting → connected no event.
+ * `degraded` is no outage: the server answers and Mailroom keeps trying; the card shows the reason.
  */
 export function conditionOf(state: ConnectionState, previous: Condition | null): Condition | null {
   switch (state) {
     case 'connected':
+    case 'degraded':
     case 'syncing': return 'UP';
     case 'connectError': return 'SERVER_UNREACHABLE';
     case 'authenticationError': return 'AUTH_FAILED';

@@ -1,4 +1,4 @@
-import { builder } from '../../graphql/builder.js';
+import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
@@ -14,6 +14,8 @@ const FilterType = builder.enumType('FilterType', { values: ['ALLOW', 'IGNORE'] 
 const AfterProcessing = builder.enumType('AfterProcessing', { values: ['MARK_READ', 'MOVE'] as const });
 
 const EmailFilterRef = builder.objectRef<IncomingServerRow>('EmailFilter').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     type: t.field({ type: FilterType, resolve: (s) => s.filterType! }),
     emails: t.stringList({ resolve: (s) => s.filterEmails }),
@@ -23,6 +25,8 @@ const EmailFilterRef = builder.objectRef<IncomingServerRow>('EmailFilter').imple
 });
 
 const OAuthSettingsRef = builder.objectRef<IncomingServerRow>('OAuthSettings').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     clientId: t.string({ nullable: true, resolve: (s) => s.oauth?.clientId ?? null }),
     clientSecretSet: t.boolean({ resolve: (s, _a, ctx) => Boolean(ctx.services.servers.credentials(s).oauth.clientSecret) }),
@@ -35,10 +39,13 @@ const OAuthSettingsRef = builder.objectRef<IncomingServerRow>('OAuthSettings').i
 });
 
 export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('IncomingEmailServer').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
-    email: t.exposeString('email'),
+    // What a technician may know of a mailbox: which one it is.
+    id: t.exposeID('id', { skipTypeScopes: true }),
+    name: t.exposeString('name', { skipTypeScopes: true }),
+    email: t.exposeString('email', { skipTypeScopes: true }),
     protocol: t.field({ type: MailProtocol, resolve: (s) => s.protocol }),
     provider: t.field({ type: EmailProvider, resolve: (s) => s.provider }),
     host: t.exposeString('host', { nullable: true }),

@@ -1,4 +1,4 @@
-import { builder } from '../../graphql/builder.js';
+import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { ConnectionTestEventRef, ConnectionTestStageRef, streamTest } from '../incoming-servers/connection-test.schema.js';
@@ -19,6 +19,8 @@ const SmtpStage = builder.enumType('SmtpStage', { values: ['DNS', 'TCP', 'TLS', 
 const OutboundMailStatus = builder.enumType('OutboundMailStatus', { values: ['PENDING', 'SENT', 'FAILED'] as const });
 
 export const OutgoingEmailServerRef = builder.objectRef<OutgoingServerRow>('OutgoingEmailServer').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
@@ -69,6 +71,8 @@ const OutgoingServerTestResultRef = builder.objectRef<OutgoingTestResult>('Outgo
 type OutboundMailView = Omit<OutboundMailRow, 'raw'>;
 
 export const OutboundMailRef = builder.objectRef<OutboundMailView>('OutboundMail').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   description: 'Mail Mailroom sends (acknowledgments): queued, sent, or failed with the reason.',
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -1,4 +1,4 @@
-import { builder } from '../../graphql/builder.js';
+import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import type { ProxyServerRow } from './proxy-server.service.js';
@@ -6,6 +6,8 @@ import type { ProxyServerRow } from './proxy-server.service.js';
 const ProxyType = builder.enumType('ProxyType', { values: ['SOCKS5', 'HTTP'] as const, description: 'SOCKS5, or HTTP CONNECT.' });
 
 export const ProxyServerRef = builder.objectRef<ProxyServerRow>('ProxyServer').implement({
+  // Reachable from tickets (a technician's): configuration is for channel managers only.
+  authScopes: ADMIN_ONLY,
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),

@@ -1,8 +1,5 @@
-// The health service with its notifications on an embedded PGlite, time stepped by hand:
+// The health service with its notifications on a fresh database, time stepped by hand:
 // connector-like reports in, notification rows and events out.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/src/db/client.ts';
 import { incomingServers, notifications, roles, serverHealth, users } from '../../server/src/db/schema.ts';
@@ -11,11 +8,11 @@ import { createEventBus, type PubSub } from '../../server/src/lib/pubsub.ts';
 import { HealthService } from '../../server/src/modules/health/health.service.ts';
 import { CredentialWatch } from '../../server/src/modules/health/credential-warnings.ts';
 import { NotificationService } from '../../server/src/modules/notifications/notification.service.ts';
+import { testDatabaseUrl } from '../testkit/env.ts';
 
 const logger = createLogger('silent');
 const timing = { recoveryStableMs: 60_000, flapWindowMs: 300_000 };
 
-let dir: string;
 let database: Database;
 let pubsub: PubSub;
 const ids = { admin: '', manager: '', technician: '' };
@@ -45,8 +42,7 @@ class Clock {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'mailroom-health-'));
-  database = await openDatabase({ dataDir: dir });
+  database = await openDatabase({ url: await testDatabaseUrl(), logger });
   pubsub = await createEventBus(null, logger);
   const db = database.db;
   const [role] = await db.insert(roles).values({ name: 'Channel managers', permissions: ['MANAGE_SUPPORT_CHANNELS'] }).returning();
@@ -60,7 +56,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await database?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 let clock: Clock;
@@ -96,6 +91,8 @@ afterEach(async () => {
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Work a timer starts (a recheck, a notification) reaches PostgreSQL over the network: wait for its result. */
+const POLL = { timeout: 10_000, interval: 20 };
 
 async function rows(userId = ids.admin) {
   const all = await database.db.select().from(notifications);
@@ -118,8 +115,7 @@ describe('health notifications', () => {
     await sync();
     await fail();
     for (let i = 0; i < 5; i++) { clock.advance(10); await fail(); } // connectError → connecting → connectError … is one outage
-    await settle();
-    expect((await rows()).map((n) => [n.kind, n.count])).toEqual([['SERVER_UNREACHABLE', 1]]);
+    await expect.poll(async () => (await rows()).map((n) => [n.kind, n.count]), POLL).toEqual([['SERVER_UNREACHABLE', 1]]);
     expect((await rows(ids.manager)).map((n) => n.kind)).toEqual(['SERVER_UNREACHABLE']);
     expect(await rows(ids.technician)).toEqual([]);
     const row = (await database.db.select().from(serverHealth)).find((h) => h.serverId === serverId);
@@ -131,17 +127,15 @@ describe('health notifications', () => {
     await settle();
     expect((await rows()).map((n) => n.kind)).toEqual(['SERVER_UNREACHABLE']);
     clock.advance(1); // the recheck fires without any new report: a quiet IDLE connection reports nothing
-    await settle();
-    expect((await rows()).map((n) => n.kind)).toEqual(['SERVER_UNREACHABLE', 'SERVER_RECOVERED']);
+    await expect.poll(async () => (await rows()).map((n) => n.kind), POLL).toEqual(['SERVER_UNREACHABLE', 'SERVER_RECOVERED']);
     expect((await rows(ids.manager)).map((n) => n.kind)).toEqual(['SERVER_UNREACHABLE', 'SERVER_RECOVERED']);
-    expect(events.sort()).toEqual([
+    await expect.poll(() => [...events].sort(), POLL).toEqual([
       'notificationAdded:SERVER_RECOVERED:admin', 'notificationAdded:SERVER_RECOVERED:manager',
       'notificationAdded:SERVER_UNREACHABLE:admin', 'notificationAdded:SERVER_UNREACHABLE:manager',
     ]);
     expect((await health.get(serverId)).downSince).not.toBeNull(); // still inside the flap window
     clock.advance(300);
-    await settle();
-    expect(await health.get(serverId)).toMatchObject({ downSince: null, flapCount: 0 });
+    await expect.poll(() => health.get(serverId), POLL).toMatchObject({ downSince: null, flapCount: 0 });
   });
 
   it('flapping down/up/down/up/down within a minute: one notification with count 3, updates instead of additions, no recovery yet', async () => {
@@ -155,22 +149,20 @@ describe('health notifications', () => {
     const [n] = await rows();
     expect(await rows()).toHaveLength(1);
     expect(n).toMatchObject({ kind: 'SERVER_UNREACHABLE', count: 3, read: false });
-    expect(events.filter((e) => e.endsWith(':admin'))).toEqual([
+    await expect.poll(() => events.filter((e) => e.endsWith(':admin')), POLL).toEqual([
       'notificationAdded:SERVER_UNREACHABLE:admin', 'notificationUpdated:SERVER_UNREACHABLE:admin', 'notificationUpdated:SERVER_UNREACHABLE:admin',
     ]);
     expect((await health.get(serverId)).flapCount).toBe(3);
 
     clock.advance(10); await sync();
     clock.advance(61);
-    await settle();
-    expect((await rows()).map((r) => [r.kind, r.count])).toEqual([['SERVER_UNREACHABLE', 3], ['SERVER_RECOVERED', 1]]);
+    await expect.poll(async () => (await rows()).map((r) => [r.kind, r.count]), POLL).toEqual([['SERVER_UNREACHABLE', 3], ['SERVER_RECOVERED', 1]]);
   });
 
   it('an authentication error raises AUTH_FAILED and counts consecutive failures', async () => {
     await fail('AUTH');
     await fail('AUTH');
-    await settle();
-    expect((await rows()).map((r) => [r.kind, r.count])).toEqual([['AUTH_FAILED', 1]]);
+    await expect.poll(async () => (await rows()).map((r) => [r.kind, r.count]), POLL).toEqual([['AUTH_FAILED', 1]]);
     expect((await rows())[0]!.body).toContain('refused the user name or password');
     expect(await health.get(serverId)).toMatchObject({ consecutiveAuthFailures: 2, status: 'UNREACHABLE' });
     await sync();
@@ -190,8 +182,7 @@ describe('health notifications', () => {
     await restarted.report(serverId, { connectionState: 'connected', lastSyncAt: clock.now(), error: null });
     clock.advance(20);
     await restarted.report(serverId, { connectionState: 'connectError', error: { kind: 'NETWORK', message: 'Connection refused' } });
-    await settle();
-    expect((await rows()).map((r) => [r.kind, r.count])).toEqual([['SERVER_UNREACHABLE', 2]]);
+    await expect.poll(async () => (await rows()).map((r) => [r.kind, r.count]), POLL).toEqual([['SERVER_UNREACHABLE', 2]]);
     restarted.stop();
   });
 

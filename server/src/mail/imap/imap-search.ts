@@ -1,0 +1,75 @@
+import type { ImapFlow, SearchObject } from 'imapflow';
+import type { Logger } from '../../lib/logger.js';
+import { searchMayHaveMissed, serverNumber, type MailboxView } from './imap-sync-plan.js';
+
+/** UIDs matching `query`, or null when the server refused the search (imapflow reports that as `false`). */
+export async function searchUids(client: ImapFlow, query: SearchObject): Promise<number[] | null> {
+  const found = await client.search(query, { uid: true });
+  return Array.isArray(found) ? found : null;
+}
+
+/** UIDs by FETCH over sequence numbers: works where a server's SEARCH does not. */
+export async function fetchUids(client: ImapFlow, range: string): Promise<number[]> {
+  const uids: number[] = [];
+  for await (const msg of client.fetch(range, { uid: true })) if (serverNumber(msg.uid)) uids.push(msg.uid);
+  return uids;
+}
+
+/** The UID the next message will get, minus one: from UIDNEXT, else the last message's UID (never NaN). */
+export async function highestUid(client: ImapFlow, view: MailboxView): Promise<number> {
+  if (view.uidNext !== null) return view.uidNext - 1;
+  if (view.exists === 0) return 0;
+  return (await fetchUids(client, '*')).reduce((a, b) => Math.max(a, b), 0);
+}
+
+export interface NewerUids {
+  uids: number[];
+  /** Set when the server says there is mail Mailroom cannot see: the mailbox is `degraded`, with this reason. */
+  problem: string | null;
+  /** False when the server's numbers could not be accounted for: the next check must search again. */
+  settled: boolean;
+}
+
+/**
+ * Finds the UIDs above the checkpoint, one per session. The UID range search first; when the
+ * server's numbers say it may have missed mail, the last message's UID decides, and if mail is
+ * indeed missing the search falls back to SEARCH ALL, then to FETCH over sequence numbers, and
+ * keeps using what worked for the rest of the session (GNU Mailutils' `UID SEARCH UID n:*`
+ * returns nothing while `UID SEARCH ALL` works).
+ */
+export class UidFinder {
+  private broad: 'search' | 'fetch' | null = null;
+
+  constructor(private readonly log: Logger) {}
+
+  async newerThan(client: ImapFlow, view: MailboxView, lastUid: number): Promise<NewerUids> {
+    const above = (uids: number[]) => uids.filter((uid) => uid > lastUid);
+    if (this.broad === 'fetch' && view.exists > 0) return { uids: above(await fetchUids(client, '1:*')), problem: null, settled: true };
+    const found = await searchUids(client, this.broad === 'search' ? { all: true } : { uid: `${lastUid + 1}:*` });
+    if (!searchMayHaveMissed(view, lastUid, found === null ? null : above(found))) return { uids: above(found ?? []), problem: null, settled: true };
+
+    const seen = above(found ?? []).reduce((a, b) => Math.max(a, b), lastUid);
+    const last = (await fetchUids(client, '*'))[0] ?? null;
+    // UIDNEXT moved on because mail above our checkpoint was expunged: nothing is missing. Not
+    // settled all the same when STATUS said so: the selected view may lag behind it, so the next
+    // check looks again.
+    if (last !== null && last <= seen) return { uids: above(found ?? []), problem: null, settled: view.uidNext === null };
+
+    const all = await searchUids(client, { all: true });
+    if (all && last !== null && all.some((uid) => uid >= last)) {
+      this.log.warn({ lastUid, last }, 'the server\'s UID range search missed mail; using SEARCH ALL for this session');
+      this.broad = 'search';
+      return { uids: above(all), problem: null, settled: true };
+    }
+    const fetched = view.exists > 0 ? await fetchUids(client, '1:*') : [];
+    if (fetched.some((uid) => uid > seen && (last === null || uid >= last))) {
+      this.log.warn({ lastUid, last }, 'the server\'s SEARCH misses mail; listing UIDs with FETCH for this session');
+      this.broad = 'fetch';
+      return { uids: above(fetched), problem: null, settled: true };
+    }
+    const uidNext = view.uidNext === null ? '' : `, next UID ${view.uidNext}`;
+    const problem = `The mail server says INBOX holds ${view.exists} message${view.exists === 1 ? '' : 's'}${uidNext}, but neither UID SEARCH, SEARCH ALL nor FETCH return mail newer than UID ${lastUid}: Mailroom cannot read it`;
+    this.log.warn({ exists: view.exists, uidNext: view.uidNext, lastUid, last }, 'the server reports mail it does not return');
+    return { uids: above(found ?? []), problem, settled: false };
+  }
+}

@@ -1,0 +1,201 @@
+// The HTTP and WebSocket edge, tried as an attacker on the internet (or on another port of the
+// same host) would: malformed requests, foreign origins, CSRF shapes, oversized bodies,
+// introspection and GraphiQL without being an admin, cookies over https.
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ADMIN, GraphQLClient, graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+
+const Categories = graphql(`query SecurityCategories { categories { name } }`);
+const CreateCategory = graphql(`
+  mutation SecurityCreateCategory($name: String!) {
+    createCategory(name: $name) { __typename ... on ValidationError { fieldErrors { path message } } }
+  }
+`);
+const CreateServer = graphql(`
+  mutation SecurityCreateServer($input: IncomingEmailServerInput!) {
+    createIncomingEmailServer(input: $input) { __typename ... on ValidationError { fieldErrors { path } } }
+  }
+`);
+
+/** One raw HTTP exchange, so that nothing (fetch, URL parsing) cleans the request up first. */
+function rawHttp(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(head)); // not end(): a half-closed client makes Node drop a slow answer
+    let out = '';
+    socket.on('data', (d) => (out += d.toString('latin1')));
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
+  });
+}
+
+async function alive(url: string): Promise<void> {
+  const res = await fetch(`${url}/healthz`);
+  expect(res.status).toBe(200);
+}
+
+function wsUpgrade(url: string, headers: Record<string, string>): Promise<{ opened: boolean; status?: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ opened: true });
+    });
+    ws.on('unexpected-response', (_req, res) => resolve({ opened: false, status: res.statusCode }));
+    ws.on('error', () => resolve({ opened: false }));
+  });
+}
+
+describe('the HTTP edge', () => {
+  let t: TestApp;
+  let port: number;
+  let cookie: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ pollers: false });
+    port = Number(new URL(t.url).port);
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { signIn(email: "${ADMIN.email}", password: "${ADMIN.password}") { __typename } }` }),
+    });
+    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('survives malformed paths, encodings and cookies on every route', async () => {
+    const paths = ['/%E0%A4%A', '/%', '/%%30', '/%C0%AE%C0%AE/%C0%AE%C0%AE/etc/passwd', '/assets/%FF%FE', '/api/attachments/%E0%A4%A', '/graphql/%E0', '/oauth/callback?code=%E0%A4%A&state=%', '/..%2f..%2f..%2fetc%2fpasswd', '/%00', `/${'a'.repeat(8000)}`];
+    for (const p of paths) {
+      const answer = await rawHttp(port, `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      expect(answer, p).toMatch(/^HTTP\/1\.1 \d{3}/);
+      expect(answer, p).not.toMatch(/root:x:0:0/);
+    }
+    for (const c of ['mailroom_session=%E0%A4%A', 'mailroom_session=%', 'mailroom_session="unterminated', '=;;==;mailroom_session', `mailroom_session=${'%'.repeat(5000)}`]) {
+      for (const p of ['/graphql', '/api/attachments/00000000-0000-0000-0000-000000000000', '/oauth/callback']) {
+        const method = p === '/graphql' ? 'POST' : 'GET';
+        const body = p === '/graphql' ? '{"query":"{ me { id } }"}' : '';
+        const answer = await rawHttp(port, `${method} ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${c}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        expect(answer, `${p} with ${c.slice(0, 40)}`).toMatch(/^HTTP\/1\.1 (200|303|400|401|404)/);
+      }
+    }
+    await alive(t.url);
+  });
+
+  it('refuses mutations posted as forms or multipart without the SPA header, and from a foreign origin', async () => {
+    const mutation = 'mutation { createCategory(name: "csrf") { __typename } }';
+    const forms: [string, BodyInit][] = [
+      ['application/x-www-form-urlencoded', new URLSearchParams({ query: mutation }).toString()],
+      ['text/plain', JSON.stringify({ query: mutation })],
+    ];
+    for (const [type, body] of forms) {
+      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': type, cookie }, body });
+      expect(res.status, type).toBe(403);
+    }
+    const multipart = new FormData();
+    multipart.set('operations', JSON.stringify({ query: mutation }));
+    multipart.set('map', '{}');
+    expect((await fetch(`${t.url}/graphql`, { method: 'POST', headers: { cookie }, body: multipart })).status).toBe(403);
+    // A GET with a query string is a "simple" request too.
+    expect((await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ users { email } }')}`, { headers: { cookie } })).status).toBe(403);
+
+    for (const origin of ['http://127.0.0.1:1', `http://localhost:${port}`, 'https://evil.example', 'null']) {
+      const res = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, origin },
+        body: JSON.stringify({ query: mutation }),
+      });
+      expect(res.status, origin).toBe(403);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    const cats = await t.admin.execute(Categories);
+    expect(cats.categories.map((c) => c.name)).not.toContain('csrf');
+
+    // The SPA's own requests (same origin, JSON, its header) work.
+    const own = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1', cookie, origin: `http://127.0.0.1:${port}` },
+      body: JSON.stringify({ query: '{ me { email } }' }),
+    });
+    expect((await own.json()).data.me.email).toBe(ADMIN.email);
+  });
+
+  it('answers CORS preflights only for its own origins', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${t.url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    const own = await preflight(`http://127.0.0.1:${port}`);
+    expect(own.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${port}`);
+  });
+
+  it('refuses WebSocket upgrades from a foreign origin, even with the session cookie', async () => {
+    for (const origin of ['https://evil.example', `http://localhost:${port + 1}`, 'null']) {
+      expect(await wsUpgrade(t.url, { cookie, origin }), origin).toEqual({ opened: false, status: 403 });
+    }
+    expect((await wsUpgrade(t.url, { cookie, origin: `http://127.0.0.1:${port}` })).opened).toBe(true);
+    expect((await wsUpgrade(t.url, { cookie })).opened).toBe(true);
+  });
+
+  it('caps request bodies and WebSocket messages', async () => {
+    const big = JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(2 * 1024 * 1024)}` });
+    expect((await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: big })).status).toBe(413);
+    const closed = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { cookie } });
+      ws.on('open', () => ws.send('x'.repeat(2 * 1024 * 1024)));
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', () => {});
+    });
+    expect(closed).toBe(1009); // message too big
+    await alive(t.url);
+  });
+
+  it('answers introspection and GraphiQL to admins only', async () => {
+    const introspect = '{ __schema { types { name } } }';
+    const anon = await new GraphQLClient(t.url).raw(introspect);
+    expect(anon.data?.__schema).toBeUndefined();
+    expect(anon.errors?.[0]?.message).toMatch(/introspection/i);
+
+    const tech = await (await t.seed.technician()).signIn();
+    expect((await tech.raw(introspect)).errors?.[0]?.message).toMatch(/introspection/i);
+    expect((await tech.raw('{ __type(name: "IncomingEmailServer") { fields { name } } }')).errors?.[0]?.message).toMatch(/introspection/i);
+    expect((await t.admin.raw(introspect)).data.__schema.types.length).toBeGreaterThan(50);
+
+    const page = (headers: Record<string, string>) => fetch(`${t.url}/graphql`, { headers: { accept: 'text/html', ...headers } });
+    expect(await (await page({})).text()).not.toMatch(/graphiql/i);
+    expect(await (await page({ cookie })).text()).toMatch(/graphiql/i);
+  });
+
+  it('refuses NUL characters and unpaired surrogates in any string argument with a typed error', async () => {
+    const r = await t.admin.execute(CreateCategory, { name: 'bad\u0000name' });
+    expect(r.createCategory).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: ['name'], message: 'must not contain NUL characters' }] });
+    const nested = await t.admin.execute(CreateServer, {
+      input: { name: 'x', email: 'a@b.example', protocol: 'IMAP', host: 'h', filter: { type: 'ALLOW', keywords: ['ok', 'lone \ud800'] } },
+    });
+    expect(nested.createIncomingEmailServer).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'filter', 'keywords', '1'] }] });
+    // Fields without a result union answer with a typed error, not "Unexpected error".
+    const plain = await t.admin.raw('query($s: String) { tickets(after: $s) { totalCount } }', { s: '\u0000' });
+    expect(plain.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await alive(t.url);
+  });
+});
+
+describe('the session cookie over https', () => {
+  it('is Secure whenever PUBLIC_URL is https', async () => {
+    const t = await startTestApp({ pollers: false, env: { PUBLIC_URL: 'https://help.example.com' } });
+    try {
+      const res = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `mutation { signIn(email: "${ADMIN.email}", password: "${ADMIN.password}") { __typename } }` }),
+      });
+      expect((res.headers.get('set-cookie') ?? '').split(/;\s*/)).toContain('Secure');
+      // Only https://help.example.com itself may send the cookie cross-origin, not an http:// page under that name.
+      const preflight = await fetch(`${t.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'http://help.example.com', 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await t.stop();
+    }
+  });
+});
