@@ -24,7 +24,7 @@ export type NotApplicable = Partial<Record<'recreate', string>>;
 
 export function mailServerSuite(name: string, start: () => Promise<TestMailServer>, unavailable: string | null, notApplicable: NotApplicable = {}): void {
   // The server matrix does not depend on the database: it runs on the PostgreSQL project only.
-  const skip = unavailable ?? (process.env.MAILROOM_TEST_DB === 'pglite' ? 'runs on the integration-postgres project' : null);
+  const skip = unavailable;
   describe.skipIf(skip !== null)(`${name}: IMAP and POP3 against the real server${skip ? ` (skipped: ${skip})` : ''}`, () => {
     let server: TestMailServer;
     let t: TestApp;

@@ -47,6 +47,7 @@ describe('checkLimits', () => {
     ['content-type: repeated inside one body line', () => mail('', `${'content-type:'.repeat(Math.ceil((5 * MB) / 13))}\r\n`)],
     ['Content-Type lines without a boundary', () => mail('', 'Content-Type: text/plain; charset=x\r\n'.repeat(Math.ceil((5 * MB) / 36)))],
     ['one field folded over 5 MB', () => mail(`Content-Type: multipart/mixed;\r\n${' boundary\r\n'.repeat(Math.ceil((5 * MB) / 11))}`)],
+    ['boundary without a value on every line', () => mail('', 'Content-Type: x; boundary\r\n'.repeat(Math.ceil((5 * MB) / 26)))],
     ['boundary= without a value, over and over', () => mail('', `Content-Type: x; ${'boundary='.repeat(Math.ceil((5 * MB) / 9))}\r\n`)],
     ['many header-like body lines', () => mail('', 'X-Y: z\n'.repeat(Math.ceil((5 * MB) / 7)))],
     ['newlines only', () => mail('', '\n'.repeat(5 * MB))],

@@ -41,11 +41,16 @@ export function checkLimits(raw: Buffer, limits: Limits): string | null {
   const lower = text.toLowerCase();
   const boundaries = new Set<string>();
   let parts = 0;
+  let named = lower.indexOf('boundary');
   for (let at = lower.indexOf('content-type:'); at !== -1; at = lower.indexOf('content-type:', at + 13)) {
     // Only where a line starts: a field name can't stand in the middle of a line.
     if (at > 0 && text.charCodeAt(at - 1) !== 0x0a) continue;
     // A real Content-Type names its boundary early; what lies further can't be one worth counting.
-    const m = BOUNDARY.exec(text.slice(at, fieldEnd(text, at, at + 8192)));
+    const end = fieldEnd(text, at, at + 8192);
+    // The next "boundary" anywhere, looked up again only once passed: linear over the whole loop.
+    if (named !== -1 && named < at) named = lower.indexOf('boundary', at);
+    if (named === -1 || named > end) continue;
+    const m = BOUNDARY.exec(text.slice(at, end));
     const boundary = m?.[1] ?? m?.[2];
     if (!boundary || boundaries.has(boundary)) continue;
     boundaries.add(boundary);
