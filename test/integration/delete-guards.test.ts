@@ -33,6 +33,9 @@ const Server = graphql(`
   }
 `);
 const Groups = graphql(`query GuardGroups { technicianGroups { name } }`);
+const Trail = graphql(`
+  query GuardTrail($id: ID!) { configAuditTrail(entityType: "IncomingEmailServer", entityId: $id, first: 50) { nodes { action changes { path before after beforeName afterName } } } }
+`);
 const Rules = graphql(`query GuardRules { incomingEmailRules { id actions { technicianGroup { name } } } }`);
 
 describe('deleting what is in use', () => {
@@ -125,6 +128,10 @@ describe('deleting what is in use', () => {
     expect(deletion?.after).toEqual({ replacedBy: 'Billing' });
     expect(audit.some((c) => c.entityType === 'IncomingEmailServer' && c.entityId === ids.server && (c.after as { technicianGroupId?: string })?.technicianGroupId === ids.billing)).toBe(true);
     expect(audit.some((c) => c.entityType === 'IncomingEmailRule' && c.entityId === ids.rule && c.action === 'UPDATE')).toBe(true);
+    // The trail names the groups, the deleted one by the name it had.
+    const trail = (await t.admin.execute(Trail, { id: ids.server })).configAuditTrail.nodes;
+    const moved = trail.flatMap((e) => e.changes).find((c) => c.path === 'technicianGroupId' && c.afterName === 'Billing');
+    expect(moved).toMatchObject({ beforeName: 'Service Desk (deleted)', afterName: 'Billing', after: JSON.stringify(ids.billing) });
   });
 
   it('deletes what nothing uses at once, and says NotFound the second time', async () => {

@@ -22,7 +22,7 @@ export async function writeBatch(
   server: IncomingServerRow,
   planned: Planned[],
   ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
-): Promise<void> {
+): Promise<string[]> {
   const creates = planned.filter((f) => f.created);
   if (creates.length) {
     const people = new Map<string, string | null>();
@@ -70,8 +70,7 @@ export async function writeBatch(
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
   if (quarantined.length) await tx.insert(quarantine).values(quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
 
-  if (planned.length) {
-    await tx.insert(emailAudit).values(planned.map((f) => ({
+  const audited = !planned.length ? [] : await tx.insert(emailAudit).values(planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
       messageId: f.p.parsed?.messageId ?? null,
@@ -80,8 +79,7 @@ export async function writeBatch(
       outcome: f.outcome,
       reason: f.reason,
       ticketId: f.ticketId,
-    })));
-  }
+    }))).returning({ id: emailAudit.id });
 
   const appendedTo = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
   if (appendedTo.length) await tx.update(tickets).set({ updatedAt: new Date() }).where(inArray(tickets.id, appendedTo));
@@ -98,13 +96,14 @@ export async function writeBatch(
     });
     if (!queued.queued) ack.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
   }
+  return audited.map((a) => a.id);
 }
 
 /**
  * A message that could not be processed, recorded FAILED with its raw bytes kept (quarantine +
- * audit). False when its row existed already: another attempt recorded it.
+ * audit). Returns the audit entry's id; null when its row existed already (another attempt recorded it).
  */
-export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<boolean> {
+export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<string | null> {
   const [message] = await tx
     .insert(messages)
     .values({
@@ -113,13 +112,13 @@ export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepare
     })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
-  if (!message) return false;
+  if (!message) return null;
   await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
-  await tx.insert(emailAudit).values({
+  const [audited] = await tx.insert(emailAudit).values({
     serverId: server.id, messageRowId: message.id, messageId: p.parsed?.messageId ?? null,
     fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null, outcome: 'FAILED', reason,
-  });
-  return true;
+  }).returning({ id: emailAudit.id });
+  return audited!.id;
 }
 
 function messageRow(server: IncomingServerRow, f: Planned) {

@@ -27,6 +27,11 @@ const EmailAuditEntryRef = builder.objectRef<EmailAuditRow>('EmailAuditEntry').i
       resolve: async (e, _a, ctx) => (e.ticketId ? ((await ctx.services.tickets.get(e.ticketId)) ?? null) : null),
     }),
     rawUrl: t.string({ nullable: true, description: 'Download of the raw .eml (admins).', resolve: (e) => (e.messageRowId ? `/api/email-audit/${e.id}/raw` : null) }),
+    to: t.stringList({ description: 'The To and Cc addresses of the stored message.', resolve: async (e, _a, ctx) => {
+      const m = await ctx.services.emailAudit.message(e.messageRowId);
+      return m ? [...m.toAddresses, ...m.ccAddresses] : [];
+    } }),
+    size: t.int({ nullable: true, description: 'Size of the raw message in bytes.', resolve: async (e, _a, ctx) => (await ctx.services.emailAudit.message(e.messageRowId))?.rawSize ?? null }),
   }),
 });
 
@@ -57,14 +62,38 @@ builder.queryFields((t) => ({
       outcome: t.arg({ type: EmailOutcomeRef }),
       since: t.arg({ type: 'DateTime' }),
       until: t.arg({ type: 'DateTime' }),
+      search: t.arg.string({ description: "Part of the sender's address, the subject or the Message-ID (case-insensitive)." }),
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string(),
     },
     resolve: (_r, args, ctx) =>
       ctx.services.emailAudit.list(
-        { serverId: args.serverId?.toString(), outcome: args.outcome, since: args.since, until: args.until },
+        { serverId: args.serverId?.toString(), outcome: args.outcome, since: args.since, until: args.until, search: args.search },
         args.first ?? 50,
         args.after,
       ),
+  }),
+  emailAuditEntry: t.field({
+    type: EmailAuditEntryRef,
+    nullable: true,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => (await ctx.services.emailAudit.get(String(id))) ?? null,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  emailAuditEntryAdded: t.field({
+    type: EmailAuditEntryRef,
+    authScopes: admin,
+    description: 'Each new email audit entry as its batch commits, narrowed like emailAuditLog.',
+    args: { serverId: t.arg.id(), outcome: t.arg({ type: EmailOutcomeRef }), search: t.arg.string() },
+    subscribe: async function* (_r, args, ctx) {
+      const filter = { serverId: args.serverId?.toString(), outcome: args.outcome, search: args.search };
+      for await (const ids of ctx.services.pubsub.subscribe('emailAuditAdded')) {
+        yield* await ctx.services.emailAudit.byIds(ids.split(','), filter);
+      }
+    },
+    resolve: (entry: EmailAuditRow) => entry,
   }),
 }));

@@ -95,6 +95,19 @@ export const OutboundMailRef = builder.objectRef<OutboundMailView>('OutboundMail
   }),
 });
 
+const OutboundMailPageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('OutboundMailPageInfo').implement({
+  fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
+});
+const OutboundMailConnection = builder
+  .objectRef<{ edges: { cursor: string; node: OutboundMailView }[]; totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('OutboundMailConnection')
+  .implement({
+    fields: (t) => ({
+      nodes: t.field({ type: [OutboundMailRef], resolve: (c) => c.edges.map((e) => e.node) }),
+      totalCount: t.exposeInt('totalCount'),
+      pageInfo: t.field({ type: OutboundMailPageInfo, resolve: (c) => c.pageInfo }),
+    }),
+  });
+
 builder.objectField(IncomingEmailServerRef, 'outgoingServer', (t) =>
   t.field({
     type: OutgoingEmailServerRef,
@@ -126,6 +139,13 @@ builder.queryFields((t) => ({
     description: 'Newest first. status: FAILED lists what could not be sent, with lastError.',
     args: { status: t.arg({ type: OutboundMailStatus }), ticketId: t.arg.id(), first: t.arg.int({ defaultValue: 50 }) },
     resolve: (_r, args, ctx) => ctx.services.outbox.list({ status: args.status, ticketId: args.ticketId?.toString() }, args.first ?? 50),
+  }),
+  outboundMailPage: t.field({
+    type: OutboundMailConnection,
+    authScopes: admin,
+    description: 'The outbox a page at a time, newest first, with the total count.',
+    args: { status: t.arg({ type: OutboundMailStatus }), first: t.arg.int({ defaultValue: 30 }), after: t.arg.string() },
+    resolve: (_r, args, ctx) => ctx.services.outbox.page({ status: args.status }, args.first ?? 30, args.after),
   }),
 }));
 
