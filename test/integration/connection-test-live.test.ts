@@ -86,7 +86,7 @@ describe('Test Connection before saving, stage by stage', () => {
 
   it('returns every field problem at once instead of testing', async () => {
     const res = ok(await draft({ name: '', email: 'nope', protocol: 'IMAP', host: '' }), 'ValidationError');
-    expect([...new Set(res.fieldErrors.map((e) => e.path.join('.')))].sort()).toEqual(['email', 'host', 'name']);
+    expect([...new Set(res.fieldErrors.map((e) => e.path.join('.')))].sort()).toEqual(['email', 'host', 'name', 'password']);
   });
 
   it('reuses the stored password when editing and the field is left empty; a typed one wins', async () => {

@@ -28,7 +28,7 @@ export const securityLabels: Record<SecurityType, string> = {
 };
 
 export const authTypeLabels: Record<EmailAuthType, string> = {
-  BASIC: 'Basic (username and password)',
+  BASIC: 'Basic (password)',
   OAUTH: 'OAuth 2.0',
 };
 

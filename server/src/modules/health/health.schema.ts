@@ -29,7 +29,11 @@ export const ServerHealthRef = builder.objectRef<HealthView>('ServerHealth').imp
   fields: (t) => ({
     status: t.field({ type: ServerStatus, resolve: (h) => h.status }),
     connectionState: t.exposeString('connectionState'),
-    lastSyncAt: t.expose('lastSyncAt', { type: 'DateTime', nullable: true }),
+    lastSyncAt: t.expose('lastSyncAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When Mailroom last confirmed the mailbox is current (a sync, or a check that found nothing new); announced at most once a minute.',
+    }),
     inboundQueueCount: t.exposeInt('inboundQueueCount'),
     lagSeconds: t.int({
       nullable: true,

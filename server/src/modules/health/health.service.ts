@@ -36,6 +36,13 @@ const COMPARED = [
   'downSince', 'outageNotifiedAt', 'flapCount', 'consecutiveAuthFailures',
 ] as const satisfies readonly (keyof HealthRow)[];
 
+/**
+ * A connector confirms a quiet mailbox every 15 s (mail/check-interval.ts). Those confirmations
+ * are kept in memory at once — the API answers with the exact "last checked" — and written and
+ * announced at most this often, so hundreds of idle mailboxes do not write every few seconds.
+ */
+export const CONFIRMATION_WRITE_MS = 60_000;
+
 const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? null) === (b ?? null));
 
 /**
@@ -50,6 +57,8 @@ export class HealthService implements HealthReporter {
   /** Loaded lazily per server; the row's downSince/flapCount persist the part that must survive a restart. */
   private readonly outages = new Map<string, Outage | null>();
   private readonly rechecks = new Map<string, () => void>();
+  /** The lastSyncAt the database holds, per server, for the confirmation rule above. */
+  private readonly storedSyncAt = new Map<string, number>();
   private readonly timing: HealthTiming;
   private readonly now: () => Date;
   private readonly schedule: NonNullable<HealthOptions['schedule']>;
@@ -78,6 +87,7 @@ export class HealthService implements HealthReporter {
 
   forget(serverId: string): void {
     this.cache.delete(serverId);
+    this.storedSyncAt.delete(serverId);
     this.chains.delete(serverId);
     this.outages.delete(serverId);
     this.rechecks.get(serverId)?.();
@@ -117,7 +127,14 @@ export class HealthService implements HealthReporter {
 
     const effects = await this.observeOutage(serverId, current, values, now);
 
-    if (COMPARED.some((k) => !same(values[k], current[k]))) {
+    // Until this process writes the row, what it read is what the database holds.
+    if (!this.storedSyncAt.has(serverId)) this.storedSyncAt.set(serverId, current.lastSyncAt?.getTime() ?? 0);
+    const changed = COMPARED.filter((k) => !same(values[k], current[k]));
+    const confirmationOnly = changed.length === 1 && changed[0] === 'lastSyncAt' && values.lastSyncAt !== null &&
+      values.lastSyncAt.getTime() - this.storedSyncAt.get(serverId)! < CONFIRMATION_WRITE_MS;
+    if (confirmationOnly) {
+      this.cache.set(serverId, { ...current, lastSyncAt: values.lastSyncAt, updatedAt: now });
+    } else if (changed.length) {
       const [row] = await this.db
         .insert(serverHealth)
         .values(values)
@@ -125,6 +142,7 @@ export class HealthService implements HealthReporter {
         .returning();
       if (row) {
         this.cache.set(serverId, row);
+        if (row.lastSyncAt) this.storedSyncAt.set(serverId, row.lastSyncAt.getTime());
         await this.pubsub.publish('incomingEmailServerUpdated', serverId);
       }
     }

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { ServerHealthRef } from '../health/health.schema.js';
 import type { IncomingServerRow } from '../../db/schema.js';
+import { checkIntervalMs } from '../../mail/check-interval.js';
 import { ConnectionTestEventRef, ConnectionTestResultRef, streamTest } from './connection-test.schema.js';
 
 const MailProtocol = builder.enumType('MailProtocol', { values: ['IMAP', 'POP3', 'EWS', 'GRAPH'] as const });
@@ -60,6 +61,10 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     realTimeScanning: t.exposeBoolean('realTimeScanning'),
     allowSelfSignedCertificate: t.exposeBoolean('allowSelfSignedCertificate'),
     pollIntervalSeconds: t.exposeInt('pollIntervalSeconds'),
+    checkIntervalSeconds: t.int({
+      description: 'How often Mailroom asks the mailbox for news: the poll interval, or 15 s with real-time scanning (besides what IMAP IDLE pushes).',
+      resolve: (s) => Math.round(checkIntervalMs(s) / 1000),
+    }),
     technicianGroup: t.field({
       type: TechnicianGroupRef,
       nullable: true,

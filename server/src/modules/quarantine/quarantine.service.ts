@@ -18,14 +18,14 @@ export interface QuarantineEntry extends QuarantineRow {
   rawAvailable: boolean;
 }
 
-export interface ReprocessResult { outcome: EmailOutcome | null; ticketId: string | null }
+export interface ReprocessResult { outcome: EmailOutcome | null; reason?: string | null; ticketId: string | null }
 
 /** The ingest pipeline, run again on a stored message; `force` creates the ticket whatever the checks say (release). */
 export interface Reprocessor {
   reprocess(messageRowId: string, opts: { force: boolean }): Promise<ReprocessResult>;
 }
 
-export interface QuarantineActionResult { entry: QuarantineEntry; outcome: EmailOutcome | null; ticketId: string | null }
+export interface QuarantineActionResult { entry: QuarantineEntry; outcome: EmailOutcome | null; reason: string | null; ticketId: string | null }
 
 const ENTITY = 'QuarantinedMessage';
 const STILL_HELD: readonly (EmailOutcome | null)[] = ['QUARANTINED', 'FAILED'];
@@ -112,7 +112,7 @@ export class QuarantineService {
       return after;
     });
     if (!entry) return new ValidationError('This message was resolved by someone else meanwhile');
-    return { entry, outcome: null, ticketId: null };
+    return { entry, outcome: null, reason: null, ticketId: null };
   }
 
   /**
@@ -176,7 +176,7 @@ export class QuarantineService {
         });
         return after;
       });
-      return { entry: entry!, outcome: result.outcome, ticketId: result.ticketId };
+      return { entry: entry!, outcome: result.outcome, reason: result.reason ?? null, ticketId: result.ticketId };
     } finally {
       this.inFlight.delete(id);
     }
