@@ -14,6 +14,8 @@ import { defaultOAuthScope } from '@/lib/oauthDefaults';
 import { defaultPort } from '@/lib/portDefaults';
 
 export const DEFAULT_POLL_INTERVAL_SECONDS = 120;
+/** The server's REAL_TIME_CHECK_MS (server/src/mail/check-interval.ts); serverFormCheck.test.ts keeps them equal. */
+export const REAL_TIME_CHECK_SECONDS = 15;
 
 export interface OAuthForm {
   clientId: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyServerForm, serverInputFrom, type ServerFormState } from '@/lib/serverForm';
+import { REAL_TIME_CHECK_SECONDS, emptyServerForm, serverInputFrom, type ServerFormState } from '@/lib/serverForm';
 import { checkServerForm, requiredFields } from '@/lib/serverFormCheck';
 
 type Resolve = (raw: unknown, existing: { hasPassword: boolean; hasClientSecret: boolean } | null) => { ok: true } | { ok: false; errors: { path: string[] }[] };
@@ -19,6 +19,14 @@ const form = (patch: Partial<ServerFormState> = {}, oauth: Partial<ServerFormSta
 };
 
 const paths = (errors: readonly { path: readonly (string | number)[] }[]) => [...new Set(errors.map((e) => e.path.join('.')))].sort();
+
+describe('real-time check interval', () => {
+  it('says what the server does', async () => {
+    const file = new URL('../../../server/src/mail/check-interval.ts', import.meta.url).pathname;
+    const { REAL_TIME_CHECK_MS } = (await import(/* @vite-ignore */ file)) as { REAL_TIME_CHECK_MS: number };
+    expect(REAL_TIME_CHECK_SECONDS * 1000).toBe(REAL_TIME_CHECK_MS);
+  });
+});
 
 describe('checkServerForm: every problem at once, as the server sees it', () => {
   it('flags every missing field on an empty form in one round', () => {
