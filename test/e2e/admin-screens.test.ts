@@ -218,6 +218,19 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     expect(await admin.getByTestId('audit-raw').count()).toBeGreaterThan(0);
     await screenshot(admin, 'screens-email-audit');
 
+    // Search by sender; a row opens its details; Dry run runs that message and says what would happen.
+    await admin.getByTestId('audit-search').fill('bigcustomer');
+    await expect.poll(() => admin.getByTestId('audit-row').count()).toBe(1);
+    await admin.getByTestId('audit-row').first().click();
+    expect(await admin.getByTestId('audit-details').textContent()).toContain('ada@bigcustomer.example');
+    await admin.keyboard.press('Escape');
+    await admin.getByTestId('audit-details').waitFor({ state: 'detached' });
+    await admin.getByTestId('audit-dry-run').first().click();
+    expect(await admin.getByTestId('dry-run-message').textContent()).toContain('Printer jam on floor 3');
+    await admin.getByTestId('dry-run-result').waitFor({ timeout: 10_000 });
+    expect(await admin.getByTestId('dry-run-outcome').textContent()).toMatch(/^\s*Would /);
+    await screenshot(admin, 'screens-dry-run-from-audit');
+
     await visit(admin, `${SECURITY}/configuration-audit`, 'config-audit-entry');
     await admin.getByTestId('config-audit-filter').selectOption('ProxyServer');
     await expect.poll(() => admin.getByTestId('config-audit-entry').count()).toBe(1);
