@@ -14,12 +14,16 @@ import { schema } from './graphql/schema.js';
 import { serveGraphqlOverWebSocket } from './graphql/ws-server.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { serveSpa } from './lib/static-files.js';
+import { sendEml } from './lib/eml-response.js';
 import { clientIp, credentialOfNode } from './lib/request-auth.js';
 import { originPolicy } from './lib/origins.js';
 import { serveAttachment } from './modules/attachments/attachment.routes.js';
 import type { Viewer } from './modules/auth/auth.service.js';
 import { LiveSessions } from './modules/auth/live-sessions.js';
 import { serveQuarantinedRaw } from './modules/quarantine/quarantine.routes.js';
+import { serveRemoteImage } from './modules/remote-images/remote-image.routes.js';
+import { serveMessageRaw } from './modules/tickets/ticket.routes.js';
+import { upgradeTicketData } from './modules/tickets/ticket-upgrade.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {
@@ -32,6 +36,10 @@ export interface App {
 
 /** A GraphQL request body larger than this is refused before it is read (uploads have their own cap). */
 const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
+/** Room around a reply's attachments in a multipart request: the operation, the map, part headers. */
+const MULTIPART_OVERHEAD_BYTES = 2 * 1024 * 1024;
+/** yoga's own bound on what it reads; the email preference (checked before reading) is usually far lower. */
+const MAX_MULTIPART_BYTES = 160 * 1024 * 1024;
 
 export class SecretKeyMismatch extends Error {}
 
@@ -66,6 +74,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   await verifySecretKey(services, config);
   await services.settings.emailPreference();
   const initialAdmin = await services.auth.ensureInitialAdmin(config.admin);
+  await upgradeTicketData(services.db, services.ticketLists, logger.child({ source: 'upgrade' }));
 
   const cookiesFor = new WeakMap<Request, string[]>();
   const setCookies: Plugin = {
@@ -94,6 +103,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     graphiql: (_request, ctx) => (isAdmin(ctx?.viewer) ? { subscriptionsProtocol: 'WS' } : false),
     landingPage: false,
     maskedErrors: true,
+    maxRequestBodySize: MAX_MULTIPART_BYTES,
     // Only the installation's own origins get CORS headers, with credentials; others get none.
     cors: (request) => {
       const origin = request.headers.get('origin');
@@ -143,6 +153,8 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
         if (!Number.isFinite(length)) return void res.writeHead(411).end();
         if (!multipart && length > MAX_GRAPHQL_BODY_BYTES) return void res.writeHead(413).end();
+        // Uploads (reply attachments) are read into memory: refuse more than a reply may carry before reading any of it.
+        if (multipart && length > (await services.settings.emailPreference()).maxMessageBytes + MULTIPART_OVERHEAD_BYTES) return void res.writeHead(413).end();
       }
       const viewer = await services.auth.viewerFromToken(credentialOfNode(req.headers));
       await yoga(req, res, { viewer });
@@ -185,17 +197,16 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       if (!viewer?.canManageSupportChannels) return void res.writeHead(viewer ? 403 : 401).end();
       const found = await services.emailAudit.raw(raw[1]!);
       if (!found) return void res.writeHead(404).end();
-      res.writeHead(200, {
-        'content-type': 'message/rfc822',
-        'content-disposition': `attachment; filename="message-${raw[1]}.eml"`,
-        'x-content-type-options': 'nosniff',
-      });
-      return void res.end(found.raw);
+      return sendEml(res, found.raw, `message-${raw[1]}.eml`);
     }
     const attachment = /^\/api\/attachments\/([0-9a-f-]{36})$/.exec(pathname);
     if (attachment && (req.method === 'GET' || req.method === 'HEAD')) return serveAttachment(services, viewer, req, res, attachment[1]!);
+    const message = /^\/api\/messages\/([0-9a-f-]{36})\/raw$/.exec(pathname);
+    if (message && req.method === 'GET') return serveMessageRaw(services, viewer, res, message[1]!);
     const quarantined = /^\/api\/quarantine\/([0-9a-f-]{36})\/raw$/.exec(pathname);
     if (quarantined && req.method === 'GET') return serveQuarantinedRaw(services, viewer, res, quarantined[1]!);
+    const remote = /^\/api\/messages\/([0-9a-f-]{36})\/remote-images\/(\d{1,4})$/.exec(pathname);
+    if (remote && req.method === 'GET') return serveRemoteImage(services, viewer, res, remote[1]!, Number(remote[2]));
     res.writeHead(404).end();
   }
 

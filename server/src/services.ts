@@ -30,9 +30,16 @@ import { OAuthService } from './modules/oauth/oauth.service.js';
 import { OutgoingServerService } from './modules/outgoing-servers/outgoing-server.service.js';
 import { ProxyServerService } from './modules/proxy-servers/proxy-server.service.js';
 import { QuarantineService, type Reprocessor } from './modules/quarantine/quarantine.service.js';
+import { RemoteImageService } from './modules/remote-images/remote-image.service.js';
 import { SettingsService } from './modules/settings/settings.service.js';
 import { RuleService } from './modules/rules/rule.service.js';
 import { TicketService } from './modules/tickets/ticket.service.js';
+import { TicketAccess } from './modules/tickets/ticket-access.js';
+import { TicketReplyService } from './modules/tickets/ticket-reply.service.js';
+import { TicketWorkService } from './modules/tickets/ticket-work.service.js';
+import { TicketListService } from './modules/catalog/ticket-lists.service.js';
+import { PeopleService } from './modules/auth/people.service.js';
+import { TicketNotifier } from './modules/notifications/ticket-notifier.js';
 
 export interface Services {
   config: Config;
@@ -50,6 +57,11 @@ export interface Services {
   configAudit: ConfigAuditTrail;
   ingestStats: EmailIngestStats;
   tickets: TicketService;
+  ticketWork: TicketWorkService;
+  ticketReplies: TicketReplyService;
+  ticketLists: TicketListService;
+  ticketNotifier: TicketNotifier;
+  people: PeopleService;
   rules: RuleService;
   ingest: IngestService;
   emailAudit: EmailAuditService;
@@ -65,6 +77,7 @@ export interface Services {
   outboundWorker: OutboundWorker;
   attachments: AttachmentStore;
   quarantine: QuarantineService;
+  remoteImages: RemoteImageService;
   settings: SettingsService;
   housekeeping: Housekeeping;
 }
@@ -85,8 +98,25 @@ export async function createServices(config: Config, logger: Logger, database: D
   const attachments = new AttachmentStore(config.dataDir, db, logger.child({ source: 'attachments' }));
   const outboundWorker = new OutboundWorker(db, outgoingServers, logger.child({ source: 'outbound' }), { allowLoopback: config.allowLoopbackMailServers });
   const settings = new SettingsService(db, pubsub);
+  const ticketNotifier = new TicketNotifier(db, notifications, logger.child({ source: 'ticket-notifications' }));
   const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), {
     identity, attachments, preference: () => settings.emailPreference(), onQueued: () => outboundWorker.kick(),
+    onCommitted: ({ created, replied }) => {
+      void ticketNotifier.ticketsCreated(created);
+      void ticketNotifier.requesterReplied(replied);
+    },
+  });
+  outboundWorker.onChange((mail) => {
+    if (mail.ticketId) pubsub.publish('ticketUpdated', mail.ticketId);
+  });
+  outboundWorker.onFailure((mail) => void ticketNotifier.sendFailed(mail));
+  const auth = new AuthService(db, logger.child({ source: 'auth' }), pubsub);
+  const ticketAccess = new TicketAccess(db);
+  const tickets = new TicketService(db, ticketAccess);
+  const ticketLists = new TicketListService(db);
+  const ticketWork = new TicketWorkService(db, tickets, ticketAccess, ticketLists, pubsub);
+  const ticketReplies = new TicketReplyService(db, ticketWork, pubsub, {
+    identity, attachments, maxSizes: () => settings.emailPreference(), onQueued: () => outboundWorker.kick(),
   });
   const checkpoints = new CheckpointStore(db);
   const tokens = new OAuthTokenService(servers, config, logger.child({ source: 'oauth' }));
@@ -105,7 +135,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     db,
     database,
     pubsub,
-    auth: new AuthService(db, logger.child({ source: 'auth' }), pubsub),
+    auth,
     catalog: new CatalogService(db, pubsub),
     servers,
     proxies,
@@ -114,8 +144,13 @@ export async function createServices(config: Config, logger: Logger, database: D
     credentialWatch: new CredentialWatch(db, servers, notifications, logger.child({ source: 'credentials' }), { intervalMs: config.health.credentialCheckIntervalMs }),
     configAudit: new ConfigAuditTrail(db),
     ingestStats: new EmailIngestStats(db),
-    tickets: new TicketService(db),
-    rules: new RuleService(db),
+    tickets,
+    ticketWork,
+    ticketReplies,
+    ticketLists,
+    ticketNotifier,
+    people: new PeopleService(db, auth, pubsub),
+    rules: new RuleService(db, ticketLists),
     ingest,
     emailAudit: new EmailAuditService(db),
     emailPreference: new EmailPreferenceService(db),
@@ -130,6 +165,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     outboundWorker,
     attachments,
     quarantine,
+    remoteImages: new RemoteImageService(db, { allowLoopback: config.allowLoopbackMailServers }),
     settings,
     housekeeping: new Housekeeping(
       [{ name: 'quarantine retention', run: () => quarantine.purgeExpired() }, { name: 'orphaned attachments', run: () => attachments.sweepOrphans() }],

@@ -31,9 +31,16 @@ export const PHONE = { width: 390, height: 844 } as const;
 export async function signedInPage(
   browser: Browser,
   url: string,
-  opts: { email?: string; password?: string; viewport?: { width: number; height: number } } = {},
+  opts: {
+    email?: string;
+    password?: string;
+    viewport?: { width: number; height: number };
+    /** Runs on the new context before any page loads (e.g. routing its WebSocket). */
+    prepare?: (context: BrowserContext) => Promise<void>;
+  } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP });
+  await opts.prepare?.(context);
   const page = await context.newPage();
   // Errors in the page fail loudly in the test output instead of passing silently.
   page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));

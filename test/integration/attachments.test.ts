@@ -3,7 +3,7 @@ import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages, requesters, tickets } from '../../server/src/db/schema.ts';
-import { rewriteCidImages } from '../../server/src/ingest/attachments.ts';
+import { cidMap, rewriteCidImages } from '../../server/src/ingest/inline-images.ts';
 import { graphql, startTestApp, type GraphQLClient, type TestApp } from '../testkit/app.ts';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6300010000050001', 'hex');
@@ -21,7 +21,7 @@ describe('attachments', () => {
     const [person] = await db.insert(requesters).values({ email: `${randomUUID()}@customer.example` }).returning();
     const [ticket] = await db.insert(tickets).values({ subject: 'With files', description: 'see attached', requesterId: person!.id }).returning();
     const put = await store.put(items.map((i) => ({ ...i, size: i.content.length, contentId: i.contentId ?? null, inline: i.inline ?? false })), 1024 * 1024);
-    const html = rewriteCidImages('<p>Logo: <img src="cid:logo@customer.example" alt="logo"></p>', store.cidMap(put.files));
+    const html = rewriteCidImages('<p>Logo: <img src="cid:logo@customer.example" alt="logo"></p>', cidMap(put.files));
     const [message] = await db.transaction(async (tx) => {
       const inserted = await tx.insert(messages).values({
         sourceKey: `test:${randomUUID()}`, ticketId: ticket!.id, contentHash: randomUUID(), rawSize: 1, raw: Buffer.from('x'), bodyHtml: html, subject: 'With files',

@@ -2,9 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  AttachmentStore, contentDisposition, normalizeContentType, rewriteCidImages, sanitizeFilename, servedContentType,
-} from '../../server/src/ingest/attachments.ts';
+import { AttachmentStore, contentDisposition, normalizeContentType, sanitizeFilename, servedContentType } from '../../server/src/ingest/attachments.ts';
+import { cidMap, rewriteCidImages } from '../../server/src/ingest/inline-images.ts';
 import type { Db } from '../../server/src/db/client.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mailroom-attachments-'));
@@ -59,7 +58,7 @@ describe('AttachmentStore', () => {
   it('builds rows and a Content-ID map, and discards files', async () => {
     const { files } = await store.put([file('logo.png', 'png', { contentType: 'image/png', contentId: '<logo@x>', inline: true })], 1024);
     expect(store.rows(files, { messageRowId: 'm', ticketId: 't' })[0]).toMatchObject({ id: files[0]!.id, messageRowId: 'm', ticketId: 't', inline: true, contentId: '<logo@x>' });
-    expect([...store.cidMap(files)]).toEqual([['logo@x', files[0]!.id]]);
+    expect([...cidMap(files)]).toEqual([['logo@x', files[0]!.id]]);
     await store.discard(files);
     expect(await store.read(files[0]!.storageKey)).toBeNull();
   });
@@ -87,7 +86,8 @@ describe('names, types and dispositions', () => {
 
   it('writes RFC 6266 Content-Disposition with a safe ASCII fallback', () => {
     expect(contentDisposition('attachment', 'Übersicht "Q3".pdf')).toBe(`attachment; filename="_bersicht _Q3_.pdf"; filename*=UTF-8''%C3%9Cbersicht%20%22Q3%22.pdf`);
-    expect(contentDisposition('inline', null)).toBe(`inline; filename="attachment"; filename*=UTF-8''attachment`);
+    expect(contentDisposition('inline', null)).toBe(`inline; filename="file.bin"; filename*=UTF-8''file.bin`);
+    expect(contentDisposition('attachment', null, 'image/jpeg')).toBe(`attachment; filename="image.jpg"; filename*=UTF-8''image.jpg`);
     expect(contentDisposition('attachment', "../a'b;c.txt")).toBe(`attachment; filename="a'b_c.txt"; filename*=UTF-8''a%27b%3Bc.txt`);
   });
 

@@ -57,7 +57,10 @@ describe('checkLimits', () => {
     it(`stays linear: ${name}`, () => {
       const raw = make();
       expect(raw.length).toBeGreaterThanOrEqual(5 * MB);
-      expect(bestTime(raw)).toBeLessThan(200);
+      // 200 ms on a quiet machine; on a loaded one, no worse than 8× a plain message of the same size
+      // measured in the same run (a quadratic scan is hundreds of times slower, not 8).
+      const plain = mail('', 'Lorem ipsum dolor sit amet, consectetur adipiscing elit.\r\n'.repeat(Math.ceil(raw.length / 58)));
+      expect(bestTime(raw)).toBeLessThan(Math.max(200, 8 * bestTime(plain)));
     });
   }
 

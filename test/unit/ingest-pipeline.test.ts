@@ -4,6 +4,7 @@ import { parseMessage } from '../../server/src/ingest/parse.ts';
 import {
   decide, STEP_ORDER, type PipelineLookups, type PipelinePreference, type PipelineServer, type RuleRow,
 } from '../../server/src/ingest/pipeline.ts';
+import type { TicketStatus } from '../../server/src/db/schema.ts';
 
 const now = new Date('2025-03-04T10:30:00Z');
 
@@ -11,11 +12,13 @@ const server: PipelineServer = {
   id: 's-1', email: 'support@help.example', filterType: null, filterEmails: [], filterDomains: [], filterKeywords: [],
   technicianGroupId: 'g-default', categoryId: 'c-default', companyId: null,
 };
-const pref: PipelinePreference = { emailToTicket: true, duplicateWindowMinutes: 60, perSenderHourlyCap: 20 };
+const pref: PipelinePreference = { emailToTicket: true, duplicateWindowMinutes: 60, perSenderHourlyCap: 20, reopenWindowDays: 14 };
+
+const lifecycle = (t: { id: string; number: number; status?: TicketStatus; closedAt?: Date | null }) => ({ id: t.id, number: t.number, status: t.status ?? 'OPEN', closedAt: t.closedAt ?? null });
 
 /** An in-memory stand-in for the database behind the lookups: decide() is pure apart from them. */
 function fakeLookups(over: {
-  tickets?: { id: string; number: number; participants: string[]; messageIds?: string[] }[];
+  tickets?: { id: string; number: number; participants: string[]; messageIds?: string[]; status?: TicketStatus; closedAt?: Date | null; previousTicketId?: string }[];
   seen?: { messageId: string | null; hash: string; at: Date; ticketId: string | null }[];
   ticketsFromSender?: number;
   rules?: RuleRow[];
@@ -27,8 +30,9 @@ function fakeLookups(over: {
     ourAddresses: async () => ['support@help.example', 'it@help.example'],
     ourMessageIdDomain: 'mailroom.help.example',
     ourLoopValue: 'mailroom@help.example',
-    ticketByNumber: async (n) => { calls.push(`ticketByNumber(${n})`); const t = tickets.find((x) => x.number === n); return t ? { id: t.id, number: t.number } : null; },
-    ticketsByMessageIds: async (ids) => tickets.filter((t) => t.messageIds?.some((m) => ids.includes(m))).map(({ id, number }) => ({ id, number })),
+    ticketByNumber: async (n) => { calls.push(`ticketByNumber(${n})`); const t = tickets.find((x) => x.number === n); return t ? lifecycle(t) : null; },
+    ticketsByMessageIds: async (ids) => tickets.filter((t) => t.messageIds?.some((m) => ids.includes(m))).map(lifecycle),
+    followUpOf: async (id) => { const t = tickets.filter((x) => x.previousTicketId === id).at(-1); return t ? lifecycle(t) : null; },
     isParticipant: async (ticketId, address) => tickets.find((t) => t.id === ticketId)?.participants.includes(address) ?? false,
     duplicateOf: async (messageId, hash, since) => {
       calls.push('duplicateOf');
@@ -58,7 +62,8 @@ describe('decide', () => {
     expect(d).toMatchObject({
       outcome: 'TICKET_CREATED',
       reason: 'routed to the server defaults',
-      route: { technicianGroupId: 'g-default', categoryId: 'c-default', companyId: null, requestType: null, priority: null },
+      route: { technicianGroupId: 'g-default', categoryId: 'c-default', companyId: null, requestTypeId: null, priorityId: null },
+      previousTicketId: null,
       matchedRules: [],
       acknowledge: true,
       acknowledgeNote: null,
@@ -133,7 +138,7 @@ Subject: RE: [External] AW: [#REQ-42] Printer jammed
 Message-ID: <a2@customer.example>`, 'Still jammed after the restart.\n\nOn Tue, Mar 4, 2025 at 10:05 AM Help Desk <support@help.example> wrote:\n> Please restart the spooler.');
     const d = await decide(reply, server, pref, fakeLookups({ tickets: [{ id: 't-42', number: 42, participants: ['alice@customer.example'] }] }), now);
     expect(d).toMatchObject({
-      outcome: 'APPENDED', ticketId: 't-42', appendText: 'Still jammed after the restart.',
+      outcome: 'APPENDED', ticketId: 't-42', appendText: 'Still jammed after the restart.', reopen: false,
       reason: 'reply to [#REQ-42] by participant alice@customer.example (matched by subject reference [#REQ-42])',
     });
     expect(steps(d.trace).slice(-2)).toEqual(['threading:decided', 'rules:not-reached']);
@@ -150,6 +155,40 @@ References: <a1@customer.example> <ack-42@mailroom.help.example>`, 'Thanks!');
     expect(await decide(reply, server, pref, lookups, now)).toMatchObject({ outcome: 'APPENDED', ticketId: 't-42', appendText: 'Thanks!' });
   });
 
+  describe('7: the requester\'s side of the status lifecycle', () => {
+    const replyTo42 = () => eml(`
+From: Alice Example <alice@customer.example>
+To: support@help.example
+Subject: Re: [#REQ-42] Printer jammed
+Message-ID: <a3@customer.example>`, 'It is jammed again.');
+    const ticket42 = (over: { status: TicketStatus; closedAt?: Date | null }) => ({ id: 't-42', number: 42, participants: ['alice@customer.example'], ...over });
+    const daysAgo = (n: number) => new Date(now.getTime() - n * 86_400_000);
+
+    it('re-opens a PENDING or RESOLVED ticket, and one closed within the window', async () => {
+      for (const t of [ticket42({ status: 'PENDING' }), ticket42({ status: 'RESOLVED' }), ticket42({ status: 'CLOSED', closedAt: daysAgo(13) })]) {
+        const d = await decide(await replyTo42(), server, pref, fakeLookups({ tickets: [t] }), now);
+        expect(d, t.status).toMatchObject({ outcome: 'APPENDED', ticketId: 't-42', reopen: true, reason: expect.stringMatching(new RegExp(`re-opens it \\(it was ${t.status}\\)$`)) });
+      }
+      expect(await decide(await replyTo42(), server, pref, fakeLookups({ tickets: [ticket42({ status: 'OPEN' })] }), now)).toMatchObject({ outcome: 'APPENDED', reopen: false });
+    });
+
+    it('opens a new ticket linked to one closed longer than the window, routed like any new ticket', async () => {
+      const d = await decide(await replyTo42(), server, pref, fakeLookups({ tickets: [ticket42({ status: 'CLOSED', closedAt: daysAgo(15) })] }), now);
+      expect(d).toMatchObject({ outcome: 'TICKET_CREATED', previousTicketId: 't-42', reason: 'follow-up of a long-closed ticket; routed to the server defaults' });
+      expect(d.trace.find((t) => t.step === 'threading')).toEqual({
+        step: 'threading', result: 'passed',
+        detail: 'reply to [#REQ-42] by participant alice@customer.example (matched by subject reference [#REQ-42]), closed more than 14 days ago: new ticket linked to it',
+      });
+    });
+
+    it('sends later replies to the old ticket to its follow-up', async () => {
+      const tickets = [ticket42({ status: 'CLOSED', closedAt: daysAgo(30) }), { id: 't-50', number: 50, participants: ['alice@customer.example'], previousTicketId: 't-42', status: 'PENDING' as const }];
+      expect(await decide(await replyTo42(), server, pref, fakeLookups({ tickets }), now)).toMatchObject({
+        outcome: 'APPENDED', ticketId: 't-50', reopen: true, reason: expect.stringContaining('matched by subject reference [#REQ-42], then its follow-up REQ-50'),
+      });
+    });
+  });
+
   it('7: gives a stranger quoting someone else\'s ticket number a new ticket', async () => {
     const hijack = await eml(`From: Mallory <mallory@evil.example>\nTo: support@help.example\nSubject: Re: [#REQ-42] Printer jammed`);
     const d = await decide(hijack, server, pref, fakeLookups({ tickets: [{ id: 't-42', number: 42, participants: ['alice@customer.example'] }] }), now);
@@ -160,14 +199,14 @@ References: <a1@customer.example> <ack-42@mailroom.help.example>`, 'Thanks!');
   it('8: routes by rules over the server defaults and names them', async () => {
     const rules: RuleRow[] = [{
       id: 'r-1', name: 'VIP customers', position: 1, enabled: true, match: 'ANY', stopProcessing: false,
-      conditions: [{ field: 'FROM', operator: 'ENDS_WITH', value: '@customer.example' }], actions: { technicianGroupId: 'g-vip', priority: 'High' },
+      conditions: [{ field: 'FROM', operator: 'ENDS_WITH', value: '@customer.example' }], actions: { technicianGroupId: 'g-vip', priorityId: 'p-high' },
       createdAt: new Date(0), updatedAt: new Date(0),
     }];
     const d = await decide(await newMail(), server, pref, fakeLookups({ rules }), now);
     expect(d).toMatchObject({
       outcome: 'TICKET_CREATED',
       reason: 'rule "VIP customers" set technician group; rule "VIP customers" set priority',
-      route: { technicianGroupId: 'g-vip', categoryId: 'c-default', companyId: null, requestType: null, priority: 'High' },
+      route: { technicianGroupId: 'g-vip', categoryId: 'c-default', companyId: null, requestTypeId: null, priorityId: 'p-high' },
       matchedRules: [{ id: 'r-1', name: 'VIP customers' }],
     });
     expect(d.trace.find((t) => t.step === 'rules')?.result).toBe('applied');

@@ -47,12 +47,12 @@ describe('conditionHolds', () => {
 
 describe('evaluateRules', () => {
   it('applies matching rules in position order, later ones overriding field by field', () => {
-    const vip = rule({ name: 'VIP customers', position: 1, conditions: [{ field: 'FROM', operator: 'ENDS_WITH', value: '@vip.example' }], actions: { technicianGroupId: 'g-vip', priority: 'High' } });
+    const vip = rule({ name: 'VIP customers', position: 1, conditions: [{ field: 'FROM', operator: 'ENDS_WITH', value: '@vip.example' }], actions: { technicianGroupId: 'g-vip', priorityId: 'p-high' } });
     const invoices = rule({ name: 'Invoices', position: 2, conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'invoice' }], actions: { technicianGroupId: 'g-finance', categoryId: 'c-billing' } });
     const run = evaluateRules([invoices, vip], subject);
-    expect(run.set).toEqual({ technicianGroupId: 'g-finance', categoryId: 'c-billing', priority: 'High' });
+    expect(run.set).toEqual({ technicianGroupId: 'g-finance', categoryId: 'c-billing', priorityId: 'p-high' });
     expect(run.setBy.technicianGroupId?.name).toBe('Invoices');
-    expect(run.setBy.priority?.name).toBe('VIP customers');
+    expect(run.setBy.priorityId?.name).toBe('VIP customers');
     expect(run.matched.map((r) => r.name)).toEqual(['VIP customers', 'Invoices']);
     expect(run.log[0]).toBe('rule "VIP customers" matched (all of: FROM ends with "@vip.example") and set technician group, priority');
   });
@@ -73,18 +73,18 @@ describe('evaluateRules', () => {
 
   it('honours ALL versus ANY', () => {
     const conditions = [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'invoice' }, { field: 'FROM', operator: 'CONTAINS', value: 'nobody' }] as const;
-    expect(evaluateRules([rule({ match: 'ALL', conditions: [...conditions], actions: { priority: 'Low' } })], subject).matched).toHaveLength(0);
-    expect(evaluateRules([rule({ match: 'ANY', conditions: [...conditions], actions: { priority: 'Low' } })], subject).set).toEqual({ priority: 'Low' });
+    expect(evaluateRules([rule({ match: 'ALL', conditions: [...conditions], actions: { priorityId: 'p-low' } })], subject).matched).toHaveLength(0);
+    expect(evaluateRules([rule({ match: 'ANY', conditions: [...conditions], actions: { priorityId: 'p-low' } })], subject).set).toEqual({ priorityId: 'p-low' });
   });
 
   it('skips disabled rules and rules without conditions', () => {
-    const disabled = rule({ enabled: false, conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'invoice' }], actions: { priority: 'Low' } });
-    const empty = rule({ conditions: [], actions: { priority: 'High' } });
+    const disabled = rule({ enabled: false, conditions: [{ field: 'SUBJECT', operator: 'CONTAINS', value: 'invoice' }], actions: { priorityId: 'p-low' } });
+    const empty = rule({ conditions: [], actions: { priorityId: 'p-high' } });
     expect(evaluateRules([disabled, empty], subject).set).toEqual({});
   });
 
   it('treats an invalid stored regex as a false condition', () => {
-    const bad = rule({ name: 'Broken', conditions: [{ field: 'SUBJECT', operator: 'REGEX', value: '(?<=x)' }], actions: { priority: 'High' } });
+    const bad = rule({ name: 'Broken', conditions: [{ field: 'SUBJECT', operator: 'REGEX', value: '(?<=x)' }], actions: { priorityId: 'p-high' } });
     const run = evaluateRules([bad], subject);
     expect(run.matched).toEqual([]);
     expect(run.log).toEqual(['rule "Broken" did not match (failed: SUBJECT regex "(?<=x)")']);

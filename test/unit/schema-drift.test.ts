@@ -32,6 +32,18 @@ const CONTRACT = [
   'Subscription.incomingEmailServerUpdated: IncomingEmailServer!',
   'Query.notifications(unreadOnly: Boolean): [Notification!]!',
   'Subscription.notificationAdded: Notification!',
+  // Working a ticket (SPEC §10)
+  'Ticket.status: TicketStatus!',
+  'Ticket.assignee: User',
+  'Ticket.priority: String',
+  'Ticket.requestType: String',
+  'Ticket.lastActivityAt: DateTime!',
+  'TicketMessage.kind: TicketMessageKind!',
+  'Mutation.replyToTicket(ticketId: ID!, input: TicketReplyInput!): TicketReplyResult!',
+  'Mutation.addTicketNote(ticketId: ID!, body: String!): TicketNoteResult!',
+  'Mutation.updateTicket(id: ID!, input: UpdateTicketInput!): UpdateTicketResult!',
+  'Query.tickets(first: Int, after: String, filter: TicketFilter, orderBy: TicketOrder): TicketConnection!',
+  'Subscription.ticketCreated(filter: TicketSubscriptionFilter): Ticket!',
 ];
 
 const parse = (entry: string) => {

@@ -5,6 +5,7 @@ declare module 'vue-router' {
   interface RouteMeta {
     public?: boolean;
     requiresChannelAdmin?: boolean;
+    requiresSuperAdmin?: boolean;
     title?: string;
   }
 }
@@ -37,6 +38,7 @@ export const router = createRouter({
       props: true,
       meta: { title: 'Request' },
     },
+    { path: '/profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { title: 'Your profile' } },
     { path: '/admin', redirect: { name: 'incoming-email-servers' } },
     // The OAuth callback sends the browser here with ?oauth=ok|error&server=…; keep the query.
     { path: '/admin/incoming-servers', redirect: (to) => ({ name: 'incoming-email-servers', query: to.query }) },
@@ -88,6 +90,9 @@ export const router = createRouter({
       component: () => import('@/views/ConfigAuditView.vue'),
       meta: admin('Configuration Audit Trail'),
     },
+    { path: '/admin/organization/users', name: 'users', component: () => import('@/views/UsersView.vue'), meta: admin('Users') },
+    { path: '/admin/organization/roles', name: 'roles', component: () => import('@/views/RolesView.vue'), meta: { requiresSuperAdmin: true, title: 'Roles & Permissions' } },
+    { path: '/admin/organization/priorities-and-request-types', name: 'ticket-lists', component: () => import('@/views/TicketListsView.vue'), meta: admin('Priorities & Request Types') },
     {
       path: '/admin/organization/groups-and-categories',
       name: 'catalog',
@@ -134,7 +139,7 @@ router.beforeEach(async (to: RouteLocationNormalized) => {
   if (!user) {
     return { name: 'signin', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } };
   }
-  if (to.meta.requiresChannelAdmin && !user.canManageSupportChannels) {
+  if ((to.meta.requiresChannelAdmin && !user.canManageSupportChannels) || (to.meta.requiresSuperAdmin && !user.isSuperAdmin)) {
     return { name: 'requests', query: { denied: '1' } };
   }
   return true;

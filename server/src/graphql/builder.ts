@@ -1,12 +1,13 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
+import type { Upload } from '../lib/upload.js';
 import type { Context } from './context.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
   AuthScopes: { authenticated: boolean; manageSupportChannels: boolean; superAdmin: boolean };
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: { DateTime: { Input: Date; Output: Date }; File: { Input: Upload; Output: never } };
   DefaultFieldNullability: false;
 }>({
   plugins: [ScopeAuthPlugin],
@@ -31,6 +32,18 @@ builder.scalarType('DateTime', {
     const date = new Date(value as string);
     if (Number.isNaN(date.getTime())) throw new GraphQLError('Invalid DateTime');
     return date;
+  },
+});
+
+builder.scalarType('File', {
+  description: 'A file uploaded with the GraphQL multipart request spec (an operations field, a map field, then the files).',
+  serialize: () => {
+    throw new GraphQLError('File is an input type');
+  },
+  parseValue: (value) => {
+    const file = value as Partial<Upload> | null;
+    if (!file || typeof file.arrayBuffer !== 'function' || typeof file.size !== 'number') throw new GraphQLError('Expected an uploaded file (multipart request)');
+    return file as Upload;
   },
 });
 

@@ -1,5 +1,5 @@
 import type { ObjectRef, UnionRef } from '@pothos/core';
-import { ExpectedError, InUseError, InvalidCredentials, NotFoundError, TooManyAttempts, ValidationError, type FieldError, type Usage } from '../lib/errors.js';
+import { ExpectedError, InUseError, InvalidCredentials, NotAllowedError, NotFoundError, TooManyAttempts, ValidationError, type FieldError, type Usage } from '../lib/errors.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
@@ -19,6 +19,12 @@ export const ValidationErrorRef = builder.objectRef<ValidationError>('Validation
 export const NotFoundErrorRef = builder.objectRef<NotFoundError>('NotFoundError').implement({
   interfaces: [ErrorInterface],
   isTypeOf: (v) => v instanceof NotFoundError,
+  fields: () => ({}),
+});
+
+export const NotAllowedErrorRef = builder.objectRef<NotAllowedError>('NotAllowedError').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof NotAllowedError,
   fields: () => ({}),
 });
 
@@ -50,7 +56,7 @@ export const TooManyAttemptsRef = builder.objectRef<TooManyAttempts>('TooManyAtt
   fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
 });
 
-type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof InvalidCredentialsRef | typeof TooManyAttemptsRef;
+type ErrorRef = typeof ValidationErrorRef | typeof NotFoundErrorRef | typeof NotAllowedErrorRef | typeof InvalidCredentialsRef | typeof TooManyAttemptsRef;
 
 /**
  * `<Name>Success { <field>: T }` plus a `<Name>Result` union of it and the given error types.

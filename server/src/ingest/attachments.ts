@@ -7,10 +7,12 @@ import type { Db, Queryable } from '../db/client.js';
 import { attachments } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import { formatBytes } from './limits.js';
+import { genericName } from './mime/names.js';
 import type { ParsedMessage } from './parse.js';
 
 export type AttachmentRow = typeof attachments.$inferSelect;
-type IncomingAttachment = ParsedMessage['attachments'][number];
+/** A part to store; a missing name gets one from the type. */
+type IncomingAttachment = Omit<ParsedMessage['attachments'][number], 'filename'> & { filename: string | null };
 
 /** A file written to disk whose row is not inserted yet. `id` is fixed now so cid links can name it. */
 export interface StoredFile {
@@ -53,19 +55,6 @@ export function normalizeContentType(type: string | null | undefined): string {
   return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(base) ? base : 'application/octet-stream';
 }
 
-/** `<part1@x>` and `part1@x` alike; cid: URLs are percent-encoded (RFC 2392). */
-export function normalizeContentId(cid: string | null | undefined): string | null {
-  if (!cid) return null;
-  let v = cid.trim().replace(/^cid:/i, '');
-  try {
-    v = decodeURIComponent(v);
-  } catch {
-    // Not percent-encoded after all; compare it as it is.
-  }
-  v = v.replace(/^<+/, '').replace(/>+$/, '').trim().toLowerCase();
-  return v || null;
-}
-
 /**
  * Attachment content on disk at `<dataDir>/attachments/<2-char prefix>/<random key>`. The
  * sender's file name never touches the file system; it is only a column, shown and offered on
@@ -90,7 +79,7 @@ export class AttachmentStore {
     const skipped: SkippedAttachment[] = [];
     try {
       for (const item of items) {
-        const filename = sanitizeFilename(item.filename);
+        const filename = sanitizeFilename(item.filename) ?? genericName(normalizeContentType(item.contentType));
         const size = item.content.length;
         if (size > maxBytes) {
           skipped.push({ filename, size, reason: `over the ${formatBytes(maxBytes)} limit` });
@@ -128,16 +117,6 @@ export class AttachmentStore {
   /** Inserts the rows of `put`'s files inside the ingest transaction; nothing to do without files. */
   async insert(q: Queryable, files: readonly StoredFile[], owner: { messageRowId: string; ticketId: string | null }): Promise<void> {
     if (files.length) await q.insert(attachments).values(this.rows(files, owner));
-  }
-
-  /** Content-ID → attachment id, for `rewriteCidImages`. */
-  cidMap(files: readonly Pick<StoredFile, 'id' | 'contentId'>[]): Map<string, string> {
-    const map = new Map<string, string>();
-    for (const f of files) {
-      const cid = normalizeContentId(f.contentId);
-      if (cid && !map.has(cid)) map.set(cid, f.id);
-    }
-    return map;
   }
 
   /** Removes files whose rows will not be written (the transaction failed). */
@@ -242,9 +221,14 @@ export function servedContentType(stored: string): string {
   return 'application/octet-stream';
 }
 
+/** A stored part's name, or one made from its type for rows stored before every part got one. */
+export function displayName(row: Pick<AttachmentRow, 'filename' | 'contentType'>): string {
+  return sanitizeFilename(row.filename) ?? genericName(normalizeContentType(row.contentType));
+}
+
 /** `attachment; filename="ascii"; filename*=UTF-8''pct-encoded` (RFC 6266 / 5987). */
-export function contentDisposition(kind: 'attachment' | 'inline', filename: string | null): string {
-  const name = sanitizeFilename(filename) ?? 'attachment';
+export function contentDisposition(kind: 'attachment' | 'inline', filename: string | null, contentType = 'application/octet-stream'): string {
+  const name = displayName({ filename, contentType });
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%;]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
@@ -252,19 +236,4 @@ export function contentDisposition(kind: 'attachment' | 'inline', filename: stri
 
 export function attachmentUrl(id: string, inline = false): string {
   return `/api/attachments/${id}${inline ? '?inline=1' : ''}`;
-}
-
-/**
- * Points `<img src="cid:…">` of sanitized HTML at our download route. The sanitizer writes
- * attributes with double quotes; a cid without a stored attachment is left as it is (it shows nothing).
- */
-export function rewriteCidImages(html: string, attachmentsByCid: ReadonlyMap<string, string> | Record<string, string>): string {
-  const lookup = attachmentsByCid instanceof Map
-    ? attachmentsByCid
-    : new Map(Object.entries(attachmentsByCid).map(([k, v]) => [normalizeContentId(k) ?? k, v]));
-  return html.replace(/(<img\b[^>]*?\ssrc=")cid:([^"]*)(")/gi, (whole, before: string, cid: string, after: string) => {
-    const key = normalizeContentId(cid.replace(/&amp;/g, '&'));
-    const id = key ? lookup.get(key) : undefined;
-    return id ? `${before}${attachmentUrl(id, true)}${after}` : whole;
-  });
 }

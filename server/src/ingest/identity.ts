@@ -45,3 +45,8 @@ function publicHost(publicUrl: string | null | undefined): string | null {
 export function acknowledgmentMessageId(ticketNumber: number, identity: Pick<MailIdentity, 'messageIdDomain'>): string {
   return `<req-${ticketNumber}.${randomBytes(8).toString('hex')}@${identity.messageIdDomain}>`;
 }
+
+/** A technician's reply: `<reply-42.…@mr-….example.com>`, in the same domain, so threading and loop detection know it. */
+export function replyMessageId(ticketNumber: number, identity: Pick<MailIdentity, 'messageIdDomain'>): string {
+  return `<reply-${ticketNumber}.${randomBytes(8).toString('hex')}@${identity.messageIdDomain}>`;
+}

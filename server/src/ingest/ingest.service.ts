@@ -18,11 +18,13 @@ export interface IngestOutcome {
   ticketId: string | null;
 }
 
+export interface ReprocessOutcome { outcome: EmailOutcome; reason: string; ticketId: string | null }
+
 export interface DryRunResult {
   outcome: EmailOutcome;
   reason: string;
   trace: TraceStep[];
-  route: { technicianGroupId: string | null; categoryId: string | null; companyId: string | null; requestType: string | null; priority: string | null } | null;
+  route: { technicianGroupId: string | null; categoryId: string | null; companyId: string | null; requestTypeId: string | null; priorityId: string | null } | null;
   matchedRules: { id: string; name: string }[];
   ticketId: string | null;
   acknowledge: boolean | null;
@@ -36,7 +38,11 @@ export interface IngestDeps {
   attachments: AttachmentStore | null;
   /** Acknowledgments were queued: the outbound worker can send them now. */
   onQueued?: () => void;
+  /** After the commit: tickets created, and tickets a requester's reply was appended to (for notifications). */
+  onCommitted?: (changes: CommittedChanges) => void;
 }
+
+export interface CommittedChanges { created: string[]; replied: string[] }
 
 /**
  * The orchestrator of SPEC §4. Limits and parsing happen outside the transaction (plan.ts:
@@ -125,12 +131,19 @@ export class IngestService {
    * Runs a stored (quarantined or failed) message through the pipeline again. `force` releases it:
    * a ticket is created whatever the pipeline says (the admin looked at it and wants it).
    */
-  async reprocess(messageRowId: string, opts: { force: boolean }): Promise<{ outcome: EmailOutcome; reason: string; ticketId: string | null }> {
+  async reprocess(
+    messageRowId: string,
+    opts: { force: boolean; within?: (tx: Tx, result: ReprocessOutcome) => Promise<void> },
+  ): Promise<ReprocessOutcome> {
     const [row] = await this.db.select().from(messages).where(eq(messages.id, messageRowId));
     if (!row) throw new Error('no such message');
     const [server] = row.serverId ? await this.db.select().from(incomingServers).where(eq(incomingServers.id, row.serverId)) : [];
     if (!server) throw new Error('the message\'s mailbox no longer exists');
-    if (row.ticketId) return { outcome: 'DUPLICATE', reason: 'the message already belongs to a ticket', ticketId: row.ticketId };
+    if (row.ticketId) {
+      const result: ReprocessOutcome = { outcome: 'DUPLICATE', reason: 'the message already belongs to a request', ticketId: row.ticketId };
+      if (opts.within) await this.db.transaction((tx) => opts.within!(tx, result));
+      return result;
+    }
     const pref = await this.deps.preference();
     const p = await prepare({ sourceKey: row.sourceKey, raw: row.raw }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
     let planned: Planned[] = [];
@@ -140,7 +153,10 @@ export class IngestService {
       planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
       audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
       const f = planned[0]!;
-      return { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
+      const outcome: ReprocessOutcome = { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
+      // The caller's bookkeeping (closing the quarantine entry) commits with the ticket, or not at all.
+      await opts.within?.(tx, outcome);
+      return outcome;
     });
     this.afterCommit(server, planned, audited);
     return result;
@@ -155,10 +171,21 @@ export class IngestService {
     if (audited.length) this.pubsub.publish('emailAuditAdded', audited.join(','));
     for (const f of planned) {
       if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
+      // The long-closed ticket now lists its follow-up.
+      if (f.created?.decision.previousTicketId) this.pubsub.publish('ticketUpdated', f.created.decision.previousTicketId);
       if (f.outcome === 'APPENDED' && f.ticketId) this.pubsub.publish('ticketUpdated', f.ticketId);
       if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
     }
     if (planned.some((f) => f.created)) this.deps.onQueued?.();
+    const created = planned.filter((f) => f.outcome === 'TICKET_CREATED' && f.ticketId).map((f) => f.ticketId!);
+    const replied = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
+    if (created.length || replied.length) {
+      try {
+        this.deps.onCommitted?.({ created, replied });
+      } catch (err) {
+        this.logger.warn({ err }, 'after-commit listener threw');
+      }
+    }
   }
 
   /**

@@ -1,17 +1,22 @@
-import { and, asc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { incomingRules, incomingServers, messages, outgoingServers, requesters, ticketParticipants, tickets, type OutgoingServerRow } from '../db/schema.js';
 import { isUuid } from '../lib/uuid.js';
 import type { MailIdentity } from './identity.js';
 import type { PipelineLookups, RuleRow } from './pipeline.js';
 import type { AcknowledgmentLookups } from './steps/acknowledge.js';
+import type { LifecycleTicket } from './steps/reopen.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
 /** Message-IDs compare case-insensitively; a message without one matches only another without one. */
 const sameMessageId = (messageId: string | null) => (other: string | null) =>
   other === null || messageId === null ? other === messageId : lower(other) === lower(messageId);
 
-interface PendingTicket { id: string; number: number; participants: Set<string>; requester: string }
+interface PendingTicket { id: string; number: number; participants: Set<string>; requester: string; previousTicketId: string | null }
+
+const lifecycleColumns = { id: tickets.id, number: tickets.number, status: tickets.status, closedAt: tickets.closedAt };
+/** A ticket this batch creates: open, and nothing closed it yet. */
+const fresh = (t: PendingTicket): LifecycleTicket => ({ id: t.id, number: t.number, status: 'OPEN', closedAt: null });
 
 /**
  * The pipeline's view of the database for one batch, read inside the batch's transaction. Rows the
@@ -91,19 +96,26 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     return (this.ruleRows ??= this.q.select().from(incomingRules).where(eq(incomingRules.enabled, true)).orderBy(asc(incomingRules.position), asc(incomingRules.createdAt)));
   }
 
-  async ticketByNumber(n: number) {
+  async ticketByNumber(n: number): Promise<LifecycleTicket | null> {
     const pending = this.pendingTickets.find((t) => t.number === n);
-    if (pending) return { id: pending.id, number: pending.number };
-    const [row] = await this.q.select({ id: tickets.id, number: tickets.number }).from(tickets).where(eq(tickets.number, n));
+    if (pending) return fresh(pending);
+    const [row] = await this.q.select(lifecycleColumns).from(tickets).where(eq(tickets.number, n));
     return row ?? null;
   }
 
-  async ticketsByMessageIds(ids: string[]) {
+  async followUpOf(ticketId: string): Promise<LifecycleTicket | null> {
+    const pending = this.pendingTickets.filter((t) => t.previousTicketId === ticketId).at(-1);
+    if (pending) return fresh(pending);
+    const [row] = await this.q.select(lifecycleColumns).from(tickets).where(eq(tickets.previousTicketId, ticketId)).orderBy(desc(tickets.number)).limit(1);
+    return row ?? null;
+  }
+
+  async ticketsByMessageIds(ids: string[]): Promise<LifecycleTicket[]> {
     if (!ids.length) return [];
     const wanted = ids.map(lower);
-    const found = new Map<string, { id: string; number: number }>();
+    const found = new Map<string, LifecycleTicket>();
     const rows = await this.q
-      .selectDistinct({ id: tickets.id, number: tickets.number })
+      .selectDistinct(lifecycleColumns)
       .from(messages)
       .innerJoin(tickets, eq(tickets.id, messages.ticketId))
       .where(and(inArray(sql`lower(${messages.messageId})`, wanted), isNotNull(messages.ticketId), this.notExcluded()));
@@ -111,7 +123,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     for (const m of this.pendingMessages) {
       if (m.ticketId && m.messageId && wanted.includes(lower(m.messageId))) {
         const t = this.pendingTickets.find((p) => p.id === m.ticketId);
-        if (t) found.set(t.id, { id: t.id, number: t.number });
+        if (t) found.set(t.id, fresh(t));
       }
     }
     return [...found.values()];
@@ -144,10 +156,16 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   }
 
   /** Record what the batch decided, for the decisions that follow. */
-  remember(entry: { messageId: string | null; fingerprint: string; ticketId: string | null; created?: { number: number; requester: string; participants: string[] }; appendedParticipants?: string[] }): void {
+  remember(entry: {
+    messageId: string | null; fingerprint: string; ticketId: string | null;
+    created?: { number: number; requester: string; participants: string[]; previousTicketId: string | null }; appendedParticipants?: string[];
+  }): void {
     this.pendingMessages.push({ messageId: entry.messageId, fingerprint: entry.fingerprint, ticketId: entry.ticketId });
     if (entry.created && entry.ticketId) {
-      this.pendingTickets.push({ id: entry.ticketId, number: entry.created.number, requester: lower(entry.created.requester), participants: new Set(entry.created.participants.map(lower)) });
+      this.pendingTickets.push({
+        id: entry.ticketId, number: entry.created.number, requester: lower(entry.created.requester),
+        participants: new Set(entry.created.participants.map(lower)), previousTicketId: entry.created.previousTicketId,
+      });
       this.pendingBySender.set(lower(entry.created.requester), (this.pendingBySender.get(lower(entry.created.requester)) ?? 0) + 1);
     }
     if (entry.appendedParticipants && entry.ticketId) {

@@ -7,6 +7,7 @@ import { detectOwnMail } from './steps/loop.js';
 import { trimReply } from './steps/quote-trim.js';
 import { ROUTE_FIELDS, actionLabel, evaluateRules, ruleSubjectOf, type Route, type RuleRow } from './steps/rules.js';
 import { checkSenderCap } from './steps/sender-cap.js';
+import { chooseReplyTarget, type LifecycleTicket } from './steps/reopen.js';
 import { findThread, ticketReference } from './steps/threading.js';
 
 export { acknowledgmentSuppressed, detectAutomated, isAutomated } from './steps/auto-reply.js';
@@ -32,6 +33,8 @@ export interface PipelinePreference {
   emailToTicket: boolean;
   duplicateWindowMinutes: number;
   perSenderHourlyCap: number;
+  /** A reply to a ticket closed longer ago than this opens a new ticket linked to it. */
+  reopenWindowDays: number;
 }
 
 export interface PipelineLookups {
@@ -41,9 +44,11 @@ export interface PipelineLookups {
   ourMessageIdDomain: string;
   /** The X-Loop value Mailroom sends. */
   ourLoopValue: string;
-  ticketByNumber(n: number): Promise<{ id: string; number: number } | null>;
-  /** Tickets having a stored message (inbound or our outbound acknowledgment) with one of these Message-IDs (bare, lower-case, no <>). */
-  ticketsByMessageIds(ids: string[]): Promise<{ id: string; number: number }[]>;
+  ticketByNumber(n: number): Promise<LifecycleTicket | null>;
+  /** Tickets having a stored message (inbound, or our acknowledgment or reply) with one of these Message-IDs (bare, lower-case, no <>). */
+  ticketsByMessageIds(ids: string[]): Promise<LifecycleTicket[]>;
+  /** The newest ticket opened as a follow-up of this one (a late reply to it), if any. */
+  followUpOf(ticketId: string): Promise<LifecycleTicket | null>;
   isParticipant(ticketId: string, address: string): Promise<boolean>;
   /** A message with this Message-ID (null: one without) and this content fingerprint received since `since`, any mailbox. */
   duplicateOf(messageId: string | null, contentHash: string, since: Date): Promise<{ ticketId: string | null } | null>;
@@ -61,11 +66,14 @@ export type Decision =
   | { outcome: 'QUARANTINED'; reason: string }
   | { outcome: 'FILTERED'; reason: string }
   | { outcome: 'DUPLICATE'; reason: string; ticketId: string | null }
-  | { outcome: 'APPENDED'; reason: string; ticketId: string; appendText: string }
+  /** `reopen`: the reply sets the ticket back to OPEN (it was PENDING, RESOLVED, or recently CLOSED). */
+  | { outcome: 'APPENDED'; reason: string; ticketId: string; appendText: string; reopen: boolean }
   | {
       outcome: 'TICKET_CREATED';
       reason: string;
       route: TicketRoute;
+      /** A late reply to this long-closed ticket opened the new one. */
+      previousTicketId: string | null;
       matchedRules: { id: string; name: string }[];
       /** False for mail that must get no acknowledgment (mailing lists, no-reply senders…); `acknowledgeNote` says why. */
       acknowledge: boolean;
@@ -139,7 +147,7 @@ export async function decide(
     decided('sender', reason);
     return done({ outcome: 'QUARANTINED', reason }, 'sender');
   }
-  pass('sender', `sender ${from.address}`);
+  pass('sender', `sender ${from.address}${msg.senderNote ? ` (${msg.senderNote})` : ''}`);
 
   const cap = await checkSenderCap(from.address, pref.perSenderHourlyCap, now, (a, since) => lookups.ticketsFromSenderSince(a, since));
   if (cap.exceeded) {
@@ -164,21 +172,28 @@ export async function decide(
   }
   pass('duplicate', dup.reason);
 
-  // 7. Threading
+  // 7. Threading, and the requester's side of the status lifecycle
   const thread = await findThread(msg, lookups);
+  let previousTicketId: string | null = null;
   if (thread.kind === 'append') {
-    const reason = `reply to ${ticketReference(thread.ticket.number)} by participant ${from.address} (matched by ${thread.via})`;
-    decided('threading', reason);
-    const trimmed = trimReply(msg.text);
-    return done({ outcome: 'APPENDED', reason, ticketId: thread.ticket.id, appendText: trimmed || msg.text.trim() }, 'threading');
+    const target = await chooseReplyTarget(thread.matches, (id) => lookups.followUpOf(id), now, pref.reopenWindowDays);
+    if (target.kind === 'append') {
+      const reason = `reply to ${ticketReference(target.ticket.number)} by participant ${from.address} (matched by ${target.via})${target.reopen ? `; re-opens it (it was ${target.ticket.status})` : ''}`;
+      decided('threading', reason);
+      const trimmed = trimReply(msg.text);
+      return done({ outcome: 'APPENDED', reason, ticketId: target.ticket.id, appendText: trimmed || msg.text.trim(), reopen: target.reopen }, 'threading');
+    }
+    previousTicketId = target.of.id;
+    pass('threading', `reply to ${ticketReference(target.of.number)} by participant ${from.address} (matched by ${target.via}), closed more than ${pref.reopenWindowDays} days ago: new ticket linked to it`);
+  } else {
+    pass('threading', thread.kind === 'stranger'
+      ? `${thread.tickets.map((t) => ticketReference(t.number)).join(', ')} referenced (${thread.via}), but ${from.address} takes part in none: new ticket`
+      : 'no ticket reference in the subject and no known In-Reply-To/References: new ticket');
   }
-  pass('threading', thread.kind === 'stranger'
-    ? `${thread.tickets.map((t) => ticketReference(t.number)).join(', ')} referenced (${thread.via}), but ${from.address} takes part in none: new ticket`
-    : 'no ticket reference in the subject and no known In-Reply-To/References: new ticket');
 
   // 8. Rules, then the server's defaults
   const run = evaluateRules(await lookups.rules(), ruleSubjectOf(msg, server.email));
-  const defaults: Route = { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestType: null, priority: null };
+  const defaults: Route = { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestTypeId: null, priorityId: null };
   const route = { ...defaults } as Route;
   for (const f of ROUTE_FIELDS) if (run.set[f] !== undefined) route[f] = run.set[f]!;
   trace.push({
@@ -189,6 +204,7 @@ export async function decide(
 
   const ack = acknowledgmentSuppressed(msg);
   const routedBy = ROUTE_FIELDS.filter((f) => run.setBy[f]).map((f) => `rule "${run.setBy[f]!.name}" set ${actionLabel(f)}`);
-  const reason = routedBy.length ? routedBy.join('; ') : 'routed to the server defaults';
-  return { outcome: 'TICKET_CREATED', reason, route, matchedRules: run.matched, acknowledge: ack === null, acknowledgeNote: ack, trace, fingerprint };
+  const routed = routedBy.length ? routedBy.join('; ') : 'routed to the server defaults';
+  const reason = previousTicketId ? `follow-up of a long-closed ticket; ${routed}` : routed;
+  return { outcome: 'TICKET_CREATED', reason, route, previousTicketId, matchedRules: run.matched, acknowledge: ack === null, acknowledgeNote: ack, trace, fingerprint };
 }

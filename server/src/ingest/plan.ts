@@ -3,7 +3,10 @@ import { inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
 import type { AttachmentStore, StoredFile } from './attachments.js';
+import { showInlineImages } from './inline-images.js';
 import { DEFAULT_LIMITS, checkLimits } from './limits.js';
+import { UNKNOWN_SENDER, unreadableMessage } from './mime/fallback.js';
+import { headerSummary, type HeaderSummary } from './mime/summary.js';
 import type { BatchLookups } from './lookups.js';
 import { ParseError, contentHash, parseMessage, type ParsedMessage } from './parse.js';
 import { contentFingerprint, decide, type DecisionWithTrace } from './pipeline.js';
@@ -36,9 +39,15 @@ export interface Planned {
   ticketId: string | null;
   created: { number: number; decision: Extract<DecisionWithTrace, { outcome: 'TICKET_CREATED' }> } | null;
   appendText: string | null;
+  /** The reply re-opens its ticket. */
+  reopen: boolean;
   files: StoredFile[];
+  /** The sanitized HTML with its cid: images pointing at `files`. */
+  html: string | null;
   /** From, To and Cc minus our own mailboxes: who may reply into the ticket. */
   participants: string[];
+  /** For a message the parser could not read: subject and sender from its raw headers. */
+  summary: HeaderSummary | null;
 }
 
 /** A message this mailbox stored before, re-listed under a new number: its DUPLICATE reason, or null. */
@@ -99,10 +108,16 @@ export async function planBatch(
   await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => contentFingerprint(p.parsed)));
   let placeholders = 0;
   const out: Planned[] = [];
-  for (const p of fresh) {
-    const base = { p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null, files: [] as StoredFile[], participants: [] as string[] };
+  for (const prepared of fresh) {
+    const p = reprocess?.force ? releasable(prepared) : prepared;
+    // A requester or a body made up for the release: never acknowledged, whatever the pipeline says.
+    const madeUp = p !== prepared && (prepared.parsed === null || prepared.parsed.from === null);
+    const base = {
+      p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null,
+      reopen: false, files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
+    };
     if (p.parsed === null) {
-      out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw) });
+      out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) });
       continue;
     }
     const renumbered = p.item.recheckStored ? storedBefore(p.parsed, lookups) : null;
@@ -111,7 +126,8 @@ export async function planBatch(
       continue;
     }
     let d = await decide(p.parsed, server, pref, lookups, now);
-    if (reprocess?.force && d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED' && p.parsed.from) d = release(d, server);
+    if (reprocess?.force && ((d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED') || madeUp)) d = release(d, server);
+    if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.senderNote) d = { ...d, reason: `${d.reason}; ${p.parsed.senderNote}` };
     const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
     if (d.outcome === 'TICKET_CREATED') {
       planned.ticketId = randomUUID();
@@ -120,12 +136,13 @@ export async function planBatch(
     } else if (d.outcome === 'APPENDED') {
       planned.ticketId = d.ticketId;
       planned.appendText = d.appendText;
+      planned.reopen = d.reopen;
     } else if (d.outcome === 'DUPLICATE') {
       planned.ticketId = null;
     }
     if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.attachments.length && attachmentStore) {
       const put = await attachmentStore.put(p.parsed.attachments, pref.maxAttachmentBytes);
-      planned.files = put.files;
+      ({ html: planned.html, files: planned.files } = showInlineImages(p.html, put.files));
       if (put.note) planned.reason += ` (${put.note})`;
     }
     const ours = new Set(await lookups.ourAddresses());
@@ -136,7 +153,7 @@ export async function planBatch(
       messageId: p.parsed.messageId,
       fingerprint: d.fingerprint,
       ticketId: planned.ticketId,
-      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people } : undefined,
+      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people, previousTicketId: planned.created.decision.previousTicketId } : undefined,
       appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
     });
     out.push(planned);
@@ -152,11 +169,27 @@ export async function planBatch(
   return out;
 }
 
+/**
+ * What a release needs to make a ticket of anything: a message the parser could not read becomes
+ * its header summary with the original attached; one without any sender address gets the
+ * unknown requester, said in the reason.
+ */
+function releasable(p: Prepared): Prepared {
+  if (p.parsed === null) return { ...p, html: null, parsed: withRequester(unreadableMessage(p.item.raw, p.problem)), problem: null };
+  return { ...p, parsed: withRequester(p.parsed) };
+}
+
+function withRequester(parsed: ParsedMessage): ParsedMessage {
+  if (parsed.from) return parsed;
+  return { ...parsed, from: { ...UNKNOWN_SENDER }, senderNote: `no sender address in the message: the requester is ${UNKNOWN_SENDER.address}` };
+}
+
 /** An admin released the message from quarantine: a ticket on the server's defaults, without an acknowledgment. */
 function release(d: DecisionWithTrace, server: IncomingServerRow): DecisionWithTrace {
   return {
     outcome: 'TICKET_CREATED', reason: `released by an admin (the pipeline said ${d.outcome}: ${d.reason})`,
-    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestType: null, priority: null },
+    route: { technicianGroupId: server.technicianGroupId, categoryId: server.categoryId, companyId: server.companyId, requestTypeId: null, priorityId: null },
+    previousTicketId: null,
     matchedRules: [], acknowledge: false, acknowledgeNote: 'released from quarantine', trace: d.trace, fingerprint: d.fingerprint,
   };
 }

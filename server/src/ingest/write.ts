@@ -1,9 +1,10 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
-import { attachments, emailAudit, messages, quarantine, requesters, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
+import { attachments, emailAudit, messages, quarantine, requesters, ticketEvents, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
+import { appendSearchText, searchPiece } from '../db/search-text.js';
 import type { Logger } from '../lib/logger.js';
-import { rewriteCidImages, type StoredFile } from './attachments.js';
 import type { MailIdentity } from './identity.js';
+import { headerSummary } from './mime/summary.js';
 import { contentHash } from './parse.js';
 import type { Planned, Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
@@ -40,14 +41,16 @@ export async function writeBatch(
         number: c.created!.number,
         subject: c.p.parsed!.subject || '(no subject)',
         description: c.p.parsed!.text,
-        descriptionHtml: c.p.html ? rewriteCidImages(c.p.html, cidMap(c.files)) : null,
+        descriptionHtml: c.html,
         requesterId: requesterId.get(lower(c.p.parsed!.from!.address))!,
         technicianGroupId: route.technicianGroupId,
         categoryId: route.categoryId,
         companyId: route.companyId,
-        requestType: route.requestType,
-        priority: route.priority,
+        requestTypeId: route.requestTypeId,
+        priorityId: route.priorityId,
+        previousTicketId: c.created!.decision.previousTicketId,
         incomingServerId: server.id,
+        searchText: searchPiece(c.p.parsed!.subject, c.p.parsed!.from!.address, c.p.parsed!.from!.name, c.p.parsed!.text),
       };
     }));
   }
@@ -68,21 +71,28 @@ export async function writeBatch(
   if (files.length) await tx.insert(attachments).values(files);
 
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
-  if (quarantined.length) await tx.insert(quarantine).values(quarantined.map((f) => ({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason })));
+  const entries: { messageRowId: string; serverId: string; reason: string }[] = [];
+  for (const f of quarantined) {
+    // Held again on reprocessing: the message's open entry takes the new reason, no second entry.
+    const reopened = f.existingRow
+      ? await tx.update(quarantine).set({ reason: f.reason }).where(and(eq(quarantine.messageRowId, f.messageRowId), isNull(quarantine.resolvedAt))).returning({ id: quarantine.id })
+      : [];
+    if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason });
+  }
+  if (entries.length) await tx.insert(quarantine).values(entries);
 
   const audited = !planned.length ? [] : await tx.insert(emailAudit).values(planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
-      messageId: f.p.parsed?.messageId ?? null,
-      fromAddress: f.p.parsed?.from?.address ?? null,
-      subject: f.p.parsed?.subject ?? null,
+      messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
+      fromAddress: f.p.parsed?.from?.address ?? f.summary?.from?.address ?? null,
+      subject: f.p.parsed?.subject ?? f.summary?.subject ?? null,
       outcome: f.outcome,
       reason: f.reason,
       ticketId: f.ticketId,
     }))).returning({ id: emailAudit.id });
 
-  const appendedTo = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
-  if (appendedTo.length) await tx.update(tickets).set({ updatedAt: new Date() }).where(inArray(tickets.id, appendedTo));
+  for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
   for (const c of creates) {
     if (!c.created!.decision.acknowledge) continue;
@@ -104,21 +114,41 @@ export async function writeBatch(
  * audit). Returns the audit entry's id; null when its row existed already (another attempt recorded it).
  */
 export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<string | null> {
+  const summary = p.parsed ? null : headerSummary(p.item.raw);
+  const known = {
+    messageId: p.parsed?.messageId ?? summary?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? summary?.from?.address ?? null, subject: p.parsed?.subject ?? summary?.subject ?? null,
+  };
   const [message] = await tx
     .insert(messages)
-    .values({
-      serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw,
-      messageId: p.parsed?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null,
-    })
+    .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
   if (!message) return null;
   await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
-  const [audited] = await tx.insert(emailAudit).values({
-    serverId: server.id, messageRowId: message.id, messageId: p.parsed?.messageId ?? null,
-    fromAddress: p.parsed?.from?.address ?? null, subject: p.parsed?.subject ?? null, outcome: 'FAILED', reason,
-  }).returning({ id: emailAudit.id });
+  const [audited] = await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason }).returning({ id: emailAudit.id });
   return audited!.id;
+}
+
+/**
+ * A reply from the requester's side: the ticket's activity and search text, and — when the
+ * pipeline said so — back to OPEN, recorded in its history with no actor (the requester did it).
+ */
+async function recordRequesterReply(tx: Tx, f: Planned): Promise<void> {
+  const now = new Date();
+  const parsed = f.p.parsed!;
+  const [before] = await tx.select({ status: tickets.status }).from(tickets).where(eq(tickets.id, f.ticketId!)).for('update');
+  const reopen = f.reopen && before !== undefined && before.status !== 'OPEN';
+  await tx
+    .update(tickets)
+    .set({
+      lastActivityAt: now,
+      requesterActivityAt: now,
+      updatedAt: now,
+      searchText: appendSearchText(searchPiece(parsed.from?.address, parsed.from?.name, f.appendText ?? parsed.text)),
+      ...(reopen ? { status: 'OPEN' as const, closedAt: null } : {}),
+    })
+    .where(eq(tickets.id, f.ticketId!));
+  if (reopen) await tx.insert(ticketEvents).values({ ticketId: f.ticketId!, actorUserId: null, field: 'STATUS', fromValue: before!.status, toValue: 'OPEN' });
 }
 
 function messageRow(server: IncomingServerRow, f: Planned) {
@@ -128,27 +158,22 @@ function messageRow(server: IncomingServerRow, f: Planned) {
     serverId: server.id,
     sourceKey: f.p.item.sourceKey,
     ticketId: f.ticketId,
-    messageId: parsed?.messageId ?? null,
+    messageId: parsed?.messageId ?? f.summary?.messageId ?? null,
     inReplyTo: parsed?.inReplyTo ?? null,
     references: parsed?.references ?? [],
     toAddresses: parsed?.to.map((a) => a.address) ?? [],
     ccAddresses: parsed?.cc.map((a) => a.address) ?? [],
+    kind: 'INCOMING' as const,
     contentHash: f.fingerprint,
-    fromAddress: parsed?.from?.address ?? null,
-    fromName: parsed?.from?.name ?? null,
-    subject: parsed?.subject ?? null,
+    fromAddress: parsed?.from?.address ?? f.summary?.from?.address ?? null,
+    fromName: parsed?.from?.name ?? f.summary?.from?.name ?? null,
+    subject: parsed?.subject ?? f.summary?.subject ?? null,
     bodyText: f.appendText ?? parsed?.text ?? null,
-    bodyHtml: f.p.html ? rewriteCidImages(f.p.html, cidMap(f.files)) : null,
+    bodyHtml: f.html,
     sentAt: parsed?.date ?? null,
     rawSize: f.p.item.raw.length,
     raw: f.p.item.raw,
   };
-}
-
-function cidMap(files: StoredFile[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const f of files) if (f.contentId) map.set(f.contentId.replace(/^<|>$/g, ''), f.id);
-  return map;
 }
 
 /** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */

@@ -25,6 +25,10 @@ export class NotFoundError extends ExpectedError {
 export class InvalidCredentials extends ExpectedError {
   readonly kind = 'InvalidCredentials';
 }
+/** The viewer may see this, but not change it (a ticket of another technician group). */
+export class NotAllowedError extends ExpectedError {
+  readonly kind = 'NotAllowedError';
+}
 
 export type UsageKind = 'INCOMING_SERVER' | 'RULE' | 'TICKET' | 'TECHNICIAN' | 'QUEUED_MAIL';
 /** What refers to a thing about to be deleted: how many of a kind, and the first few by name. */

@@ -7,6 +7,12 @@ import ipaddr from 'ipaddr.js';
 
 export interface GuardOptions {
   allowLoopback: boolean;
+  /**
+   * Also refuse private, shared and reserved ranges (10/8, 192.168/16, fc00::/7, 100.64/10…):
+   * for URLs a stranger chose (remote images in mail), which must never reach the intranet.
+   * Mail servers stay allowed there: on-premises Exchange lives in 10/8.
+   */
+  publicOnly?: boolean;
 }
 
 const UNSPECIFIED = 'an unspecified address';
@@ -14,6 +20,7 @@ const LOOPBACK = 'a loopback address (this server itself)';
 const LINK_LOCAL = 'a link-local address (where cloud metadata services live)';
 const METADATA = 'a cloud metadata address';
 const MULTICAST = 'a multicast or broadcast address';
+const NOT_PUBLIC = 'a private or reserved address';
 
 // Ranges are ipaddr.js's (RFC 6890 and friends); these single addresses are metadata services
 // that live outside link-local: Alibaba, Oracle's legacy one, AWS over IPv6.
@@ -35,7 +42,8 @@ function refusedIpv4Reason(ip: ipaddr.IPv4, opts: GuardOptions): string | null {
     case 'linkLocal': return LINK_LOCAL;
     case 'multicast': case 'broadcast': return MULTICAST;
     case 'loopback': return opts.allowLoopback ? null : LOOPBACK;
-    default: return null;
+    case 'unicast': return null;
+    default: return opts.publicOnly ? NOT_PUBLIC : null;
   }
 }
 
@@ -50,7 +58,8 @@ function refusedIpv6Reason(ip: ipaddr.IPv6, opts: GuardOptions): string | null {
     case 'linkLocal': return LINK_LOCAL;
     case 'multicast': return MULTICAST;
     case 'loopback': return opts.allowLoopback ? null : LOOPBACK;
-    default: return null;
+    case 'unicast': return null;
+    default: return opts.publicOnly ? NOT_PUBLIC : null;
   }
 }
 

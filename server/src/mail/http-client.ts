@@ -38,7 +38,7 @@ function dispatcherFor(opts: HttpOptions): Dispatcher {
     if (!d) proxyDispatchers.set(opts.proxy, (d = proxyDispatcher(opts.proxy, { rejectUnauthorized })));
     return d;
   }
-  const key = `${opts.guard.allowLoopback}:${rejectUnauthorized}`;
+  const key = `${opts.guard.allowLoopback}:${opts.guard.publicOnly === true}:${rejectUnauthorized}`;
   let agent = directAgents.get(key);
   if (!agent) directAgents.set(key, (agent = new Agent({ connect: { rejectUnauthorized, lookup: guardedLookup(opts.guard) } })));
   return agent;

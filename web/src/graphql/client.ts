@@ -1,5 +1,6 @@
 import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient } from 'graphql-ws';
+import { refetchOnReconnectExchange } from '@/graphql/refetchOnReconnect';
 
 // The session is an httpOnly cookie set by `signIn`, so HTTP requests only need to be
 // same-origin and the WebSocket upgrade carries the cookie by itself.
@@ -13,6 +14,8 @@ function wsUrl(): string {
 let activeSocket: WebSocket | null = null;
 let unauthenticatedHandler: (() => void) | null = null;
 const connectionListeners = new Set<(connected: boolean) => void>();
+const reconnectListeners = new Set<() => void>();
+let connectedBefore = false;
 
 const wsClient = createWsClient({
   url: wsUrl,
@@ -23,6 +26,9 @@ const wsClient = createWsClient({
     connected: (socket) => {
       activeSocket = socket as WebSocket;
       connectionListeners.forEach((listener) => listener(true));
+      // Not on the first connection: the queries were just fetched.
+      if (connectedBefore) reconnectListeners.forEach((listener) => listener());
+      connectedBefore = true;
     },
     closed: (event) => {
       activeSocket = null;
@@ -50,6 +56,12 @@ export function onLiveConnection(listener: (connected: boolean) => void): () => 
   return () => connectionListeners.delete(listener);
 }
 
+/** Called each time the live connection is back after a drop (or a restart after signing in). */
+export function onLiveReconnect(listener: () => void): () => void {
+  reconnectListeners.add(listener);
+  return () => reconnectListeners.delete(listener);
+}
+
 /** Called when the server answers UNAUTHENTICATED, i.e. the session cookie expired or was revoked. */
 export function onUnauthenticated(handler: () => void): void {
   unauthenticatedHandler = handler;
@@ -66,6 +78,7 @@ export const client = new Client({
         if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) unauthenticatedHandler?.();
       },
     }),
+    refetchOnReconnectExchange(onLiveReconnect),
     cacheExchange,
     fetchExchange,
     subscriptionExchange({

@@ -87,6 +87,8 @@ export const notificationKindLabels: Record<NotificationKind, string> = {
   CREDENTIAL_EXPIRING: 'Credential expiring',
   REFRESH_TOKEN_STALE: 'Sign-in getting old',
   SEND_FAILED: 'Sending failed',
+  NEW_TICKET: 'New request',
+  REQUESTER_REPLIED: 'Requester replied',
 };
 
 export const notificationKindTones: Record<NotificationKind, Tone> = {
@@ -96,6 +98,8 @@ export const notificationKindTones: Record<NotificationKind, Tone> = {
   CREDENTIAL_EXPIRING: 'warning',
   REFRESH_TOKEN_STALE: 'warning',
   SEND_FAILED: 'danger',
+  NEW_TICKET: 'accent',
+  REQUESTER_REPLIED: 'accent',
 };
 
 export const ruleFieldLabels: Record<RuleField, string> = {

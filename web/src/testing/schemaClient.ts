@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, fetchExchange } from '@urql/core';
+import { Client, fetchExchange, type Exchange } from '@urql/core';
 import { buildSchema, graphql } from 'graphql';
 
 /** The printed API schema, as the server serves it. */
@@ -11,12 +11,12 @@ export type Root = Record<string, (args: Record<string, unknown>) => unknown>;
  * A urql client for unit tests of composables: requests go through urql's own fetch exchange
  * and are executed with graphql-js against the printed schema, so every document is validated
  * as the server would; the test's `root` resolvers give the answers (union members by their
- * `__typename`). `failNetwork` makes every request fail as an unreachable server does.
+ * `__typename`); `exchanges` go before the fetch. `failNetwork` makes every request fail as an unreachable server does.
  */
-export function schemaClient(root: Root, options: { failNetwork?: () => boolean } = {}): Client {
+export function schemaClient(root: Root, options: { failNetwork?: () => boolean; exchanges?: Exchange[] } = {}): Client {
   return new Client({
     url: 'http://mailroom.test/graphql',
-    exchanges: [fetchExchange],
+    exchanges: [...(options.exchanges ?? []), fetchExchange],
     preferGetMethod: false,
     fetch: async (_url, init) => {
       if (options.failNetwork?.()) throw new TypeError('fetch failed');

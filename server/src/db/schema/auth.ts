@@ -22,6 +22,10 @@ export const users = pgTable('users', {
   roleId: uuid('role_id').references(() => roles.id, { onDelete: 'set null' }),
   /** A deactivated user can't sign in; their sessions and API tokens were deleted when it happened. */
   deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+  /** In-app notification of a new ticket in one of the user's groups. */
+  notifyNewTicket: boolean('notify_new_ticket').notNull().default(true),
+  /** In-app notification of a requester's reply on a ticket assigned to the user. */
+  notifyRequesterReplied: boolean('notify_requester_replied').notNull().default(true),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('users_email_lower').on(sql`lower(${t.email})`)]);
 
@@ -52,4 +56,4 @@ export const technicianGroups = pgTable('technician_groups', {
 export const technicianGroupMembers = pgTable('technician_group_members', {
   groupId: uuid('group_id').notNull().references(() => technicianGroups.id, { onDelete: 'cascade' }),
   userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-}, (t) => [primaryKey({ columns: [t.groupId, t.userId] })]);
+}, (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index('technician_group_members_user').on(t.userId)]);

@@ -8,3 +8,6 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array 
 export const id = () => uuid('id').primaryKey().defaultRandom();
 export const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 export const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/** Written by PostgreSQL only (a generated column); the app never reads it back. */
+export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });

@@ -1,15 +1,23 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { id, createdAt, bytea } from './columns.js';
 import { outgoingServers } from './mail-servers.js';
 import { tickets } from './tickets.js';
 
-/** Outgoing mail (acknowledgments): queued in the ingest transaction, sent and retried by a worker. */
+export type OutboundKind = 'ACKNOWLEDGMENT' | 'REPLY';
+
+/**
+ * Outgoing mail — acknowledgments (queued in the ingest transaction) and technicians' replies
+ * (queued with their ticket message) — sent and retried by the outbound worker.
+ */
 export const outboundMail = pgTable('outbound_mail', {
   id: id(),
   ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'cascade' }),
   outgoingServerId: uuid('outgoing_server_id').references(() => outgoingServers.id, { onDelete: 'set null' }),
-  kind: text('kind').$type<'ACKNOWLEDGMENT'>().notNull(),
+  kind: text('kind').$type<OutboundKind>().notNull(),
   toAddress: text('to_address').notNull(),
+  /** A reply's Cc: recipients too (the envelope has them all). */
+  ccAddresses: text('cc_addresses').array().notNull().default(sql`'{}'::text[]`),
   subject: text('subject').notNull(),
   messageId: text('message_id').notNull().unique(),
   raw: bytea('raw'),

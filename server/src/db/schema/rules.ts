@@ -8,8 +8,10 @@ export type RuleOperator = 'CONTAINS' | 'EQUALS' | 'STARTS_WITH' | 'ENDS_WITH' |
 export interface RuleCondition { field: RuleField; operator: RuleOperator; value: string }
 
 export interface RuleActions {
-  technicianGroupId?: string | null; categoryId?: string | null; requestType?: string | null;
-  priority?: string | null; companyId?: string | null;
+  technicianGroupId?: string | null; categoryId?: string | null; requestTypeId?: string | null;
+  priorityId?: string | null; companyId?: string | null;
+  /** Free text from before the lists existed; moved to requestTypeId / priorityId at start (ticket-upgrade.ts). */
+  requestType?: string | null; priority?: string | null;
 }
 
 export const incomingRules = pgTable('incoming_rules', {

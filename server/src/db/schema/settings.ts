@@ -7,6 +7,8 @@ export const appSettings = pgTable('app_settings', {
   mspEnabled: boolean('msp_enabled').notNull().default(false),
   /** A known value sealed with MAILROOM_SECRET_KEY: a process started with another key refuses to run. */
   secretKeyCheck: text('secret_key_check'),
+  /** The default priorities and request types were created once; deleting them all doesn't bring them back. */
+  ticketListsSeeded: boolean('ticket_lists_seeded').notNull().default(false),
   updatedAt: updatedAt(),
 });
 
@@ -21,6 +23,10 @@ export const emailPreference = pgTable('email_preference', {
   /** Templates of the acknowledgment (ingest/steps/acknowledge-template.ts); null = the built-in text. */
   acknowledgmentSubject: text('acknowledgment_subject'),
   acknowledgmentBody: text('acknowledgment_body'),
+  /** A requester's reply to a ticket closed longer ago than this opens a new ticket linked to it. */
+  reopenWindowDays: integer('reopen_window_days').notNull().default(14),
+  /** Technicians see only their groups' tickets; null: automatic (on once any group has members). */
+  technicianGroupScoping: boolean('technician_group_scoping'),
   updatedAt: updatedAt(),
 });
 

@@ -1,3 +1,4 @@
+import type Mail from 'nodemailer/lib/mailer';
 import type { Queryable } from '../../db/client.js';
 import { messages, outboundMail, type OutgoingServerRow } from '../../db/schema.js';
 import { acknowledgmentMessageId, type MailIdentity } from '../identity.js';
@@ -48,14 +49,26 @@ export function acknowledgmentSubject(ticketNumber: number, subject: string): st
   return `${ticketReference(ticketNumber)} ${cleanSubject(subject) || '(no subject)'}`;
 }
 
-function cleanSubject(subject: string): string {
+/** One line, no ticket references, bounded: what our subjects build on. */
+export function cleanSubject(subject: string): string {
   const rest = subject.replace(/[\r\n\t]+/g, ' ').replace(TICKET_REFERENCE, ' ').replace(/\s+/g, ' ').trim();
   return rest.length > MAX_SUBJECT ? `${rest.slice(0, MAX_SUBJECT - 1)}…` : rest;
 }
 
-function angle(id: string): string | null {
+/** `<id>` for a Message-ID in any of the forms mail carries, or null when it is not one. */
+export function angle(id: string): string | null {
   const bare = id.trim().replace(/^<+/, '').replace(/>+$/, '').trim();
   return bare && !/[\s<>]/.test(bare) ? `<${bare}>` : null;
+}
+
+/** RFC 5322 §3.6.4: the parent's References, then the parent's Message-ID; each once, the newest kept. */
+export function chainReferences(parentReferences: readonly string[], parentMessageId: string | null): string[] {
+  return [...parentReferences, ...(parentMessageId ? [parentMessageId] : [])]
+    .flatMap((r) => r.split(/\s+/))
+    .map(angle)
+    .filter((r): r is string => r !== null)
+    .filter((r, i, all) => all.indexOf(r) === i)
+    .slice(-MAX_REFERENCES);
 }
 
 /**
@@ -73,12 +86,7 @@ export async function composeAcknowledgment(input: AcknowledgmentInput): Promise
   });
   const messageId = acknowledgmentMessageId(input.ticketNumber, input.identity);
   const inReplyTo = input.inReplyTo ? angle(input.inReplyTo) : null;
-  const references = [...(input.references ?? []), ...(inReplyTo ? [inReplyTo] : [])]
-    .flatMap((r) => r.split(/\s+/))
-    .map(angle)
-    .filter((r): r is string => r !== null)
-    .filter((r, i, all) => all.indexOf(r) === i)
-    .slice(-MAX_REFERENCES);
+  const references = chainReferences(input.references ?? [], inReplyTo);
 
   // RFC 3834: Auto-Submitted is the standard marker. Precedence: bulk is not standard, but it is
   // what older vacation programs and Gmail's responder look for, and X-Auto-Response-Suppress
@@ -91,31 +99,36 @@ export async function composeAcknowledgment(input: AcknowledgmentInput): Promise
     ...(inReplyTo ? { 'In-Reply-To': inReplyTo } : {}),
     ...(references.length ? { References: references.join(' ') } : {}),
   };
-  const from = { name: input.fromName?.replace(/[\r\n]+/g, ' ').trim() || '', address: input.fromAddress };
-  const to = { name: input.requester.name?.replace(/[\r\n]+/g, ' ').trim() || '', address: input.requester.address };
-  // Loaded with the first acknowledgment, not at start.
+  return compileMail(
+    { from: { name: oneLine(input.fromName), address: input.fromAddress }, to: { name: oneLine(input.requester.name), address: input.requester.address }, date: input.date ?? new Date() },
+    { subject, messageId, headers, text, envelope: { from: input.fromAddress, to: [input.requester.address] } },
+  );
+}
+
+export const oneLine = (s: string | null | undefined) => s?.replace(/[\r\n]+/g, ' ').trim() || '';
+
+/**
+ * Builds a message we send, with what we record of it. Composed once and stored: the outbound
+ * worker sends these bytes, so a retry sends exactly the same message, Message-ID included.
+ */
+export async function compileMail(
+  options: Omit<Mail.Options, 'subject' | 'messageId' | 'headers' | 'text'>,
+  mail: Omit<ComposedMail, 'raw'>,
+): Promise<ComposedMail> {
+  // Loaded with the first mail we send, not at start.
   const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
-    from,
-    to,
-    subject,
-    messageId,
-    date: input.date ?? new Date(),
-    text,
-    headers,
+    ...options,
+    subject: mail.subject,
+    messageId: mail.messageId,
+    text: mail.text,
+    headers: mail.headers,
     textEncoding: 'quoted-printable',
     disableFileAccess: true,
     disableUrlAccess: true,
   });
   const raw = await composer.compile().build();
-  return {
-    subject,
-    messageId,
-    raw,
-    headers: { ...headers, 'Message-ID': messageId, Subject: subject },
-    envelope: { from: input.fromAddress, to: [input.requester.address] },
-    text,
-  };
+  return { ...mail, raw, headers: { ...mail.headers, 'Message-ID': mail.messageId, Subject: mail.subject } };
 }
 
 export interface AcknowledgmentRequest {
@@ -185,6 +198,7 @@ export async function queueAcknowledgment(tx: Queryable, lookups: Acknowledgment
       sourceKey: `outbound:${mail.messageId.slice(1, -1)}`,
       ticketId: req.ticket.id,
       direction: 'OUTBOUND',
+      kind: 'ACKNOWLEDGMENT',
       messageId: mail.messageId,
       inReplyTo: mail.headers['In-Reply-To'] ?? null,
       references: mail.headers.References?.split(' ') ?? [],

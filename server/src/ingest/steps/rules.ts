@@ -18,7 +18,7 @@ export type RuleRow = typeof incomingRules.$inferSelect;
 
 export const RULE_FIELDS: readonly RuleField[] = ['MAILBOX', 'FROM', 'TO_CC', 'SUBJECT', 'DESCRIPTION'];
 export const RULE_OPERATORS: readonly RuleOperator[] = ['CONTAINS', 'EQUALS', 'STARTS_WITH', 'ENDS_WITH', 'REGEX'];
-export const ROUTE_FIELDS = ['technicianGroupId', 'categoryId', 'requestType', 'priority', 'companyId'] as const;
+export const ROUTE_FIELDS = ['technicianGroupId', 'categoryId', 'requestTypeId', 'priorityId', 'companyId'] as const;
 export type RouteField = (typeof ROUTE_FIELDS)[number];
 
 export const MAX_CONDITIONS = 50;
@@ -84,7 +84,7 @@ export function evaluateRules(rules: RuleRow[], subject: RuleSubject): RuleRun {
 }
 
 const ACTION_LABEL: Record<RouteField, string> = {
-  technicianGroupId: 'technician group', categoryId: 'category', requestType: 'request type', priority: 'priority', companyId: 'company',
+  technicianGroupId: 'technician group', categoryId: 'category', requestTypeId: 'request type', priorityId: 'priority', companyId: 'company',
 };
 export function actionLabel(field: RouteField): string {
   return ACTION_LABEL[field];
@@ -212,10 +212,6 @@ export function validateRule(input: RuleInput): FieldError[] {
   const anyAction = ROUTE_FIELDS.some((f) => typeof actions[f] === 'string' && actions[f]!.trim());
   if (!anyAction && !input.stopProcessing) {
     errors.push({ path: ['actions'], message: 'Set at least one action (or make the rule stop processing further rules)' });
-  }
-  for (const f of ['requestType', 'priority'] as const) {
-    const v = actions[f];
-    if (typeof v === 'string' && v.length > 100) errors.push({ path: ['actions', f], message: `${f === 'priority' ? 'Priority' : 'Request type'} can be at most 100 characters` });
   }
   return errors;
 }

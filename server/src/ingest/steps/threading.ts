@@ -9,16 +9,17 @@ import type { ParsedMessage } from '../parse.js';
 
 export interface ThreadTicket { id: string; number: number }
 
-export interface ThreadingLookups {
-  ticketByNumber(n: number): Promise<ThreadTicket | null>;
-  ticketsByMessageIds(ids: string[]): Promise<ThreadTicket[]>;
+export interface ThreadingLookups<T extends ThreadTicket = ThreadTicket> {
+  ticketByNumber(n: number): Promise<T | null>;
+  ticketsByMessageIds(ids: string[]): Promise<T[]>;
   isParticipant(ticketId: string, address: string): Promise<boolean>;
 }
 
-export type ThreadMatch =
-  | { kind: 'append'; ticket: ThreadTicket; via: string }
+export type ThreadMatch<T extends ThreadTicket = ThreadTicket> =
+  /** `ticket` is the first of `matches`: every referenced ticket the sender takes part in, in the order found. */
+  | { kind: 'append'; ticket: T; via: string; matches: { ticket: T; via: string }[] }
   /** References were found, but the sender takes part in none of those tickets. */
-  | { kind: 'stranger'; tickets: ThreadTicket[]; via: string }
+  | { kind: 'stranger'; tickets: T[]; via: string }
   | { kind: 'none' };
 
 export const TICKET_PREFIX = 'REQ';
@@ -87,13 +88,13 @@ export function referencedMessageIds(msg: Pick<ParsedMessage, 'inReplyTo' | 'ref
   return ids.slice(0, max);
 }
 
-export async function findThread(
+export async function findThread<T extends ThreadTicket>(
   msg: Pick<ParsedMessage, 'subject' | 'inReplyTo' | 'references' | 'from'>,
-  lookups: ThreadingLookups,
-): Promise<ThreadMatch> {
-  const candidates: { ticket: ThreadTicket; via: string }[] = [];
+  lookups: ThreadingLookups<T>,
+): Promise<ThreadMatch<T>> {
+  const candidates: { ticket: T; via: string }[] = [];
   const seen = new Set<string>();
-  const consider = (ticket: ThreadTicket, via: string) => {
+  const consider = (ticket: T, via: string) => {
     if (!seen.has(ticket.id)) { seen.add(ticket.id); candidates.push({ ticket, via }); }
   };
 
@@ -108,10 +109,10 @@ export async function findThread(
   if (candidates.length === 0) return { kind: 'none' };
 
   const sender = msg.from?.address;
+  const matches: { ticket: T; via: string }[] = [];
   if (sender) {
-    for (const c of candidates) {
-      if (await lookups.isParticipant(c.ticket.id, sender)) return { kind: 'append', ticket: c.ticket, via: c.via };
-    }
+    for (const c of candidates) if (await lookups.isParticipant(c.ticket.id, sender)) matches.push(c);
   }
+  if (matches.length) return { kind: 'append', ticket: matches[0]!.ticket, via: matches[0]!.via, matches };
   return { kind: 'stranger', tickets: candidates.map((c) => c.ticket), via: candidates.map((c) => c.via).join(', ') };
 }

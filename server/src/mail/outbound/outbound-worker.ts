@@ -22,6 +22,9 @@ export interface TickResult { sent: number; retrying: number; failed: number }
 
 export type FailureListener = (mail: Omit<OutboundMailRow, 'raw'>) => void;
 
+/** A mail's delivery state changed (sent, a retry scheduled, failed). */
+export type ChangeListener = (mail: Pick<OutboundMailRow, 'id' | 'ticketId' | 'status'>) => void;
+
 /** The retry decision after attempt number `attempts` failed. Pure. */
 export function nextAttempt(attempts: number, permanent: boolean, delays: readonly number[], now: Date): { status: 'PENDING'; at: Date } | { status: 'FAILED' } {
   if (permanent || attempts > delays.length) return { status: 'FAILED' };
@@ -46,6 +49,7 @@ export class OutboundWorker {
   private again = false;
   private stopped = true;
   private readonly listeners: FailureListener[] = [];
+  private readonly changeListeners: ChangeListener[] = [];
   private readonly delays: number[];
 
   constructor(
@@ -60,6 +64,21 @@ export class OutboundWorker {
   /** Called for every mail that ends FAILED (for the SEND_FAILED notification). */
   onFailure(listener: FailureListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Called after every attempt that changed a mail's state (the ticket page shows it live). */
+  onChange(listener: ChangeListener): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(mail: Pick<OutboundMailRow, 'id' | 'ticketId' | 'status'>): void {
+    for (const l of this.changeListeners) {
+      try {
+        l(mail);
+      } catch (err) {
+        this.logger.warn({ err }, 'outbound change listener threw');
+      }
+    }
   }
 
   start(): void {
@@ -154,7 +173,7 @@ export class OutboundWorker {
     if (!mail.raw?.length) return this.fail(mail, attempts, 'The queued message is empty; nothing to send');
 
     const target = this.outgoing.smtpTarget(server);
-    const envelope = { from: server.fromAddress, to: [mail.toAddress] };
+    const envelope = { from: server.fromAddress, to: [mail.toAddress, ...mail.ccAddresses] };
     try {
       await withSmtpTransport(target, { allowLoopback: this.opts.allowLoopback, timeouts: this.opts.timeouts ?? SEND_TIMEOUTS }, (t) => t.sendMail({ envelope, raw: mail.raw! }));
     } catch (err) {
@@ -174,6 +193,7 @@ export class OutboundWorker {
           lastError: `${failure.message}; attempt ${attempts} of ${this.delays.length + 1}, next in ${formatDelay(next.at.getTime() - now.getTime())}`,
         })
         .where(eq(outboundMail.id, mail.id));
+      this.changed({ id: mail.id, ticketId: mail.ticketId, status: 'PENDING' });
       return 'retrying';
     }
 
@@ -182,6 +202,7 @@ export class OutboundWorker {
       await tx.update(outboundMail).set({ status: 'SENT', attempts, sentAt, lastError: null, outgoingServerId: server.id }).where(eq(outboundMail.id, mail.id));
       await tx.update(messages).set({ sentAt }).where(and(eq(messages.messageId, mail.messageId), eq(messages.direction, 'OUTBOUND')));
     });
+    this.changed({ id: mail.id, ticketId: mail.ticketId, status: 'SENT' });
     return 'sent';
   }
 
@@ -193,6 +214,7 @@ export class OutboundWorker {
       .returning();
     this.logger.error({ outboundMailId: mail.id, attempts, lastError }, 'outbound mail failed');
     if (row) {
+      this.changed({ id: row.id, ticketId: row.ticketId, status: 'FAILED' });
       const { raw: _raw, ...visible } = row;
       for (const l of this.listeners) {
         try {

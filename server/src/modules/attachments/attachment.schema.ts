@@ -1,11 +1,11 @@
 import { builder } from '../../graphql/builder.js';
-import { INLINE_IMAGE_TYPES, attachmentUrl, type AttachmentRow } from '../../ingest/attachments.js';
+import { INLINE_IMAGE_TYPES, attachmentUrl, displayName, type AttachmentRow } from '../../ingest/attachments.js';
 import { TicketMessageRef, TicketRef } from '../tickets/ticket.schema.js';
 
 export const AttachmentRef = builder.objectRef<AttachmentRow>('Attachment').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    filename: t.string({ resolve: (a) => a.filename ?? 'attachment' }),
+    filename: t.string({ resolve: (a) => displayName(a) }),
     contentType: t.exposeString('contentType'),
     size: t.exposeInt('size'),
     inline: t.boolean({ description: 'Shown in the message body (a cid image) rather than listed.', resolve: (a) => a.inline }),

@@ -107,12 +107,12 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-const RoleRef = builder.objectRef<{ id: string; name: string; permissions: string[] }>('Role').implement({
+export const RoleRef = builder.objectRef<{ id: string; name: string; permissions: string[] }>('Role').implement({
   fields: (t) => ({ id: t.exposeID('id'), name: t.exposeString('name'), permissions: t.exposeStringList('permissions') }),
 });
-const Permission = builder.enumType('Permission', { values: ['MANAGE_SUPPORT_CHANNELS'] as const });
-const roleResult = resultUnion('Role', 'role', RoleRef);
-const userResult = resultUnion('User', 'user', UserRef, [ValidationErrorRef, NotFoundErrorRef]);
+export const PermissionRef = builder.enumType('Permission', { values: ['MANAGE_SUPPORT_CHANNELS'] as const });
+export const roleResult = resultUnion('Role', 'role', RoleRef, [ValidationErrorRef, NotFoundErrorRef]);
+export const userResult = resultUnion('User', 'user', UserRef, [ValidationErrorRef, NotFoundErrorRef]);
 const createUserInput = z.object({
   email: z.email(),
   name: z.string().trim().min(1).max(200),
@@ -120,7 +120,12 @@ const createUserInput = z.object({
 });
 
 builder.queryFields((t) => ({
-  users: t.field({ type: [UserRef], authScopes: { superAdmin: true }, resolve: (_r, _a, ctx) => ctx.services.auth.listUsers() }),
+  users: t.field({
+    type: [UserRef],
+    description: 'Everyone who can sign in or could (deactivated users too): for Super Admins and channel managers.',
+    authScopes: { $any: { superAdmin: true, manageSupportChannels: true } },
+    resolve: (_r, _a, ctx) => ctx.services.auth.listUsers(),
+  }),
   apiTokens: t.field({
     type: [ApiTokenInfoRef],
     description: 'Your API tokens (a Super Admin sees everyone\'s).',
@@ -139,7 +144,7 @@ builder.mutationFields((t) => ({
   createRole: t.field({
     type: roleResult.union,
     authScopes: { superAdmin: true },
-    args: { name: t.arg.string({ required: true }), permissions: t.arg({ type: [Permission], required: true }) },
+    args: { name: t.arg.string({ required: true }), permissions: t.arg({ type: [PermissionRef], required: true }) },
     resolve: async (_r, { name, permissions }, ctx) => {
       if (!name.trim()) return ValidationError.of([{ path: ['name'], message: 'Enter a name' }]);
       return roleResult.ok(await ctx.services.auth.createRole(name.trim(), [...new Set(permissions)]));
@@ -158,11 +163,10 @@ builder.mutationFields((t) => ({
     resolve: async (_r, args, ctx) => {
       const parsed = createUserInput.safeParse(args);
       if (!parsed.success) return ValidationError.of(zodFieldErrors(parsed.error));
-      if (await ctx.services.auth.findUserByEmail(parsed.data.email)) {
-        return ValidationError.of([{ path: ['email'], message: 'A user with this email exists' }]);
-      }
-      const user = await ctx.services.auth.createUser({ ...parsed.data, roleId: args.roleId ? String(args.roleId) : null });
-      return userResult.ok(user);
+      const user = await ctx.services.people.createUser(ctx.viewer!, {
+        ...parsed.data, roleId: args.roleId ? String(args.roleId) : null, technicianGroupIds: (args.technicianGroupIds ?? []).map(String),
+      });
+      return user instanceof ValidationError ? user : userResult.ok(user);
     },
   }),
   deactivateUser: t.field({

@@ -11,6 +11,9 @@ import { loadEmailPreference } from '../settings/settings.service.js';
 export interface EmailPreferenceInput {
   emailToTicket?: boolean | null; duplicateWindowMinutes?: number | null; maxMessageBytes?: number | null;
   perSenderHourlyCap?: number | null; quarantineRetentionDays?: number | null; maxAttachmentBytes?: number | null;
+  reopenWindowDays?: number | null;
+  /** true / false; null: automatic (on once any technician group has members); undefined: unchanged. */
+  technicianGroupScoping?: boolean | null;
   /** "" goes back to the built-in text; null or omitted keeps what is stored. */
   acknowledgmentSubject?: string | null; acknowledgmentBody?: string | null;
 }
@@ -21,6 +24,7 @@ const RANGES = [
   { key: 'perSenderHourlyCap', min: 1, max: 10000, message: 'Between 1 and 10000 tickets per hour' },
   { key: 'quarantineRetentionDays', min: 1, max: 3650, message: 'Between 1 and 3650 days' },
   { key: 'maxAttachmentBytes', min: 1024, max: 150 * 1024 * 1024, message: 'Between 1 KB and 150 MB' },
+  { key: 'reopenWindowDays', min: 0, max: 3650, message: 'Between 0 and 3650 days' },
 ] as const;
 
 /** The email preference: what Mailroom does with mail (SPEC §4) and the words of its acknowledgment. */
@@ -50,6 +54,9 @@ export class EmailPreferenceService {
           perSenderHourlyCap: input.perSenderHourlyCap ?? before.perSenderHourlyCap,
           quarantineRetentionDays: input.quarantineRetentionDays ?? before.quarantineRetentionDays,
           maxAttachmentBytes: input.maxAttachmentBytes ?? before.maxAttachmentBytes,
+          reopenWindowDays: input.reopenWindowDays ?? before.reopenWindowDays,
+          // Absent keeps the switch; an explicit null makes it automatic again.
+          technicianGroupScoping: input.technicianGroupScoping === undefined ? before.technicianGroupScoping : input.technicianGroupScoping,
           acknowledgmentSubject: input.acknowledgmentSubject == null ? before.acknowledgmentSubject : storedTemplate(input.acknowledgmentSubject, 'subject'),
           acknowledgmentBody: input.acknowledgmentBody == null ? before.acknowledgmentBody : storedTemplate(input.acknowledgmentBody, 'body'),
           updatedAt: new Date(),

@@ -3,9 +3,12 @@ import { builder } from '../../graphql/builder.js';
 import { NotFoundErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import type { Context } from '../../graphql/context.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
+import { TicketRef } from '../tickets/ticket.schema.js';
 import type { NotificationRow } from './notification.service.js';
 
-const kinds = ['SERVER_UNREACHABLE', 'SERVER_RECOVERED', 'AUTH_FAILED', 'CREDENTIAL_EXPIRING', 'REFRESH_TOKEN_STALE', 'SEND_FAILED'] as const satisfies readonly NotificationKind[];
+const kinds = [
+  'SERVER_UNREACHABLE', 'SERVER_RECOVERED', 'AUTH_FAILED', 'CREDENTIAL_EXPIRING', 'REFRESH_TOKEN_STALE', 'SEND_FAILED', 'NEW_TICKET', 'REQUESTER_REPLIED',
+] as const satisfies readonly NotificationKind[];
 const NotificationKindRef = builder.enumType('NotificationKind', { values: kinds });
 
 export const NotificationRef = builder.objectRef<NotificationRow>('Notification').implement({
@@ -23,17 +26,31 @@ export const NotificationRef = builder.objectRef<NotificationRow>('Notification'
       nullable: true,
       resolve: async (n, _a, ctx) => (n.serverId ? ((await ctx.services.servers.get(n.serverId)) ?? null) : null),
     }),
+    ticket: t.field({
+      type: TicketRef,
+      nullable: true,
+      description: 'The ticket it is about, while you may see it.',
+      resolve: async (n, _a, ctx) => (n.ticketId ? ((await ctx.services.tickets.getVisible(ctx.viewer!, n.ticketId)) ?? null) : null),
+    }),
   }),
 });
 
+/** The viewer's reach among tickets, as a WHERE on tickets; undefined when every ticket is in reach. */
+async function ticketScope(ctx: Context) {
+  const access = ctx.services.tickets.access;
+  return access.condition(await access.scope(ctx.viewer!));
+}
+
 const markReadResult = resultUnion('MarkNotificationRead', 'notification', NotificationRef, [NotFoundErrorRef]);
 
-/** The viewer's own notifications from an event stream of notification ids. */
+/** The viewer's own notifications from an event stream of notification ids, about nothing out of their reach. */
 async function* own(ids: AsyncIterable<string>, ctx: Context): AsyncGenerator<NotificationRow> {
   const userId = ctx.viewer!.user.id;
   for await (const id of ids) {
     const row = await ctx.services.notifications.get(id);
-    if (row?.userId === userId) yield row;
+    if (row?.userId !== userId) continue;
+    if (row.ticketId && !(await ctx.services.tickets.getVisible(ctx.viewer!, row.ticketId, true))) continue;
+    yield row;
   }
 }
 
@@ -42,9 +59,9 @@ builder.queryFields((t) => ({
     type: [NotificationRef],
     description: "The signed-in user's notifications, most recent first (at most 200).",
     args: { unreadOnly: t.arg.boolean() },
-    resolve: (_r, { unreadOnly }, ctx) => ctx.services.notifications.list(ctx.viewer!.user.id, { unreadOnly }),
+    resolve: async (_r, { unreadOnly }, ctx) => ctx.services.notifications.list(ctx.viewer!.user.id, { unreadOnly, ticketScope: await ticketScope(ctx) }),
   }),
-  unreadNotificationCount: t.int({ resolve: (_r, _a, ctx) => ctx.services.notifications.unreadCount(ctx.viewer!.user.id) }),
+  unreadNotificationCount: t.int({ resolve: async (_r, _a, ctx) => ctx.services.notifications.unreadCount(ctx.viewer!.user.id, await ticketScope(ctx)) }),
 }));
 
 builder.mutationFields((t) => ({

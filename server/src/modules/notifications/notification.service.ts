@@ -1,6 +1,6 @@
-import { and, arrayContains, count, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
+import { and, arrayContains, count, desc, eq, gte, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
-import { notifications, roles, users, type NotificationKind } from '../../db/schema.js';
+import { notifications, roles, tickets, users, type NotificationKind } from '../../db/schema.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
@@ -13,7 +13,11 @@ export interface NewNotification {
   title: string;
   body: string;
   serverId?: string | null;
+  ticketId?: string | null;
 }
+
+/** Which notifications the user may still read: those about no ticket, and those about tickets in the given scope (a WHERE on tickets). */
+export interface NotificationFilter { unreadOnly?: boolean | null; ticketScope?: SQL }
 
 const LIST_LIMIT = 200;
 
@@ -36,7 +40,7 @@ export class NotificationService {
       .select({ id: users.id })
       .from(users)
       .leftJoin(roles, eq(roles.id, users.roleId))
-      .where(or(eq(users.isSuperAdmin, true), arrayContains(roles.permissions, ['MANAGE_SUPPORT_CHANNELS'])));
+      .where(and(isNull(users.deactivatedAt), or(eq(users.isSuperAdmin, true), arrayContains(roles.permissions, ['MANAGE_SUPPORT_CHANNELS']))));
     return rows.map((r) => r.id);
   }
 
@@ -68,7 +72,7 @@ export class NotificationService {
     const at = this.now();
     return q
       .insert(notifications)
-      .values(userIds.map((userId) => ({ userId, kind: n.kind, title: n.title, body: n.body, serverId: n.serverId ?? null, createdAt: at, updatedAt: at })))
+      .values([...new Set(userIds)].map((userId) => ({ userId, kind: n.kind, title: n.title, body: n.body, serverId: n.serverId ?? null, ticketId: n.ticketId ?? null, createdAt: at, updatedAt: at })))
       .returning();
   }
 
@@ -105,18 +109,24 @@ export class NotificationService {
   }
 
   /** The user's notifications, most recently raised or repeated first. */
-  list(userId: string, opts: { unreadOnly?: boolean | null } = {}): Promise<NotificationRow[]> {
+  list(userId: string, opts: NotificationFilter = {}): Promise<NotificationRow[]> {
     return this.db
       .select()
       .from(notifications)
-      .where(and(eq(notifications.userId, userId), opts.unreadOnly ? eq(notifications.read, false) : undefined))
+      .where(and(eq(notifications.userId, userId), opts.unreadOnly ? eq(notifications.read, false) : undefined, this.reachable(opts.ticketScope)))
       .orderBy(desc(notifications.updatedAt), desc(notifications.id))
       .limit(LIST_LIMIT);
   }
 
-  async unreadCount(userId: string): Promise<number> {
-    const [row] = await this.db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, userId), eq(notifications.read, false)));
+  async unreadCount(userId: string, ticketScope?: SQL): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, userId), eq(notifications.read, false), this.reachable(ticketScope)));
     return row?.n ?? 0;
+  }
+
+  /** A technician moved out of a group no longer reads what its tickets' notifications said. */
+  private reachable(ticketScope: SQL | undefined): SQL | undefined {
+    if (!ticketScope) return undefined;
+    return or(isNull(notifications.ticketId), inArray(notifications.ticketId, this.db.select({ id: tickets.id }).from(tickets).where(ticketScope)));
   }
 
   async markRead(userId: string, id: string): Promise<NotificationRow | NotFoundError> {

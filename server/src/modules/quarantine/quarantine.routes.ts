@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/auth.service.js';
+import { sendEml } from '../../lib/eml-response.js';
 import type { Services } from '../../services.js';
 
 /** GET /api/quarantine/:id/raw — the raw .eml of a quarantined message, for admins. */
@@ -8,14 +9,7 @@ export async function serveQuarantinedRaw(services: Services, viewer: Viewer | n
     if (!viewer?.canManageSupportChannels) return void res.writeHead(viewer ? 403 : 401).end();
     const found = await services.quarantine.raw(id);
     if (!found) return void res.writeHead(404).end();
-    res.writeHead(200, {
-      'content-type': 'message/rfc822',
-      'content-disposition': `attachment; filename="quarantined-${id}.eml"`,
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; sandbox",
-      'cache-control': 'private, no-store',
-    });
-    res.end(found.raw);
+    sendEml(res, found.raw, `quarantined-${id}.eml`);
   } catch (err) {
     services.logger.error({ err, quarantineId: id }, 'quarantine download failed');
     if (!res.headersSent) res.writeHead(500).end();

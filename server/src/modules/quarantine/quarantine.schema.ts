@@ -36,8 +36,8 @@ const QuarantineActionRef = builder.objectRef<QuarantineActionResult>('Quarantin
   fields: (t) => ({
     entry: t.field({ type: QuarantinedMessageRef, resolve: (r) => r.entry }),
     outcome: t.string({ nullable: true, description: 'The pipeline outcome of reprocessing (an EmailOutcome); null for delete.', resolve: (r) => r.outcome }),
-    reason: t.string({ nullable: true, description: 'Why the pipeline decided so, in words; null for delete.', resolve: (r) => r.reason }),
     ticket: t.field({ type: TicketRef, nullable: true, resolve: async (r, _a, ctx) => (r.ticketId ? ((await ctx.services.tickets.get(r.ticketId)) ?? null) : null) }),
+    message: t.exposeString('message', { description: 'What happened, in words ("Created REQ-12: …", "Still held: …").' }),
   }),
 });
 

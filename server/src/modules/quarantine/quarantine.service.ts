@@ -1,8 +1,9 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { emailPreference, messages, quarantine, users, type EmailOutcome } from '../../db/schema.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { headerSummary } from '../../ingest/mime/summary.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../../lib/uuid.js';
 
@@ -18,14 +19,36 @@ export interface QuarantineEntry extends QuarantineRow {
   rawAvailable: boolean;
 }
 
-export interface ReprocessResult { outcome: EmailOutcome | null; reason?: string | null; ticketId: string | null }
+export interface ReprocessResult { outcome: EmailOutcome; reason: string; ticketId: string | null }
 
-/** The ingest pipeline, run again on a stored message; `force` creates the ticket whatever the checks say (release). */
+/**
+ * The ingest pipeline, run again on a stored message; `force` creates the ticket whatever the
+ * checks say (release). `within` runs in the pipeline's transaction, after its writes.
+ */
 export interface Reprocessor {
-  reprocess(messageRowId: string, opts: { force: boolean }): Promise<ReprocessResult>;
+  reprocess(messageRowId: string, opts: { force: boolean; within?: (tx: Queryable, result: ReprocessResult) => Promise<void> }): Promise<ReprocessResult>;
 }
 
-export interface QuarantineActionResult { entry: QuarantineEntry; outcome: EmailOutcome | null; reason: string | null; ticketId: string | null }
+export interface QuarantineActionResult {
+  entry: QuarantineEntry;
+  outcome: EmailOutcome | null;
+  ticketId: string | null;
+  /** What happened, in words: "Created REQ-12: …", "Still held: …". */
+  message: string;
+}
+
+const OUTCOME_WORDS: Record<EmailOutcome, string> = {
+  TICKET_CREATED: 'Request created', APPENDED: 'Added to a request', QUARANTINED: 'Still held', FAILED: 'Still held (processing failed)',
+  FILTERED: 'Not a request: filtered out', AUTO_REPLY: 'Not a request: an automatic reply or bounce', LOOP_SUSPECTED: 'Not a request: a mail loop',
+  DUPLICATE: 'Not a new request: a duplicate', EMAIL_TO_TICKET_DISABLED: 'Not a request: Email to Ticket is turned off',
+};
+
+/** One sentence for the admin who pressed Reprocess or Release. */
+export function describeResult(result: ReprocessResult): string {
+  const created = /^created (REQ-\d+)(?::\s*)?(.*)$/.exec(result.reason);
+  if (result.outcome === 'TICKET_CREATED' && created) return `Created ${created[1]}${created[2] ? `: ${created[2]}` : ''}.`;
+  return `${OUTCOME_WORDS[result.outcome] ?? result.outcome}: ${result.reason}.`;
+}
 
 const ENTITY = 'QuarantinedMessage';
 const STILL_HELD: readonly (EmailOutcome | null)[] = ['QUARANTINED', 'FAILED'];
@@ -49,23 +72,44 @@ export class QuarantineService {
 
   constructor(private readonly db: Db, private readonly reprocessor: Reprocessor | null, private readonly logger?: Logger) {}
 
-  list(opts: { includeResolved?: boolean | null; serverId?: string | null; first?: number | null } = {}): Promise<QuarantineEntry[]> {
+  async list(opts: { includeResolved?: boolean | null; serverId?: string | null; first?: number | null } = {}): Promise<QuarantineEntry[]> {
     const where = [];
     if (!opts.includeResolved) where.push(isNull(quarantine.resolvedAt));
     if (opts.serverId && isUuid(opts.serverId)) where.push(eq(quarantine.serverId, opts.serverId));
-    return this.db
+    const rows = await this.db
       .select(entryColumns)
       .from(quarantine)
       .innerJoin(messages, eq(messages.id, quarantine.messageRowId))
       .where(and(...where))
       .orderBy(desc(quarantine.createdAt), desc(quarantine.id))
       .limit(Math.min(Math.max(opts.first ?? 100, 1), 500));
+    return this.withRawHeaders(rows);
   }
 
   async get(id: string, q: Queryable = this.db): Promise<QuarantineEntry | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await q.select(entryColumns).from(quarantine).innerJoin(messages, eq(messages.id, quarantine.messageRowId)).where(eq(quarantine.id, id));
-    return row;
+    const rows = await q.select(entryColumns).from(quarantine).innerJoin(messages, eq(messages.id, quarantine.messageRowId)).where(eq(quarantine.id, id));
+    return (await this.withRawHeaders(rows, q))[0];
+  }
+
+  /**
+   * Subject and sender read from the stored raw headers for entries that have neither (a
+   * message the parser gave up on, stored before they were kept): only the head of the raw
+   * message is read.
+   */
+  private async withRawHeaders(rows: QuarantineEntry[], q: Queryable = this.db): Promise<QuarantineEntry[]> {
+    const blind = rows.filter((r) => r.rawAvailable && r.subject === null && r.fromAddress === null);
+    if (!blind.length) return rows;
+    const heads = await q
+      .select({ id: messages.id, head: sql<Buffer>`substring(${messages.raw} from 1 for 65536)` })
+      .from(messages)
+      .where(inArray(messages.id, blind.map((r) => r.messageRowId)));
+    const byId = new Map(heads.map((h) => [h.id, headerSummary(Buffer.from(h.head))]));
+    return rows.map((r) => {
+      const summary = byId.get(r.messageRowId);
+      if (!summary) return r;
+      return { ...r, subject: summary.subject, fromAddress: summary.from?.address ?? null, messageId: r.messageId ?? summary.messageId };
+    });
   }
 
   async raw(id: string): Promise<{ raw: Buffer; messageId: string | null } | null> {
@@ -112,7 +156,7 @@ export class QuarantineService {
       return after;
     });
     if (!entry) return new ValidationError('This message was resolved by someone else meanwhile');
-    return { entry, outcome: null, reason: null, ticketId: null };
+    return { entry, outcome: null, ticketId: null, message: 'Raw message deleted.' };
   }
 
   /**
@@ -148,35 +192,37 @@ export class QuarantineService {
     if (this.inFlight.has(id)) return new ValidationError('This message is being processed already');
     this.inFlight.add(id);
     try {
+      const resolution: QuarantineResolution = force ? 'RELEASED' : 'REPROCESSED';
+      let resolved = false;
       let result: ReprocessResult;
       try {
-        result = await this.reprocessor.reprocess(before.messageRowId, { force });
+        result = await this.reprocessor.reprocess(before.messageRowId, {
+          force,
+          // Closed in the pipeline's own transaction: a ticket and a still-open entry never coexist.
+          within: async (tx, outcome) => {
+            if (STILL_HELD.includes(outcome.outcome)) return;
+            const [closed] = await tx
+              .update(quarantine)
+              .set({ resolvedAt: new Date(), resolution, resolvedByUserId: actorUserId })
+              .where(and(eq(quarantine.id, id), isNull(quarantine.resolvedAt)))
+              .returning({ id: quarantine.id });
+            if (!closed) throw new ValidationError('This message was resolved by someone else meanwhile');
+            resolved = true;
+            const after = (await this.get(id, tx))!;
+            await recordConfigChange(tx, {
+              actorUserId, entityType: ENTITY, entityId: id, action: 'UPDATE',
+              before: describe(before), after: { ...describe(after), outcome: outcome.outcome, ticketId: outcome.ticketId },
+            });
+          },
+        });
       } catch (err) {
+        if (err instanceof ValidationError) return err;
         this.logger?.error({ err, quarantineId: id }, 'reprocessing a quarantined message failed');
         return new ValidationError('Processing failed again; the message stays in quarantine (the server log has the details)');
       }
-      const resolution: QuarantineResolution = force ? 'RELEASED' : 'REPROCESSED';
-      const entry = await this.db.transaction(async (tx) => {
-        if (STILL_HELD.includes(result.outcome)) {
-          // Held again. If the pipeline opened a fresh entry for it, that one carries the new reason and this one is done.
-          const [fresh] = await tx
-            .select({ id: quarantine.id })
-            .from(quarantine)
-            .where(and(eq(quarantine.messageRowId, before.messageRowId), isNull(quarantine.resolvedAt), ne(quarantine.id, id)));
-          if (!fresh) return this.get(id, tx);
-        }
-        await tx
-          .update(quarantine)
-          .set({ resolvedAt: new Date(), resolution, resolvedByUserId: actorUserId })
-          .where(and(eq(quarantine.id, id), isNull(quarantine.resolvedAt)));
-        const after = (await this.get(id, tx))!;
-        await recordConfigChange(tx, {
-          actorUserId, entityType: ENTITY, entityId: id, action: 'UPDATE',
-          before: describe(before), after: { ...describe(after), outcome: result.outcome, ticketId: result.ticketId },
-        });
-        return after;
-      });
-      return { entry: entry!, outcome: result.outcome, reason: result.reason ?? null, ticketId: result.ticketId };
+      const entry = (await this.get(id))!;
+      const message = resolved || !STILL_HELD.includes(result.outcome) ? describeResult(result) : `Still held: ${entry.reason}.`;
+      return { entry, outcome: result.outcome, ticketId: result.ticketId, message };
     } finally {
       this.inFlight.delete(id);
     }

@@ -26,8 +26,10 @@ const DryRunRouteRef = builder.objectRef<Route>('DryRunRoute').implement({
       resolve: async (r, _a, ctx) => (r.categoryId ? ((await ctx.services.catalog.categories.get(r.categoryId)) ?? null) : null),
     }),
     companyId: t.id({ nullable: true, resolve: (r) => r.companyId }),
-    requestType: t.string({ nullable: true, resolve: (r) => r.requestType }),
-    priority: t.string({ nullable: true, resolve: (r) => r.priority }),
+    requestTypeId: t.id({ nullable: true, resolve: (r) => r.requestTypeId }),
+    priorityId: t.id({ nullable: true, resolve: (r) => r.priorityId }),
+    requestType: t.string({ nullable: true, resolve: async (r, _a, ctx) => (r.requestTypeId ? ((await ctx.services.ticketLists.requestType(r.requestTypeId))?.name ?? null) : null) }),
+    priority: t.string({ nullable: true, resolve: async (r, _a, ctx) => (r.priorityId ? ((await ctx.services.ticketLists.priority(r.priorityId))?.name ?? null) : null) }),
   }),
 });
 

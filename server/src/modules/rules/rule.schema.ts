@@ -28,8 +28,16 @@ export const RuleActionsRef = builder.objectRef<RuleActions>('RuleActions').impl
     }),
     technicianGroupId: t.id({ nullable: true, resolve: (a) => a.technicianGroupId ?? null }),
     categoryId: t.id({ nullable: true, resolve: (a) => a.categoryId ?? null }),
-    requestType: t.string({ nullable: true, resolve: (a) => a.requestType ?? null }),
-    priority: t.string({ nullable: true, resolve: (a) => a.priority ?? null }),
+    requestTypeId: t.id({ nullable: true, resolve: (a) => a.requestTypeId ?? null }),
+    priorityId: t.id({ nullable: true, resolve: (a) => a.priorityId ?? null }),
+    requestType: t.string({
+      nullable: true, description: 'The request type\'s name (requestTypeId is the reference).',
+      resolve: async (a, _x, ctx) => (a.requestTypeId ? ((await ctx.services.ticketLists.requestType(a.requestTypeId))?.name ?? null) : null),
+    }),
+    priority: t.string({
+      nullable: true, description: 'The priority\'s name (priorityId is the reference).',
+      resolve: async (a, _x, ctx) => (a.priorityId ? ((await ctx.services.ticketLists.priority(a.priorityId))?.name ?? null) : null),
+    }),
     companyId: t.id({ nullable: true, resolve: (a) => a.companyId ?? null }),
   }),
 });
@@ -56,7 +64,15 @@ const RuleConditionInput = builder.inputType('RuleConditionInput', {
   }),
 });
 const RuleActionsInput = builder.inputType('RuleActionsInput', {
-  fields: (t) => ({ technicianGroupId: t.id(), categoryId: t.id(), requestType: t.string(), priority: t.string(), companyId: t.id() }),
+  fields: (t) => ({
+    technicianGroupId: t.id(),
+    categoryId: t.id(),
+    requestTypeId: t.id(),
+    priorityId: t.id(),
+    requestType: t.string({ description: 'A request type by name, instead of requestTypeId; it must be in the list.' }),
+    priority: t.string({ description: 'A priority by name, instead of priorityId; it must be in the list.' }),
+    companyId: t.id(),
+  }),
 });
 const IncomingEmailRuleInput = builder.inputType('IncomingEmailRuleInput', {
   fields: (t) => ({

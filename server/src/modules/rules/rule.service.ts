@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { appSettings, categories, companies, incomingRules, technicianGroups, type RuleActions, type RuleCondition } from '../../db/schema.js';
 import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import { validateRule, type RuleInput } from '../../ingest/steps/rules.js';
+import type { TicketListService } from '../catalog/ticket-lists.service.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../../lib/uuid.js';
 
@@ -10,11 +11,13 @@ export type RuleRow = typeof incomingRules.$inferSelect;
 
 export interface RuleInputValue extends RuleInput {
   enabled?: boolean | null;
+  /** Priority and request type may also be named, as rules did before the lists existed. */
+  actions?: (RuleInput['actions'] & { priority?: string | null; requestType?: string | null }) | null;
 }
 
 /** Incoming email rules: ordered, each change in the configuration audit trail. */
 export class RuleService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly lists: TicketListService) {}
 
   list(): Promise<RuleRow[]> {
     return this.db.select().from(incomingRules).orderBy(asc(incomingRules.position), asc(incomingRules.createdAt));
@@ -77,14 +80,26 @@ export class RuleService {
   }
 
   private async validate(input: RuleInputValue) {
-    const errors: FieldError[] = validateRule(input);
-    const actions: RuleActions = {
-      technicianGroupId: input.actions?.technicianGroupId || null,
-      categoryId: input.actions?.categoryId || null,
-      requestType: input.actions?.requestType?.trim() || null,
-      priority: input.actions?.priority?.trim() || null,
-      companyId: input.actions?.companyId || null,
+    const given = input.actions ?? {};
+    const errors: FieldError[] = [];
+    const listed = async (list: 'priority' | 'requestType', idKey: 'priorityId' | 'requestTypeId', label: string) => {
+      const id = given[idKey] || null;
+      const name = given[list]?.trim() || null;
+      if (!id && !name) return null;
+      const found = await this.lists.resolve(list, { id, name });
+      if (!found) errors.push({ path: ['actions', id ? idKey : list], message: `Unknown ${label}${name && !id ? ` "${name}": add it to the list first` : ''}` });
+      return found?.id ?? null;
     };
+    const actions: RuleActions = {
+      technicianGroupId: given.technicianGroupId || null,
+      categoryId: given.categoryId || null,
+      requestTypeId: await listed('requestType', 'requestTypeId', 'request type'),
+      priorityId: await listed('priority', 'priorityId', 'priority'),
+      companyId: given.companyId || null,
+    };
+    const ruleErrors = validateRule({ ...input, actions });
+    // An unknown name was reported above; "set at least one action" would only repeat it.
+    errors.push(...(errors.length ? ruleErrors.filter((e) => e.path.join('.') !== 'actions') : ruleErrors));
     const exists = async (table: typeof technicianGroups | typeof categories | typeof companies, id: string) =>
       isUuid(id) && (await this.db.select({ id: table.id }).from(table).where(eq(table.id, id))).length > 0;
     if (actions.technicianGroupId && !(await exists(technicianGroups, actions.technicianGroupId))) errors.push({ path: ['actions', 'technicianGroupId'], message: 'Unknown technician group' });

@@ -1,69 +1,98 @@
-import { and, asc, count, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { messages, requesters, tickets } from '../../db/schema.js';
+import { messages, outboundMail, requesters, ticketEvents, ticketViews, tickets, type MessageKind } from '../../db/schema.js';
 import { isUuid } from '../../lib/uuid.js';
+import type { Viewer } from '../auth/auth.service.js';
+import type { TicketAccess } from './ticket-access.js';
+import { afterCursor, encodeCursor, filterConditions, orderBy, whereAll, type TicketFilter, type TicketOrder } from './ticket-query.js';
 
-export type TicketRow = typeof tickets.$inferSelect;
+export type { TicketFilter, TicketOrder } from './ticket-query.js';
+
+const { searchVector: _vector, searchText: _text, ...listed } = getTableColumns(tickets);
+export type TicketRow = Omit<typeof tickets.$inferSelect, 'searchVector' | 'searchText'>;
 export type RequesterRow = typeof requesters.$inferSelect;
 export type MessageRow = Omit<typeof messages.$inferSelect, 'raw'>;
-
-export interface TicketFilter { technicianGroupId?: string | null; categoryId?: string | null; incomingServerId?: string | null; status?: 'OPEN' | 'CLOSED' | null }
+export type TicketEventRow = typeof ticketEvents.$inferSelect;
+export type DeliveryRow = Pick<typeof outboundMail.$inferSelect, 'id' | 'status' | 'attempts' | 'lastError' | 'sentAt'>;
 
 export const ticketNumber = (n: number) => `REQ-${n}`;
 
-const encodeCursor = (n: number) => Buffer.from(`t:${n}`).toString('base64url');
-const decodeCursor = (c: string) => {
-  const m = /^t:(\d+)$/.exec(Buffer.from(c, 'base64url').toString());
-  return m ? Number(m[1]) : null;
-};
+const { raw: _raw, ...messageColumns } = getTableColumns(messages);
 
-const messageColumns = {
-  id: messages.id, direction: messages.direction, inReplyTo: messages.inReplyTo, references: messages.references,
-  toAddresses: messages.toAddresses, ccAddresses: messages.ccAddresses, serverId: messages.serverId, sourceKey: messages.sourceKey, ticketId: messages.ticketId, messageId: messages.messageId,
-  contentHash: messages.contentHash, fromAddress: messages.fromAddress, fromName: messages.fromName, subject: messages.subject,
-  bodyText: messages.bodyText, bodyHtml: messages.bodyHtml, sentAt: messages.sentAt, receivedAt: messages.receivedAt, rawSize: messages.rawSize,
-};
+/** What a message is, also for rows written before messages carried their kind. */
+export function messageKind(m: Pick<MessageRow, 'kind' | 'direction'>): MessageKind {
+  return m.kind ?? (m.direction === 'OUTBOUND' ? 'ACKNOWLEDGMENT' : m.direction === 'INTERNAL' ? 'NOTE' : 'INCOMING');
+}
 
+export interface TicketPage {
+  edges: { cursor: string; node: TicketRow }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** For totalCount, computed only when asked for; `atMost` stops counting there. */
+  count: (atMost?: number | null) => Promise<number>;
+}
+
+/** Reading tickets, always through the viewer's scope (ticket-access.ts); the unscoped reads are for the server's own use. */
 export class TicketService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, readonly access: TicketAccess) {}
 
+  /** Unscoped: for the server's own use (ingest, workers, admin-only paths). */
   async get(id: string): Promise<TicketRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.select().from(tickets).where(eq(tickets.id, id));
+    const [row] = await this.db.select(listed).from(tickets).where(eq(tickets.id, id));
     return row;
+  }
+
+  /** The ticket if the viewer may see it; undefined whether it doesn't exist or is out of reach. */
+  async getVisible(viewer: Viewer, id: string, fresh = false): Promise<TicketRow | undefined> {
+    const row = await this.get(id);
+    return row && (await this.access.canSee(viewer, row, fresh)) ? row : undefined;
   }
 
   async getByNumber(number: number): Promise<TicketRow | undefined> {
-    const [row] = await this.db.select().from(tickets).where(eq(tickets.number, number));
+    const [row] = await this.db.select(listed).from(tickets).where(eq(tickets.number, number));
     return row;
   }
 
-  async count(filter: TicketFilter = {}): Promise<number> {
-    const [row] = await this.db.select({ n: count() }).from(tickets).where(and(...this.conditions(filter)));
+  private async where(viewer: Viewer, filter: TicketFilter): Promise<SQL[]> {
+    const scope = await this.access.scope(viewer);
+    const groupIds = filter.myGroups ? await this.access.groupsOf(viewer.user.id) : [];
+    const scoped = this.access.condition(scope);
+    return [...(scoped ? [scoped] : []), ...filterConditions(this.db, filter, { userId: viewer.user.id, groupIds })];
+  }
+
+  /**
+   * `atMost`: count no further. Counting every match of a common word visits (and decompresses the
+   * search vector of) a large share of all tickets; a capped count stops as soon as it is reached.
+   */
+  async count(viewer: Viewer, filter: TicketFilter = {}, atMost?: number | null): Promise<number> {
+    const where = whereAll(await this.where(viewer, filter));
+    if (atMost != null) {
+      const capped = this.db.select({ one: sql`1` }).from(tickets).where(where).limit(Math.max(atMost, 0)).as('capped');
+      const [row] = await this.db.select({ n: count() }).from(capped);
+      return row?.n ?? 0;
+    }
+    const [row] = await this.db.select({ n: count() }).from(tickets).where(where);
     return row?.n ?? 0;
   }
 
-  private conditions(filter: TicketFilter): SQL[] {
-    const conditions: SQL[] = [];
-    if (filter.technicianGroupId) conditions.push(eq(tickets.technicianGroupId, filter.technicianGroupId));
-    if (filter.categoryId) conditions.push(eq(tickets.categoryId, filter.categoryId));
-    if (filter.incomingServerId) conditions.push(eq(tickets.incomingServerId, filter.incomingServerId));
-    if (filter.status) conditions.push(eq(tickets.status, filter.status));
-    return conditions;
-  }
-
-  /** Newest first, keyset-paginated on the ticket number. */
-  async list(first: number, after: string | null | undefined, filter: TicketFilter = {}) {
-    const limit = Math.min(Math.max(first, 1), 200);
-    const conditions = this.conditions(filter);
-    const afterNumber = after ? decodeCursor(after) : null;
-    if (afterNumber !== null) conditions.push(lt(tickets.number, afterNumber));
-    const rows = await this.db.select().from(tickets).where(and(...conditions)).orderBy(desc(tickets.number)).limit(limit + 1);
+  /** Newest activity (or newest ticket) first, keyset-paginated. */
+  async list(viewer: Viewer, opts: { first: number; after?: string | null; filter?: TicketFilter; order?: TicketOrder }): Promise<TicketPage> {
+    const order = opts.order ?? 'LAST_ACTIVITY';
+    const filter = opts.filter ?? {};
+    const limit = Math.min(Math.max(opts.first, 1), 200);
+    const conditions = await this.where(viewer, filter);
+    const after = afterCursor(order, opts.after);
+    const rows = await this.db
+      .select(listed)
+      .from(tickets)
+      .where(whereAll([...conditions, after ?? undefined]))
+      .orderBy(...orderBy(order))
+      .limit(limit + 1);
     const page = rows.slice(0, limit);
     return {
-      edges: page.map((node) => ({ cursor: encodeCursor(node.number), node })),
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(page[page.length - 1]!.number) : null },
-      filter,
+      edges: page.map((node) => ({ cursor: encodeCursor(order, node), node })),
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(order, page[page.length - 1]!) : null },
+      count: (atMost) => this.count(viewer, filter, atMost),
     };
   }
 
@@ -74,5 +103,45 @@ export class TicketService {
 
   messagesOf(ticketId: string): Promise<MessageRow[]> {
     return this.db.select(messageColumns).from(messages).where(eq(messages.ticketId, ticketId)).orderBy(asc(messages.receivedAt));
+  }
+
+  async message(id: string): Promise<MessageRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select(messageColumns).from(messages).where(eq(messages.id, id));
+    return row;
+  }
+
+  /** A ticket message's raw mail, when the viewer may see its ticket (notes have none). */
+  async rawMessage(viewer: Viewer, id: string): Promise<{ raw: Buffer; messageId: string | null } | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.db.select({ raw: messages.raw, messageId: messages.messageId, ticketId: messages.ticketId }).from(messages).where(eq(messages.id, id));
+    if (!row?.ticketId || !row.raw.length || !(await this.getVisible(viewer, row.ticketId))) return null;
+    return row;
+  }
+
+  /** The outbound mail behind a reply or an acknowledgment. */
+  async delivery(messageId: string | null): Promise<DeliveryRow | null> {
+    if (!messageId) return null;
+    const [row] = await this.db
+      .select({ id: outboundMail.id, status: outboundMail.status, attempts: outboundMail.attempts, lastError: outboundMail.lastError, sentAt: outboundMail.sentAt })
+      .from(outboundMail)
+      .where(eq(outboundMail.messageId, messageId));
+    return row ?? null;
+  }
+
+  history(ticketId: string): Promise<TicketEventRow[]> {
+    return this.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId)).orderBy(asc(ticketEvents.at));
+  }
+
+  /** Tickets a late reply to this one opened, newest first, as far as the viewer may see them. */
+  async followUps(viewer: Viewer, ticketId: string): Promise<TicketRow[]> {
+    const scoped = this.access.condition(await this.access.scope(viewer));
+    return this.db.select(listed).from(tickets).where(and(eq(tickets.previousTicketId, ticketId), scoped)).orderBy(desc(tickets.number));
+  }
+
+  /** Whether the requester's side wrote since the user last opened the ticket (a ticket never opened is unread). */
+  async unread(userId: string, ticket: Pick<TicketRow, 'id' | 'requesterActivityAt'>): Promise<boolean> {
+    const [view] = await this.db.select({ seenAt: ticketViews.seenAt }).from(ticketViews).where(and(eq(ticketViews.ticketId, ticket.id), eq(ticketViews.userId, userId)));
+    return !view || view.seenAt < ticket.requesterActivityAt;
   }
 }
