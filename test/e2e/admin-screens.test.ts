@@ -30,7 +30,8 @@ const MAIN_SCREENS = [
   [`${EMAILS}/email-preference`, 'email-preference-form', 'preference'],
   [`${EMAILS}/outgoing-email-servers`, 'outgoing-card', 'outgoing'],
   [`${EMAILS}/proxy-servers`, 'proxy-row', 'proxies'],
-  [`${EMAILS}/quarantine`, 'quarantine-entry', 'quarantine'],
+  // Handled messages shown too: the one held is released by an earlier test.
+  [`${EMAILS}/quarantine?resolved=1`, 'quarantine-entry', 'quarantine'],
   [`${SECURITY}/email-audit`, 'audit-row', 'email-audit'],
   [`${SECURITY}/configuration-audit`, 'config-audit-entry', 'config-audit'],
   ['/admin/organization/groups-and-categories', 'catalog-groups', 'catalog'],
@@ -291,6 +292,31 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
         expect(await horizontalOverflow(page), `${path} at 390 px`).toEqual([]);
         await screenshot(page, `phone-${name}`);
       }
+      const inViewport = (box: { x: number; width: number } | null) => box !== null && box.x >= 0 && box.x + box.width <= PHONE.width;
+
+      // A group in use: the delete is refused, the dialog names what uses it, asks for a replacement, and fits the phone.
+      await visit(page, '/admin/organization/groups-and-categories', 'catalog-groups');
+      await page.getByTestId('catalog-groups').getByRole('button', { name: 'Delete Service Desk' }).click();
+      await page.getByTestId('delete-confirm').click();
+      await page.getByTestId('delete-in-use').waitFor();
+      const usages = await page.getByTestId('delete-usages').textContent();
+      expect(usages).toContain('incoming email server: Support');
+      expect(usages).toContain('rule: Hardware');
+      await page.getByTestId('delete-replacement').waitFor();
+      const dialog = await page.locator('[data-testid="delete-dialog"][open]').boundingBox();
+      expect(inViewport(dialog), 'the delete dialog fits').toBe(true);
+      expect(dialog!.width).toBeGreaterThan(300);
+      await screenshot(page, 'phone-delete-group-in-use');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByTestId('delete-in-use').waitFor({ state: 'detached' });
+
+      // The notifications panel opens inside the screen.
+      await page.getByTestId('notifications-bell').click();
+      await page.getByTestId('notifications-panel').waitFor();
+      expect(inViewport(await page.getByTestId('notifications-panel').boundingBox()), 'the notifications panel fits').toBe(true);
+      await screenshot(page, 'phone-notifications');
+      await page.keyboard.press('Escape');
+
       await page.goto(`${t.url}${SERVERS_PATH}`);
       await page.getByTestId('add-server').click();
       await page.getByTestId('server-form').waitFor();
