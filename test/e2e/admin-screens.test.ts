@@ -152,6 +152,45 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     await admin.getByTestId('server-form').waitFor({ state: 'detached' });
   });
 
+  it('flags every missing field at once, then tests the unsaved settings stage by stage', async () => {
+    const cards = await admin.getByTestId('server-card').count();
+    await admin.getByTestId('add-server').click();
+    await admin.getByTestId('provider-OTHER').click();
+    await admin.getByTestId('server-save').click();
+    // One round: every field the settings cannot do without is flagged at the first submit.
+    for (const field of ['name', 'email', 'host', 'password']) {
+      expect(await admin.getByTestId(`field-${field}`).getAttribute('aria-invalid'), field).toBe('true');
+    }
+    await admin.getByTestId('server-form-error').waitFor();
+    await screenshot(admin, 'screens-drawer-all-fields');
+    await admin.getByTestId('field-name').fill('Unsaved mailbox');
+    await admin.getByTestId('field-email').fill(mailbox);
+    await admin.getByTestId('field-host').fill('127.0.0.1');
+    await admin.getByTestId('field-security').selectOption('NONE');
+    await admin.getByTestId('field-port').fill(String(dovecot.ports.imap));
+    await admin.getByTestId('field-password').fill('not-the-password');
+    // Fixed, the banner goes.
+    await admin.getByTestId('server-form-error').waitFor({ state: 'detached' });
+
+    await admin.getByTestId('server-test').click();
+    // The stages show as they run (Dovecot delays a refused login), then the result.
+    await admin.getByTestId('test-connection-live-stage').first().waitFor();
+    const result = admin.getByTestId('test-connection-result');
+    await result.waitFor({ timeout: 20_000 });
+    expect(await result.getAttribute('data-ok')).toBe('false');
+    const stages = await result.getByTestId('test-connection-stage').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-stage')}:${el.getAttribute('data-state')}`));
+    expect(stages).toEqual(['DNS:ok', 'TCP:ok', 'TLS:skipped', 'AUTH:failed', 'PROTOCOL:skipped']);
+    // A refused password: password causes, no OAuth token talk.
+    const words = await result.textContent();
+    expect(words).toContain('Failed at');
+    expect(words).not.toMatch(/token/i);
+    await screenshot(admin, 'screens-drawer-test-unsaved');
+    await admin.keyboard.press('Escape');
+    await admin.getByTestId('server-form').waitFor({ state: 'detached' });
+    // Nothing was saved.
+    expect(await admin.getByTestId('server-card').count()).toBe(cards);
+  });
+
   it('runs the OAuth redirect flow and reopens the drawer with the result', async () => {
     const redirectUrl = `${t.url}/oauth/callback`;
     await admin.getByTestId('add-server').click();
@@ -324,6 +363,30 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
       await screenshot(page, 'phone-drawer');
     } finally {
       await context.close();
+    }
+  });
+
+  it('draws its shell before any script arrives, and follows a dark system theme', async () => {
+    const context = await browser.newContext({ viewport: PHONE, colorScheme: 'dark' });
+    try {
+      const page = await context.newPage();
+      // A network so slow the scripts never come: the page is Mailroom's shell, not a blank one.
+      await page.route('**/*.js', (route) => route.abort());
+      await page.goto(`${t.url}/requests`);
+      await page.getByTestId('app-shell').waitFor();
+      expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(15, 17, 21)');
+      await screenshot(page, 'phone-shell-dark');
+    } finally {
+      await context.close();
+    }
+    const { context: dark, page } = await signedInPage(browser, t.url, { colorScheme: 'dark' });
+    try {
+      await visit(page, SERVERS_PATH, 'server-card');
+      const [r, g, b] = (await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).match(/\d+/g)!.map(Number);
+      expect(r! + g! + b!, 'a dark background').toBeLessThan(150);
+      await screenshot(page, 'screens-servers-dark');
+    } finally {
+      await dark.close();
     }
   });
 

@@ -37,9 +37,11 @@ export async function signedInPage(
     viewport?: { width: number; height: number };
     /** Runs on the new context before any page loads (e.g. routing its WebSocket). */
     prepare?: (context: BrowserContext) => Promise<void>;
+    /** The system theme the page sees (prefers-color-scheme). */
+    colorScheme?: 'light' | 'dark';
   } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP });
+  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP, colorScheme: opts.colorScheme ?? 'light' });
   await opts.prepare?.(context);
   const page = await context.newPage();
   // Errors in the page fail loudly in the test output instead of passing silently.
