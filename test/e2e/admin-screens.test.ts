@@ -21,6 +21,7 @@ import {
 
 const EMAILS = '/admin/support-channel/emails';
 const AuditEntries = graphql(`query ScreensAuditEntries { emailAuditLog { nodes { id } } }`);
+const Preference = graphql(`query ScreensPreference { emailPreference { acknowledgmentSubject } }`);
 const SECURITY = '/admin/organization/security';
 /** Path, a test id that shows the screen has its data, and a name for its screenshot. */
 const MAIN_SCREENS = [
@@ -231,6 +232,17 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     await admin.getByTestId('preference-save').click();
     await admin.getByTestId('preference-saved').waitFor();
     await screenshot(admin, 'screens-preference');
+
+    // The acknowledgment's words: an unknown placeholder is named, the preview follows, and it saves.
+    await admin.getByTestId('pref-acknowledgmentSubject').fill('We got it: {{ticket.nmber}}');
+    await admin.getByText('Unknown placeholder {{ticket.nmber}}').waitFor();
+    await admin.getByTestId('pref-acknowledgmentSubject').fill('We got it: {{ticket.subject}}');
+    await admin.getByTestId('pref-acknowledgmentBody').fill('Thanks {{requester.name}}, your number is {{ticket.number}}.');
+    await expect.poll(() => admin.getByTestId('acknowledgment-preview-body').textContent()).toMatch(/your number is REQ-\d+\./);
+    expect(await admin.getByTestId('acknowledgment-preview-subject').textContent()).toMatch(/^\[#REQ-\d+\] We got it: /);
+    await admin.getByTestId('preference-save').click();
+    await expect.poll(async () => (await t.admin.execute(Preference)).emailPreference.acknowledgmentSubject).toBe('We got it: {{ticket.subject}}');
+    await screenshot(admin, 'screens-acknowledgment-templates');
 
     await visit(admin, `${EMAILS}/outgoing-email-servers`, 'outgoing-card');
     await admin.getByTestId('outgoing-test').click();
