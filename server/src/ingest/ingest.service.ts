@@ -59,6 +59,11 @@ export class IngestService {
     private readonly deps: IngestDeps,
   ) {}
 
+  /** The size limit: connectors download a message over it as its first bytes only (plan.ts: headOnly). */
+  async maxMessageBytes(): Promise<number> {
+    return (await this.deps.preference()).maxMessageBytes;
+  }
+
   async committedSourceKeys(keys: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 1000) {
@@ -145,7 +150,9 @@ export class IngestService {
       return result;
     }
     const pref = await this.deps.preference();
-    const p = await prepare({ sourceKey: row.sourceKey, raw: row.raw }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
+    // A message stored as its first bytes only (over the size limit when it arrived) stays over it.
+    const declaredSize = row.rawSize > row.raw.length ? row.rawSize : undefined;
+    const p = await prepare({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
     let planned: Planned[] = [];
     let audited: string[] = [];
     const result = await this.db.transaction(async (tx) => {

@@ -4,7 +4,7 @@ import type { Tx } from '../db/client.js';
 import { messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
 import type { AttachmentStore, StoredFile } from './attachments.js';
 import { showInlineImages } from './inline-images.js';
-import { DEFAULT_LIMITS, checkLimits } from './limits.js';
+import { DEFAULT_LIMITS, checkLimits, formatBytes } from './limits.js';
 import { UNKNOWN_SENDER, unreadableMessage } from './mime/fallback.js';
 import { headerSummary, type HeaderSummary } from './mime/summary.js';
 import type { BatchLookups } from './lookups.js';
@@ -22,7 +22,24 @@ export interface IncomingItem {
    * mailbox stored (Message-ID + content fingerprint), whatever the duplicate window.
    */
   recheckStored?: boolean;
+  /**
+   * The whole message's size as the server declared it, set when `raw` is only its beginning:
+   * a message over the size limit is never downloaded whole (see `headOnly`), it is quarantined
+   * with the bytes that were read.
+   */
+  declaredSize?: number;
+  /** `declaredSize` is only what was counted before the download was cut off (no size declared). */
+  sizeAtLeast?: boolean;
 }
+
+/** How much of an over-size message is downloaded: its header section and the start of its body. */
+export const OVERSIZE_HEAD_BYTES = 64 * 1024;
+
+/** Whether a message of this declared size is fetched as its first OVERSIZE_HEAD_BYTES only. */
+export const headOnly = (size: number | null | undefined, maxMessageBytes: number) => size != null && size > maxMessageBytes;
+
+/** Its size: the declared one when only the beginning was read. */
+export const fullSize = (item: IncomingItem) => Math.max(item.raw.length, item.declaredSize ?? 0);
 
 /** A message after the checks that need no database: size and structure limits, then parsing. */
 export type Prepared = { item: IncomingItem; html: string | null } & ({ parsed: ParsedMessage; problem: null } | { parsed: null; problem: string });
@@ -64,9 +81,14 @@ export interface Reprocess { messageRowId: string; force: boolean }
 
 const lower = (s: string) => s.trim().toLowerCase();
 
+function overSize(item: IncomingItem, limit: number): string {
+  const reason = `message is ${item.sizeAtLeast ? 'more than ' : ''}${formatBytes(item.declaredSize!)}, over the ${formatBytes(limit)} limit`;
+  return item.raw.length < item.declaredSize! ? `${reason} (only its first ${formatBytes(item.raw.length)} were downloaded)` : reason;
+}
+
 /** SPEC §4 steps 2–3, outside any transaction: limits, then parsing and HTML sanitising. */
 export async function prepare(item: IncomingItem, pref: Pick<EmailPreferenceRow, 'maxMessageBytes'>): Promise<Prepared> {
-  const overLimit = checkLimits(item.raw, { ...DEFAULT_LIMITS, maxMessageBytes: pref.maxMessageBytes });
+  const overLimit = headOnly(item.declaredSize, pref.maxMessageBytes) ? overSize(item, pref.maxMessageBytes) : checkLimits(item.raw, { ...DEFAULT_LIMITS, maxMessageBytes: pref.maxMessageBytes });
   if (overLimit) return { item, html: null, parsed: null, problem: overLimit };
   try {
     const parsed = await parseMessage(item.raw);

@@ -6,7 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import type { MailIdentity } from './identity.js';
 import { headerSummary } from './mime/summary.js';
 import { contentHash } from './parse.js';
-import type { Planned, Prepared } from './plan.js';
+import { fullSize, type Planned, type Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
 import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 
@@ -120,7 +120,7 @@ export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepare
   };
   const [message] = await tx
     .insert(messages)
-    .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: p.item.raw.length, raw: p.item.raw, ...known })
+    .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: fullSize(p.item), raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
   if (!message) return null;
@@ -171,7 +171,7 @@ function messageRow(server: IncomingServerRow, f: Planned) {
     bodyText: f.appendText ?? parsed?.text ?? null,
     bodyHtml: f.html,
     sentAt: parsed?.date ?? null,
-    rawSize: f.p.item.raw.length,
+    rawSize: fullSize(f.p.item),
     raw: f.p.item.raw,
   };
 }

@@ -56,6 +56,8 @@ export class FakeEwsServer {
   readonly folders = new Map<string, FakeFolder>();
   readonly items = new Map<string, FakeItem>();
   readonly requests: EwsRequestLog[] = [];
+  /** Ids of the items whose MIME content was sent (GetItem with item:MimeContent). */
+  readonly mimeServed: string[] = [];
   readonly faults: { operation: string; fault: EwsFault }[] = [];
   /** Runs before an authenticated request is answered (e.g. to look at the database at that moment). */
   beforeAnswer: ((operation: string) => Promise<void>) | null = null;
@@ -261,13 +263,15 @@ export class FakeEwsServer {
     }
     const max = Math.max(1, Math.min(512, Number(section(body, 'MaxChangesReturned') ?? 512)));
     const withIsRead = /FieldURI="message:IsRead"/.test(section(body, 'ItemShape') ?? '');
+    const withSize = /FieldURI="item:Size"/.test(section(body, 'ItemShape') ?? '');
 
     const changes: { seq: number; xml: string }[] = [];
     for (const item of this.items.values()) {
       if (item.folderId !== folder.id) continue;
       const id = `<t:ItemId Id="${escapeXml(item.id)}" ChangeKey="${escapeXml(item.changeKey)}"/>`;
       if (item.addedSeq > since) {
-        changes.push({ seq: item.addedSeq, xml: `<t:Create><t:Message>${id}${withIsRead ? `<t:IsRead>${item.isRead}</t:IsRead>` : ''}</t:Message></t:Create>` });
+        const size = withSize ? `<t:Size>${item.mime.length}</t:Size>` : '';
+        changes.push({ seq: item.addedSeq, xml: `<t:Create><t:Message>${id}${size}${withIsRead ? `<t:IsRead>${item.isRead}</t:IsRead>` : ''}</t:Message></t:Create>` });
       } else if (item.readChangedSeq > since) {
         changes.push({ seq: item.readChangedSeq, xml: `<t:ReadFlagChange><t:ItemId Id="${escapeXml(item.id)}"/><t:IsRead>${item.isRead}</t:IsRead></t:ReadFlagChange>` });
       }
@@ -299,13 +303,17 @@ export class FakeEwsServer {
   }
 
   private getItem(body: string): string {
-    const mime = /FieldURI="item:MimeContent"/.test(section(body, 'ItemShape') ?? '');
+    const shape = section(body, 'ItemShape') ?? '';
+    const mime = /FieldURI="item:MimeContent"/.test(shape);
+    const headers = /FieldURI="item:InternetMessageHeaders"/.test(shape);
     const messages = this.itemIds(section(body, 'ItemIds') ?? '').map((id) => {
       const item = this.items.get(id);
       if (!item) return errorMessage('GetItem', 'ErrorItemNotFound');
+      if (mime) this.mimeServed.push(item.id);
       const mimeXml = mime ? `<t:MimeContent CharacterSet="UTF-8">${item.mime.toString('base64')}</t:MimeContent>` : '';
+      const headersXml = headers ? `<t:InternetMessageHeaders>${headerFields(item.mime).map(([name, value]) => `<t:InternetMessageHeader HeaderName="${escapeXml(name)}">${escapeXml(value)}</t:InternetMessageHeader>`).join('')}</t:InternetMessageHeaders>` : '';
       return `<m:GetItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Items><t:Message>${mimeXml}`
-        + `<t:ItemId Id="${escapeXml(item.id)}" ChangeKey="${escapeXml(item.changeKey)}"/></t:Message></m:Items></m:GetItemResponseMessage>`;
+        + `<t:ItemId Id="${escapeXml(item.id)}" ChangeKey="${escapeXml(item.changeKey)}"/>${headersXml}</t:Message></m:Items></m:GetItemResponseMessage>`;
     });
     return envelope(`<m:GetItemResponse xmlns:m="${M}" xmlns:t="${T}"><m:ResponseMessages>${messages.join('')}</m:ResponseMessages></m:GetItemResponse>`);
   }
@@ -392,4 +400,12 @@ function soapFault(faultCode: string, responseCode: string, message: string, mes
 function serverBusyFault(backOffMs: number): string {
   return soapFault('a:ErrorServerBusy', 'ErrorServerBusy', MESSAGE_TEXT.ErrorServerBusy!,
     `<t:MessageXml xmlns:t="${T}"><t:Value Name="BackOffMilliseconds">${backOffMs}</t:Value></t:MessageXml>`);
+}
+
+/** A message's header fields, unfolded, as Exchange lists them in InternetMessageHeaders. */
+function headerFields(mime: Buffer): [string, string][] {
+  const text = mime.toString('utf8');
+  const end = text.search(/\r?\n\r?\n/);
+  const unfolded = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  return unfolded.split(/\r?\n/).map((line) => /^([^:\s]+):\s*(.*)$/.exec(line)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!]);
 }

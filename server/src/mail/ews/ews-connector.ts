@@ -9,6 +9,7 @@ import { createEwsService, ewsServiceUrl, setEwsCredentials, urlHost, type EwsAu
 import { chunk, decodeEwsCursor, encodeEwsCursor, planEwsPage, type EwsChange, type EwsChangeKind, type EwsCursor } from './ews-sync-plan.js';
 import { FetchXhrApi } from './ews-xhr.js';
 import type { IncomingServerRow } from '../../db/schema.js';
+import { OVERSIZE_HEAD_BYTES, headOnly } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 /** Changes per SyncFolderItems call, and so tickets per transaction. */
@@ -128,7 +129,8 @@ export class EwsConnector extends ConnectorLoop {
   private async sync(ews: Ews, service: ExchangeService, inbox: FolderId, moveTo: FolderId | null): Promise<void> {
     const cp = await this.deps.checkpoints.get(this.server.id, FOLDER);
     let cursor = decodeEwsCursor(cp?.cursor);
-    const shape = new ews.PropertySet(ews.BasePropertySet.IdOnly, [ews.EmailMessageSchema.IsRead]);
+    // Size: a message over the size limit is read as its headers only (fetchMime), never whole.
+    const shape = new ews.PropertySet(ews.BasePropertySet.IdOnly, [ews.EmailMessageSchema.IsRead, ews.ItemSchema.Size]);
 
     while (!this.stopped) {
       let page;
@@ -148,12 +150,13 @@ export class EwsConnector extends ConnectorLoop {
         itemId: c.ItemId?.UniqueId ?? '',
         isRead: c.ChangeType === ews.ChangeType.Create ? ((c.Item as { IsRead?: boolean } | null)?.IsRead ?? null) : null,
       }));
+      const sizes = new Map(page.GetEnumerator().map((c) => [c.ItemId?.UniqueId ?? '', (c.Item as { Size?: number } | null)?.Size ?? null]));
       const wanted = planEwsPage(changes, !cursor.initialDone);
       const committed = await this.deps.ingest.committedSourceKeys(wanted.map((id) => ewsSourceKey(this.server.id, id)));
       const toFetch = wanted.filter((id) => !committed.has(ewsSourceKey(this.server.id, id)));
       await this.report({ inboundQueueCount: toFetch.length });
 
-      const { items, loaded } = await this.fetchMime(ews, service, toFetch);
+      const { items, loaded } = await this.fetchMime(ews, service, toFetch, sizes);
       // Stopping mid-page: commit nothing, or the page's sync state would skip what was not fetched.
       if (this.stopped) return;
       const next: EwsCursor = {
@@ -163,7 +166,7 @@ export class EwsConnector extends ConnectorLoop {
       };
       await this.deps.ingest.ingestBatch(
         this.server,
-        items.map((i) => ({ sourceKey: ewsSourceKey(this.server.id, i.itemId), raw: i.raw })),
+        items.map((i) => ({ sourceKey: ewsSourceKey(this.server.id, i.itemId), raw: i.raw, declaredSize: i.declaredSize })),
         (tx) => this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, lastUid: 0, cursor: encodeEwsCursor(next) }),
       );
       cursor = await this.finishPending(ews, service, moveTo, loaded, next);
@@ -171,30 +174,40 @@ export class EwsConnector extends ConnectorLoop {
     }
   }
 
-  /** GetItem with MIME content, a few items per request. Items that vanished meanwhile are skipped. */
-  private async fetchMime(ews: Ews, service: ExchangeService, ids: string[]): Promise<{ items: { itemId: string; raw: Buffer }[]; loaded: Map<string, Item> }> {
-    const items: { itemId: string; raw: Buffer }[] = [];
+  /**
+   * GetItem with MIME content, a few items per request; an item over the size limit with its
+   * internet headers only (quarantined as such). Items that vanished meanwhile are skipped.
+   */
+  private async fetchMime(ews: Ews, service: ExchangeService, ids: string[], sizes: Map<string, number | null>): Promise<{ items: FetchedItem[]; loaded: Map<string, Item> }> {
+    const items: FetchedItem[] = [];
     const loaded = new Map<string, Item>();
-    const shape = new ews.PropertySet(ews.BasePropertySet.IdOnly, [ews.ItemSchema.MimeContent]);
-    for (const ids10 of chunk(ids, GET_ITEM_BATCH)) {
-      if (this.stopped) break; // the caller commits nothing then
-      const responses = await this.call(ews, service, () => service.BindToItems(ids10.map((id) => new ews.ItemId(id)), shape));
-      for (const [i, r] of responses.Responses.entries()) {
-        const itemId = ids10[i]!;
-        if (r.Result !== ews.ServiceResult.Success || !r.Item) {
-          this.checkItemError(ews, r, 'GetItem');
-          continue;
+    const limit = ids.length ? await this.deps.ingest.maxMessageBytes() : 0;
+    const mime = new ews.PropertySet(ews.BasePropertySet.IdOnly, [ews.ItemSchema.MimeContent]);
+    const headers = new ews.PropertySet(ews.BasePropertySet.IdOnly, [ews.ItemSchema.InternetMessageHeaders]);
+    const oversize = ids.filter((id) => headOnly(sizes.get(id), limit));
+    for (const [group, shape] of [[ids.filter((id) => !oversize.includes(id)), mime], [oversize, headers]] as const) {
+      for (const ids10 of chunk(group, GET_ITEM_BATCH)) {
+        if (this.stopped) break; // the caller commits nothing then
+        const responses = await this.call(ews, service, () => service.BindToItems(ids10.map((id) => new ews.ItemId(id)), shape));
+        for (const [i, r] of responses.Responses.entries()) {
+          const itemId = ids10[i]!;
+          if (r.Result !== ews.ServiceResult.Success || !r.Item) {
+            this.checkItemError(ews, r, 'GetItem');
+            continue;
+          }
+          const raw = shape === mime ? mimeOf(r.Item) : headerSection(r.Item);
+          if (!raw) {
+            this.log.warn({ itemId }, 'EWS item has no MIME content; skipped');
+            continue;
+          }
+          items.push({ itemId, raw, declaredSize: shape === mime ? undefined : sizes.get(itemId)! });
+          loaded.set(itemId, r.Item);
         }
-        const content = r.Item.MimeContent?.Content;
-        if (!content) {
-          this.log.warn({ itemId }, 'EWS item has no MIME content; skipped');
-          continue;
-        }
-        items.push({ itemId, raw: Buffer.from(content, 'base64') });
-        loaded.set(itemId, r.Item);
       }
     }
-    return { items, loaded };
+    // In the order the server listed them: threading and ticket numbers follow it.
+    const order = new Map(ids.map((id, i) => [id, i]));
+    return { items: items.sort((a, b) => order.get(a.itemId)! - order.get(b.itemId)!), loaded };
   }
 
   /** Per-item errors: busy or transient ones end the session (retried later); an item that is gone or broken is skipped. */
@@ -246,4 +259,17 @@ export class EwsConnector extends ConnectorLoop {
     // ErrorItemNotFound here usually means the move happened before a crash: the old id no longer resolves.
     for (const r of responses.Responses) if (r.Result !== ews.ServiceResult.Success) this.checkItemError(ews, r, 'MoveItem');
   }
+}
+
+interface FetchedItem { itemId: string; raw: Buffer; declaredSize?: number }
+
+function mimeOf(item: Item): Buffer | null {
+  const content = item.MimeContent?.Content;
+  return content ? Buffer.from(content, 'base64') : null;
+}
+
+/** The item's internet headers as a header section (what an over-size message is quarantined with). */
+function headerSection(item: Item): Buffer {
+  const lines = (item.InternetMessageHeaders?.GetEnumerator() ?? []).map((h) => `${h.Name}: ${h.Value}\r\n`);
+  return Buffer.from(`${lines.join('')}\r\n`, 'utf8').subarray(0, OVERSIZE_HEAD_BYTES);
 }

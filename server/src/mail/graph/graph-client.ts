@@ -44,7 +44,14 @@ export interface GraphResponse {
   status: number;
   headers: Pick<Headers, 'get'>;
   body: Buffer;
+  /** With `cap`: the body was longer than its limit, `body` holds its first bytes, this its size (Content-Length, or what was counted: `atLeast`). */
+  overLimit?: { size: number; atLeast: boolean };
 }
+
+/** Read at most `limit` bytes of a body; past it keep only the first `keep` and stop reading. */
+export interface BodyCap { limit: number; keep: number }
+
+type RequestOptions = { json?: unknown; accept?: string; cap?: BodyCap };
 
 export interface GraphClientOptions {
   baseUrl: URL;
@@ -84,7 +91,7 @@ export class GraphClient {
     return `${this.opts.baseUrl.toString().replace(/\/$/, '')}/users/${encodeURIComponent(this.opts.mailbox)}${path}`;
   }
 
-  async request(method: string, url: string, opts: { json?: unknown; accept?: string } = {}): Promise<GraphResponse> {
+  async request(method: string, url: string, opts: RequestOptions = {}): Promise<GraphResponse> {
     this.checkOrigin(url);
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
@@ -117,7 +124,7 @@ export class GraphClient {
     return JSON.parse(res.body.toString('utf8')) as T;
   }
 
-  private async send(method: string, url: string, token: string, opts: { json?: unknown; accept?: string }): Promise<GraphResponse> {
+  private async send(method: string, url: string, token: string, opts: RequestOptions): Promise<GraphResponse> {
     this.requestCount++;
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
@@ -129,7 +136,8 @@ export class GraphClient {
     const signals = [AbortSignal.timeout(this.opts.http.timeoutMs ?? 60_000), ...(this.opts.signal ? [this.opts.signal] : [])];
     try {
       const res = await httpFetch(url, { method, headers, body: opts.json === undefined ? undefined : JSON.stringify(opts.json), signal: AbortSignal.any(signals) }, this.opts.http);
-      return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+      if (!opts.cap || !res.body || res.status !== 200) return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+      return { status: res.status, headers: res.headers, ...(await readCapped(res.body as ReadableStream<Uint8Array>, Number(res.headers.get('content-length') ?? NaN), opts.cap)) };
     } catch (err) {
       throw new GraphTransportError(err);
     }
@@ -168,4 +176,28 @@ export function graphError(res: GraphResponse): GraphError {
     // Not JSON: the status alone says enough.
   }
   return new GraphError(res.status, code, res.headers.get('www-authenticate'));
+}
+
+/**
+ * A body read as a stream: whole while it stays within the limit; past it (or when Content-Length
+ * says so up front) only its first `keep` bytes, and the download is cancelled there.
+ */
+async function readCapped(stream: ReadableStream<Uint8Array>, declared: number, cap: BodyCap): Promise<Pick<GraphResponse, 'body' | 'overLimit'>> {
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  const known = Number.isFinite(declared) && declared > cap.limit;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { body: Buffer.concat(chunks) };
+      chunks.push(Buffer.from(value));
+      seen += value.length;
+      if (known ? seen >= cap.keep : seen > cap.limit) {
+        return { body: Buffer.concat(chunks).subarray(0, cap.keep), overLimit: { size: known ? declared : seen, atLeast: !known } };
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
 }

@@ -7,6 +7,7 @@ import { GraphClient, graphBaseUrl, graphError } from './graph-client.js';
 import { INITIAL_DELTA_PATH, decodeGraphCursor, encodeGraphCursor, parseDeltaPage, planDeltaPage, type GraphCursor } from './graph-delta.js';
 import { graphMailError } from './graph-errors.js';
 import type { IncomingServerRow } from '../../db/schema.js';
+import { OVERSIZE_HEAD_BYTES, type IncomingItem } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 /** Real-time scanning polls this often: Graph change notifications (webhooks) need a public HTTPS URL Mailroom may not have. */
@@ -120,7 +121,7 @@ export class GraphConnector extends ConnectorLoop {
       };
       await this.deps.ingest.ingestBatch(
         this.server,
-        items.map((i) => ({ sourceKey: graphSourceKey(this.server.id, i.id), raw: i.raw })),
+        items.map((i) => i.item),
         (tx) => this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, lastUid: 0, cursor: encodeGraphCursor(next) }),
       );
       cursor = await this.finishPending(client, moveTo, next);
@@ -129,15 +130,20 @@ export class GraphConnector extends ConnectorLoop {
     }
   }
 
-  /** The MIME source of each message, up to four downloads at a time. A message deleted meanwhile is skipped. */
-  private async fetchMime(client: GraphClient, ids: string[]): Promise<{ id: string; raw: Buffer }[]> {
+  /**
+   * The MIME source of each message, up to four downloads at a time. A message deleted meanwhile is
+   * skipped. Graph tells no size before the download, so the body is read as a stream and one over
+   * the size limit is cut off there: its first bytes are quarantined, never held whole.
+   */
+  private async fetchMime(client: GraphClient, ids: string[]): Promise<{ id: string; item: IncomingItem }[]> {
+    const limit = ids.length ? await this.deps.ingest.maxMessageBytes() : 0;
     const results = await Promise.all(ids.map(async (id) => {
-      const res = await client.request('GET', client.mailboxUrl(`/messages/${encodeURIComponent(id)}/$value`), { accept: '*/*' });
+      const res = await client.request('GET', client.mailboxUrl(`/messages/${encodeURIComponent(id)}/$value`), { accept: '*/*', cap: { limit, keep: OVERSIZE_HEAD_BYTES } });
       if (res.status === 404) return null;
       if (res.status !== 200) throw graphError(res);
-      return { id, raw: res.body };
+      return { id, item: { sourceKey: graphSourceKey(this.server.id, id), raw: res.body, declaredSize: res.overLimit?.size, sizeAtLeast: res.overLimit?.atLeast } };
     }));
-    return results.filter((r): r is { id: string; raw: Buffer } => r !== null);
+    return results.filter((r) => r !== null);
   }
 
   /**

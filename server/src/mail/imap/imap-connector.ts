@@ -15,6 +15,7 @@ import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
+import { OVERSIZE_HEAD_BYTES, headOnly, type IncomingItem } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
@@ -231,21 +232,34 @@ export class ImapConnector extends ConnectorLoop {
     const unseenBaseline = lastUid < baselineUid
       ? ((await searchUids(client, { uid: `${lastUid + 1}:${baselineUid}`, seen: false })) ?? [])
       : [];
+    // RFC822.SIZE: what a batch will download, and which messages are over the size limit — those
+    // are fetched as their first bytes only (BODY.PEEK[]<0.n>) and quarantined, never pulled whole.
     const sizes = new Map<number, number>();
+    const oversize = new Map<number, number>();
     if (newer.uids.length) {
-      for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) sizes.set(msg.uid, msg.size ?? 0);
+      const limit = await this.ours('reading the size limit', () => this.ingest.maxMessageBytes());
+      for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) {
+        if (headOnly(msg.size, limit)) oversize.set(msg.uid, msg.size!);
+        sizes.set(msg.uid, Math.min(msg.size ?? 0, OVERSIZE_HEAD_BYTES + 1024));
+      }
     }
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
     if (waiting) await this.report({ connectionState: 'syncing' });
 
     const fetchBatch = async (uids: number[]) => {
-      const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];
-      if (!uids.length) return items;
-      for await (const msg of client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
-        if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync });
+      const items: IncomingItem[] = [];
+      const whole = uids.filter((uid) => !oversize.has(uid));
+      const heads = uids.filter((uid) => oversize.has(uid));
+      for (const [part, source] of [[whole, true], [heads, { maxLength: OVERSIZE_HEAD_BYTES }]] as const) {
+        if (!part.length) continue;
+        for await (const msg of client.fetch(uidSet(part), { uid: true, source }, { uid: true })) {
+          if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync, declaredSize: oversize.get(msg.uid) });
+        }
       }
-      return items;
+      // In UID order, as they arrived: threading and ticket numbers follow it.
+      const uidOf = new Map(uids.map((uid) => [imapSourceKey(this.server.id, uidValidity, uid), uid]));
+      return items.sort((a, b) => uidOf.get(a.sourceKey)! - uidOf.get(b.sourceKey)!);
     };
     // Fetch the next batch over IMAP while the current one is parsed and committed; `\Seen` (and
     // the move) for a batch happen only after its commit. Prefetches are settled promises: one

@@ -9,6 +9,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Pop3CommandError, Pop3ProtocolError } from './pop3-errors.js';
+import { parseList, parseUidl, type UidlEntry } from './pop3-listings.js';
 import { Pop3Reader } from './pop3-reader.js';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
@@ -18,11 +19,6 @@ function socketError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export interface UidlEntry {
-  /** Message number within this session. */
-  n: number;
-  uidl: string;
-}
 
 type Pending =
   | { kind: 'line'; resolve: (line: string) => void; reject: (err: Error) => void }
@@ -114,22 +110,27 @@ export class Pop3Session {
   }
 
   async uidl(): Promise<UidlEntry[]> {
-    let block: Buffer;
     try {
-      block = await this.multi('UIDL');
+      return parseUidl(await this.multi('UIDL'));
     } catch (err) {
       if (err instanceof Pop3CommandError) throw new Pop3ProtocolError('the POP3 server does not support UIDL', 'UIDL_UNSUPPORTED');
       throw err;
     }
-    const entries: UidlEntry[] = [];
-    for (const line of block.toString('latin1').split('\r\n')) {
-      if (!line) continue;
-      // RFC 1939: the unique-id is 1 to 70 characters in the range 0x21 to 0x7E.
-      const m = /^(\d+) ([\x21-\x7e]{1,70})$/.exec(line.trim());
-      if (!m) throw new Pop3ProtocolError('malformed UIDL listing', 'BAD_REPLY');
-      entries.push({ n: Number(m[1]), uidl: m[2]! });
+  }
+
+  /** LIST: each message's size in octets as the server counts them (RFC 1939 §5). */
+  async list(): Promise<Map<number, number>> {
+    return parseList(await this.multi('LIST'));
+  }
+
+  /** TOP n 0: the message's header section only; null when the server has no TOP (it is optional). */
+  async top(n: number): Promise<Buffer | null> {
+    try {
+      return await this.multi(`TOP ${n} 0`, 'TOP');
+    } catch (err) {
+      if (err instanceof Pop3CommandError) return null;
+      throw err;
     }
-    return entries;
   }
 
   /** The message exactly as stored, CRLF line ends, byte-stuffing removed. */

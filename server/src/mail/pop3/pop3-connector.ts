@@ -1,10 +1,12 @@
 import { ConnectorLoop } from '../connector-loop.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute } from '../mail-route.js';
-import type { Pop3Session, UidlEntry } from './pop3-client.js';
+import type { Pop3Session } from './pop3-client.js';
+import type { UidlEntry } from './pop3-listings.js';
 import { openPop3 } from './pop3-connect.js';
 import { classifyPop3Error } from './pop3-errors.js';
 import type { IncomingServerRow } from '../../db/schema.js';
+import { OVERSIZE_HEAD_BYTES, headOnly, type IncomingItem } from '../../ingest/plan.js';
 
 /** Messages fetched and committed per POP3 session; QUIT ends each, so deletions apply batch by batch. */
 const BATCH = 50;
@@ -103,10 +105,20 @@ export class Pop3Connector extends ConnectorLoop {
     await this.report({ inboundQueueCount: fresh.length });
 
     const batch = fresh.slice(0, BATCH);
-    const items: { sourceKey: string; raw: Buffer; recheckStored: boolean }[] = [];
+    // LIST's sizes: a message over the size limit is read as its header section only (TOP n 0)
+    // and quarantined, never RETRieved whole.
+    const sizes = batch.length ? await session.list() : new Map<number, number>();
+    const limit = await this.ours('reading the size limit', () => this.deps.ingest.maxMessageBytes());
+    const items: IncomingItem[] = [];
     for (const m of batch) {
       if (this.stopped) return false;
-      items.push({ sourceKey: key(m), raw: await session.retr(m.n), recheckStored: true });
+      const size = sizes.get(m.n);
+      if (headOnly(size, limit)) {
+        const head = (await session.top(m.n)) ?? Buffer.alloc(0);
+        items.push({ sourceKey: key(m), raw: Buffer.from(head.subarray(0, OVERSIZE_HEAD_BYTES)), recheckStored: true, declaredSize: size });
+      } else {
+        items.push({ sourceKey: key(m), raw: await session.retr(m.n), recheckStored: true });
+      }
     }
     if (items.length) await this.ours('saving tickets', () => this.deps.ingest.ingestBatch(this.server, items));
 
