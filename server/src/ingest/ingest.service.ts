@@ -79,12 +79,13 @@ export class IngestService {
 
     let outcomes: IngestOutcome[];
     let planned: Planned[] = [];
+    let audited: string[] = [];
     try {
       outcomes = await this.db.transaction(async (tx) => {
         const fresh = await skipCommitted(tx, prepared);
         const lookups = new BatchLookups(tx, this.deps.identity);
         planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
-        await writeBatch(tx, server, planned, this.ack(lookups));
+        audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
         if (checkpoint) await checkpoint(tx);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
         return prepared.map((p) => {
@@ -102,7 +103,7 @@ export class IngestService {
       }
       return outcomes;
     }
-    this.afterCommit(server, planned);
+    this.afterCommit(server, planned, audited);
     return outcomes;
   }
 
@@ -153,25 +154,28 @@ export class IngestService {
     const declaredSize = row.rawSize > row.raw.length ? row.rawSize : undefined;
     const p = await prepare({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
     let planned: Planned[] = [];
+    let audited: string[] = [];
     const result = await this.db.transaction(async (tx) => {
       const lookups = new BatchLookups(tx, this.deps.identity, messageRowId);
       planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
-      await writeBatch(tx, server, planned, this.ack(lookups));
+      audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
       const f = planned[0]!;
       const outcome: ReprocessOutcome = { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
       // The caller's bookkeeping (closing the quarantine entry) commits with the ticket, or not at all.
       await opts.within?.(tx, outcome);
       return outcome;
     });
-    this.afterCommit(server, planned);
+    this.afterCommit(server, planned, audited);
     return result;
   }
 
-  private ack(lookups: BatchLookups) {
-    return { lookups, identity: this.deps.identity, logger: this.logger };
+  private ack(lookups: BatchLookups, pref: EmailPreferenceRow) {
+    const templates = { subject: pref.acknowledgmentSubject, body: pref.acknowledgmentBody };
+    return { lookups, identity: this.deps.identity, logger: this.logger, templates };
   }
 
-  private afterCommit(server: IncomingServerRow, planned: Planned[]): void {
+  private afterCommit(server: IncomingServerRow, planned: Planned[], audited: string[]): void {
+    if (audited.length) this.pubsub.publish('emailAuditAdded', audited.join(','));
     for (const f of planned) {
       if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
       // The long-closed ticket now lists its follow-up.
@@ -198,10 +202,12 @@ export class IngestService {
   private async recordFailure(server: IncomingServerRow, p: Prepared, err: unknown, checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome> {
     const reason = `processing failed: ${(err as Error).message ?? String(err)}`.slice(0, 1000);
     this.logger.error({ err, serverId: server.id, sourceKey: p.item.sourceKey }, 'message processing failed');
-    return this.db.transaction(async (tx) => {
+    const { outcome, audited } = await this.db.transaction(async (tx) => {
       const recorded = await writeFailure(tx, server, p, reason);
       if (checkpoint) await checkpoint(tx);
-      return { sourceKey: p.item.sourceKey, outcome: recorded ? 'FAILED' : null, reason, ticketId: null };
+      return { outcome: { sourceKey: p.item.sourceKey, outcome: recorded ? ('FAILED' as const) : null, reason, ticketId: null }, audited: recorded };
     });
+    if (audited) this.pubsub.publish('emailAuditAdded', audited);
+    return outcome;
   }
 }

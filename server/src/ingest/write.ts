@@ -8,6 +8,7 @@ import { headerSummary } from './mime/summary.js';
 import { contentHash } from './parse.js';
 import { fullSize, type Planned, type Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
+import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
 
@@ -21,8 +22,8 @@ export async function writeBatch(
   tx: Tx,
   server: IncomingServerRow,
   planned: Planned[],
-  ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger },
-): Promise<void> {
+  ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
+): Promise<string[]> {
   const creates = planned.filter((f) => f.created);
   if (creates.length) {
     const people = new Map<string, string | null>();
@@ -80,8 +81,7 @@ export async function writeBatch(
   }
   if (entries.length) await tx.insert(quarantine).values(entries);
 
-  if (planned.length) {
-    await tx.insert(emailAudit).values(planned.map((f) => ({
+  const audited = !planned.length ? [] : await tx.insert(emailAudit).values(planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
       messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
@@ -90,8 +90,7 @@ export async function writeBatch(
       outcome: f.outcome,
       reason: f.reason,
       ticketId: f.ticketId,
-    })));
-  }
+    }))).returning({ id: emailAudit.id });
 
   for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
@@ -100,19 +99,21 @@ export async function writeBatch(
     const parsed = c.p.parsed!;
     const queued = await queueAcknowledgment(tx, ack.lookups, {
       ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
-      server: { id: server.id, email: server.email, outgoingServerId: server.outgoingServerId },
+      server: { id: server.id, name: server.name, email: server.email, outgoingServerId: server.outgoingServerId },
+      templates: ack.templates,
       parsedMessage: parsed,
       identity: ack.identity,
     });
     if (!queued.queued) ack.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
   }
+  return audited.map((a) => a.id);
 }
 
 /**
  * A message that could not be processed, recorded FAILED with its raw bytes kept (quarantine +
- * audit). False when its row existed already: another attempt recorded it.
+ * audit). Returns the audit entry's id; null when its row existed already (another attempt recorded it).
  */
-export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<boolean> {
+export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<string | null> {
   const summary = p.parsed ? null : headerSummary(p.item.raw);
   const known = {
     messageId: p.parsed?.messageId ?? summary?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? summary?.from?.address ?? null, subject: p.parsed?.subject ?? summary?.subject ?? null,
@@ -122,10 +123,10 @@ export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepare
     .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: fullSize(p.item), raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
-  if (!message) return false;
+  if (!message) return null;
   await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
-  await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason });
-  return true;
+  const [audited] = await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason }).returning({ id: emailAudit.id });
+  return audited!.id;
 }
 
 /**
