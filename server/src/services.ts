@@ -20,6 +20,7 @@ import { AuthService } from './modules/auth/auth.service.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
 import { ConfigAuditTrail } from './modules/config-audit/config-audit.trail.js';
 import { EmailAuditService } from './modules/email-audit/email-audit.service.js';
+import { EmailPreferenceService } from './modules/email-preference/email-preference.service.js';
 import { EmailIngestStats } from './modules/email-audit/email-audit.stats.js';
 import { CredentialWatch } from './modules/health/credential-warnings.js';
 import { HealthService } from './modules/health/health.service.js';
@@ -65,6 +66,7 @@ export interface Services {
   rules: RuleService;
   ingest: IngestService;
   emailAudit: EmailAuditService;
+  emailPreference: EmailPreferenceService;
   connectionTester: ConnectionTester;
   checkpoints: CheckpointStore;
   supervisor: Supervisor;
@@ -93,10 +95,10 @@ export async function createServices(config: Config, logger: Logger, database: D
     timing: { recoveryStableMs: config.health.recoveryStableMs, flapWindowMs: config.health.flapWindowMs },
   });
   const identity = mailIdentity({ publicUrl: config.publicUrl, secretKey: config.secretKey });
-  const outgoingServers = new OutgoingServerService(db, secrets, { allowLoopback: config.allowLoopbackMailServers });
+  const outgoingServers = new OutgoingServerService(db, secrets, pubsub, { allowLoopback: config.allowLoopbackMailServers });
   const attachments = new AttachmentStore(config.dataDir, db, logger.child({ source: 'attachments' }));
   const outboundWorker = new OutboundWorker(db, outgoingServers, logger.child({ source: 'outbound' }), { allowLoopback: config.allowLoopbackMailServers });
-  const settings = new SettingsService(db);
+  const settings = new SettingsService(db, pubsub);
   const ticketNotifier = new TicketNotifier(db, notifications, logger.child({ source: 'ticket-notifications' }));
   const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), {
     identity, attachments, preference: () => settings.emailPreference(), onQueued: () => outboundWorker.kick(),
@@ -136,7 +138,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     database,
     pubsub,
     auth,
-    catalog: new CatalogService(db),
+    catalog: new CatalogService(db, pubsub),
     servers,
     proxies,
     health,
@@ -153,6 +155,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     rules: new RuleService(db, ticketLists),
     ingest,
     emailAudit: new EmailAuditService(db),
+    emailPreference: new EmailPreferenceService(db),
     connectionTester: new ConnectionTester(servers, config.allowLoopbackMailServers, proxies, tokens),
     checkpoints,
     supervisor,

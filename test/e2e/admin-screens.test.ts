@@ -12,6 +12,7 @@ import { freePorts, waitFor } from '../testkit/services/util.ts';
 import {
   PHONE,
   RULES_PATH,
+  horizontalOverflow,
   SERVERS_PATH,
   launchBrowser,
   screenshot,
@@ -20,7 +21,22 @@ import {
 
 const EMAILS = '/admin/support-channel/emails';
 const AuditEntries = graphql(`query ScreensAuditEntries { emailAuditLog { nodes { id } } }`);
+const Preference = graphql(`query ScreensPreference { emailPreference { acknowledgmentSubject } }`);
 const SECURITY = '/admin/organization/security';
+/** Path, a test id that shows the screen has its data, and a name for its screenshot. */
+const MAIN_SCREENS = [
+  [SERVERS_PATH, 'server-card', 'servers'],
+  ['/requests', 'ticket-row', 'requests'],
+  [RULES_PATH, 'rule-item', 'rules'],
+  [`${EMAILS}/email-preference`, 'email-preference-form', 'preference'],
+  [`${EMAILS}/outgoing-email-servers`, 'outgoing-card', 'outgoing'],
+  [`${EMAILS}/proxy-servers`, 'proxy-row', 'proxies'],
+  // Handled messages shown too: the one held is released by an earlier test.
+  [`${EMAILS}/quarantine?resolved=1`, 'quarantine-entry', 'quarantine'],
+  [`${SECURITY}/email-audit`, 'audit-row', 'email-audit'],
+  [`${SECURITY}/configuration-audit`, 'config-audit-entry', 'config-audit'],
+  ['/admin/organization/groups-and-categories', 'catalog-groups', 'catalog'],
+] as const;
 
 /** HTML with an inline (cid) image, a remote tracking pixel and a PDF attachment. */
 function htmlMail(from: string, to: string, subject: string): string {
@@ -113,11 +129,19 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     await visit(admin, SERVERS_PATH, 'server-card');
     const down = admin.getByTestId('server-card').filter({ hasText: 'Old helpdesk' });
     await down.locator('[data-status="UNREACHABLE"]').waitFor({ timeout: 15_000 });
-    await admin.getByTestId('server-card').filter({ hasText: 'Support' }).locator('figcaption').getByText('Ticket created').waitFor();
+    const support = admin.getByTestId('server-card').filter({ hasText: 'Support' });
+    await support.locator('figcaption').getByText('Ticket created').waitFor();
+    // "Last checked" can be trusted to within what the card says.
+    expect(await support.getByTestId('server-check-interval').textContent()).toBe('Real-time · checked every 15 s');
+    await support.getByTestId('server-last-sync').waitFor();
     await screenshot(admin, 'screens-servers', true);
 
     await admin.getByTestId('add-server').click();
     await admin.getByTestId('provider-MICROSOFT').click();
+    // No Microsoft app registration on this installation: the drawer says so, and what to set.
+    await admin.getByTestId('provider-MICROSOFT-not-set-up').waitFor();
+    expect(await admin.getByTestId('oauth-provider-not-configured').textContent()).toContain('MAILROOM_MICROSOFT_CLIENT_ID');
+    expect(await admin.getByTestId('oauth-provider-configured').count()).toBe(0);
     await admin.getByTestId('field-protocol').selectOption('EWS');
     await admin.getByTestId('ews-retirement').waitFor();
     await admin.getByTestId('field-companyId').waitFor();
@@ -127,6 +151,45 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     expect(await admin.getByTestId('field-protocol').inputValue()).toBe('GRAPH');
     await admin.keyboard.press('Escape');
     await admin.getByTestId('server-form').waitFor({ state: 'detached' });
+  });
+
+  it('flags every missing field at once, then tests the unsaved settings stage by stage', async () => {
+    const cards = await admin.getByTestId('server-card').count();
+    await admin.getByTestId('add-server').click();
+    await admin.getByTestId('provider-OTHER').click();
+    await admin.getByTestId('server-save').click();
+    // One round: every field the settings cannot do without is flagged at the first submit.
+    for (const field of ['name', 'email', 'host', 'password']) {
+      expect(await admin.getByTestId(`field-${field}`).getAttribute('aria-invalid'), field).toBe('true');
+    }
+    await admin.getByTestId('server-form-error').waitFor();
+    await screenshot(admin, 'screens-drawer-all-fields');
+    await admin.getByTestId('field-name').fill('Unsaved mailbox');
+    await admin.getByTestId('field-email').fill(mailbox);
+    await admin.getByTestId('field-host').fill('127.0.0.1');
+    await admin.getByTestId('field-security').selectOption('NONE');
+    await admin.getByTestId('field-port').fill(String(dovecot.ports.imap));
+    await admin.getByTestId('field-password').fill('not-the-password');
+    // Fixed, the banner goes.
+    await admin.getByTestId('server-form-error').waitFor({ state: 'detached' });
+
+    await admin.getByTestId('server-test').click();
+    // The stages show as they run (Dovecot delays a refused login), then the result.
+    await admin.getByTestId('test-connection-live-stage').first().waitFor();
+    const result = admin.getByTestId('test-connection-result');
+    await result.waitFor({ timeout: 20_000 });
+    expect(await result.getAttribute('data-ok')).toBe('false');
+    const stages = await result.getByTestId('test-connection-stage').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-stage')}:${el.getAttribute('data-state')}`));
+    expect(stages).toEqual(['DNS:ok', 'TCP:ok', 'TLS:skipped', 'AUTH:failed', 'PROTOCOL:skipped']);
+    // A refused password: password causes, no OAuth token talk.
+    const words = await result.textContent();
+    expect(words).toContain('Failed at');
+    expect(words).not.toMatch(/token/i);
+    await screenshot(admin, 'screens-drawer-test-unsaved');
+    await admin.keyboard.press('Escape');
+    await admin.getByTestId('server-form').waitFor({ state: 'detached' });
+    // Nothing was saved.
+    expect(await admin.getByTestId('server-card').count()).toBe(cards);
   });
 
   it('runs the OAuth redirect flow and reopens the drawer with the result', async () => {
@@ -170,6 +233,17 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     await admin.getByTestId('preference-saved').waitFor();
     await screenshot(admin, 'screens-preference');
 
+    // The acknowledgment's words: an unknown placeholder is named, the preview follows, and it saves.
+    await admin.getByTestId('pref-acknowledgmentSubject').fill('We got it: {{ticket.nmber}}');
+    await admin.getByText('Unknown placeholder {{ticket.nmber}}').waitFor();
+    await admin.getByTestId('pref-acknowledgmentSubject').fill('We got it: {{ticket.subject}}');
+    await admin.getByTestId('pref-acknowledgmentBody').fill('Thanks {{requester.name}}, your number is {{ticket.number}}.');
+    await expect.poll(() => admin.getByTestId('acknowledgment-preview-body').textContent()).toMatch(/your number is REQ-\d+\./);
+    expect(await admin.getByTestId('acknowledgment-preview-subject').textContent()).toMatch(/^\[#REQ-\d+\] We got it: /);
+    await admin.getByTestId('preference-save').click();
+    await expect.poll(async () => (await t.admin.execute(Preference)).emailPreference.acknowledgmentSubject).toBe('We got it: {{ticket.subject}}');
+    await screenshot(admin, 'screens-acknowledgment-templates');
+
     await visit(admin, `${EMAILS}/outgoing-email-servers`, 'outgoing-card');
     await admin.getByTestId('outgoing-test').click();
     const outgoing = admin.getByTestId('outgoing-test-result');
@@ -195,6 +269,19 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     await expect.poll(() => admin.getByTestId('audit-row').count()).toBe(4);
     expect(await admin.getByTestId('audit-raw').count()).toBeGreaterThan(0);
     await screenshot(admin, 'screens-email-audit');
+
+    // Search by sender; a row opens its details; Dry run runs that message and says what would happen.
+    await admin.getByTestId('audit-search').fill('bigcustomer');
+    await expect.poll(() => admin.getByTestId('audit-row').count()).toBe(1);
+    await admin.getByTestId('audit-row').first().click();
+    expect(await admin.getByTestId('audit-details').textContent()).toContain('ada@bigcustomer.example');
+    await admin.keyboard.press('Escape');
+    await admin.getByTestId('audit-details').waitFor({ state: 'detached' });
+    await admin.getByTestId('audit-dry-run').first().click();
+    expect(await admin.getByTestId('dry-run-message').textContent()).toContain('Printer jam on floor 3');
+    await admin.getByTestId('dry-run-result').waitFor({ timeout: 10_000 });
+    expect(await admin.getByTestId('dry-run-outcome').textContent()).toMatch(/^\s*Would /);
+    await screenshot(admin, 'screens-dry-run-from-audit');
 
     await visit(admin, `${SECURITY}/configuration-audit`, 'config-audit-entry');
     await admin.getByTestId('config-audit-filter').selectOption('ProxyServer');
@@ -241,20 +328,46 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
     await screenshot(admin, 'screens-ticket-html');
   });
 
+  it('keeps every control of the main screens inside 1280 px', async () => {
+    for (const [path, ready] of MAIN_SCREENS) {
+      await visit(admin, path, ready);
+      expect(await horizontalOverflow(admin), `${path} at 1280 px`).toEqual([]);
+    }
+  });
+
   it('fits a 390 px screen', async () => {
     const { context, page } = await signedInPage(browser, t.url, { viewport: PHONE });
     try {
-      for (const [path, ready, name] of [
-        [SERVERS_PATH, 'server-card', 'phone-servers'],
-        ['/requests', 'ticket-row', 'phone-requests'],
-        [RULES_PATH, 'rule-item', 'phone-rules'],
-        [`${SECURITY}/email-audit`, 'audit-row', 'phone-email-audit'],
-      ] as const) {
+      for (const [path, ready, name] of MAIN_SCREENS) {
         await visit(page, path, ready);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
-        await screenshot(page, name);
+        expect(await horizontalOverflow(page), `${path} at 390 px`).toEqual([]);
+        await screenshot(page, `phone-${name}`);
       }
+      const inViewport = (box: { x: number; width: number } | null) => box !== null && box.x >= 0 && box.x + box.width <= PHONE.width;
+
+      // A group in use: the delete is refused, the dialog names what uses it, asks for a replacement, and fits the phone.
+      await visit(page, '/admin/organization/groups-and-categories', 'catalog-groups');
+      await page.getByTestId('catalog-groups').getByRole('button', { name: 'Delete Service Desk' }).click();
+      await page.getByTestId('delete-confirm').click();
+      await page.getByTestId('delete-in-use').waitFor();
+      const usages = await page.getByTestId('delete-usages').textContent();
+      expect(usages).toContain('incoming email server: Support');
+      expect(usages).toContain('rule: Hardware');
+      await page.getByTestId('delete-replacement').waitFor();
+      const dialog = await page.locator('[data-testid="delete-dialog"][open]').boundingBox();
+      expect(inViewport(dialog), 'the delete dialog fits').toBe(true);
+      expect(dialog!.width).toBeGreaterThan(300);
+      await screenshot(page, 'phone-delete-group-in-use');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByTestId('delete-in-use').waitFor({ state: 'detached' });
+
+      // The notifications panel opens inside the screen.
+      await page.getByTestId('notifications-bell').click();
+      await page.getByTestId('notifications-panel').waitFor();
+      expect(inViewport(await page.getByTestId('notifications-panel').boundingBox()), 'the notifications panel fits').toBe(true);
+      await screenshot(page, 'phone-notifications');
+      await page.keyboard.press('Escape');
+
       await page.goto(`${t.url}${SERVERS_PATH}`);
       await page.getByTestId('add-server').click();
       await page.getByTestId('server-form').waitFor();
@@ -262,6 +375,30 @@ describe('every screen, narrow and wide, and the flows that leave the SPA', () =
       await screenshot(page, 'phone-drawer');
     } finally {
       await context.close();
+    }
+  });
+
+  it('draws its shell before any script arrives, and follows a dark system theme', async () => {
+    const context = await browser.newContext({ viewport: PHONE, colorScheme: 'dark' });
+    try {
+      const page = await context.newPage();
+      // A network so slow the scripts never come: the page is Mailroom's shell, not a blank one.
+      await page.route('**/*.js', (route) => route.abort());
+      await page.goto(`${t.url}/requests`);
+      await page.getByTestId('app-shell').waitFor();
+      expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(15, 17, 21)');
+      await screenshot(page, 'phone-shell-dark');
+    } finally {
+      await context.close();
+    }
+    const { context: dark, page } = await signedInPage(browser, t.url, { colorScheme: 'dark' });
+    try {
+      await visit(page, SERVERS_PATH, 'server-card');
+      const [r, g, b] = (await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).match(/\d+/g)!.map(Number);
+      expect(r! + g! + b!, 'a dark background').toBeLessThan(150);
+      await screenshot(page, 'screens-servers-dark');
+    } finally {
+      await dark.close();
     }
   });
 

@@ -37,9 +37,11 @@ export async function signedInPage(
     viewport?: { width: number; height: number };
     /** Runs on the new context before any page loads (e.g. routing its WebSocket). */
     prepare?: (context: BrowserContext) => Promise<void>;
+    /** The system theme the page sees (prefers-color-scheme). */
+    colorScheme?: 'light' | 'dark';
   } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP });
+  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP, colorScheme: opts.colorScheme ?? 'light' });
   await opts.prepare?.(context);
   const page = await context.newPage();
   // Errors in the page fail loudly in the test output instead of passing silently.
@@ -59,3 +61,29 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
 
 export const SERVERS_PATH = '/admin/support-channel/emails/incoming-email-servers';
 export const RULES_PATH = '/admin/support-channel/emails/incoming-email-rules';
+
+/**
+ * What sticks out of the viewport sideways: the page scrolling sideways, and every visible control
+ * (button, link, field, column head) outside the navigation whose box ends past either edge — a
+ * table that scrolls inside its own box still hides its Edit button, which scrollWidth misses.
+ */
+export async function horizontalOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const found: string[] = [];
+    const pageOverflow = document.documentElement.scrollWidth - width;
+    if (pageOverflow > 0) found.push(`the page scrolls ${pageOverflow} px sideways`);
+    for (const el of document.querySelectorAll<HTMLElement>('main button, main a[href], main input, main select, main textarea, main th')) {
+      const box = el.getBoundingClientRect();
+      // Zero-size or 1 px boxes are hidden or visually-hidden (screen-reader) elements.
+      if (box.width <= 1 || box.height <= 1 || getComputedStyle(el).visibility === 'hidden') continue;
+      // The admin menu turns into a strip that scrolls sideways on a phone, by design.
+      if (el.closest('nav')) continue;
+      if (box.left < -1 || box.right > width + 1) {
+        const name = (el.getAttribute('aria-label') ?? el.getAttribute('data-testid') ?? el.textContent ?? el.tagName).trim().slice(0, 40);
+        found.push(`${el.tagName.toLowerCase()} "${name}" spans ${Math.round(box.left)}–${Math.round(box.right)} px`);
+      }
+    }
+    return found;
+  });
+}

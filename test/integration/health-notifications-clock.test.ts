@@ -110,6 +110,30 @@ async function sync() {
   await health.report(serverId, { connectionState: 'connected', lastSyncAt: clock.now(), inboundQueueCount: 0, error: null });
 }
 
+describe('last checked', () => {
+  it('knows the last confirmation at once, and writes and announces one at most once a minute', async () => {
+    await sync();
+    const updates: string[] = [];
+    const it = pubsub.subscribe('incomingEmailServerUpdated')[Symbol.asyncIterator]();
+    const done = (async () => {
+      for (let r = await it.next(); !r.done; r = await it.next()) if (r.value === serverId) updates.push(r.value);
+    })();
+    const stored = async () => (await database.db.select().from(serverHealth)).find((h) => h.serverId === serverId)!.lastSyncAt!.getTime();
+    const first = await stored();
+    // An IDLE connection with nothing new: a confirmation every 15 s for two minutes.
+    for (let i = 1; i <= 8; i++) {
+      clock.advance(15);
+      await health.report(serverId, { connectionState: 'connected', lastSyncAt: clock.now(), inboundQueueCount: 0, error: null });
+      expect((await health.get(serverId)).lastSyncAt).toEqual(clock.now());
+    }
+    await settle();
+    expect(await stored()).toBe(first + 120_000);
+    expect(updates).toHaveLength(2); // at 60 s and 120 s
+    await it.return?.();
+    await done;
+  });
+});
+
 describe('health notifications', () => {
   it('an outage notifies each Super Admin and channel manager once, a plain technician never; recovery once, after a stable minute', async () => {
     await sync();

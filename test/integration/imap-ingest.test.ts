@@ -120,6 +120,17 @@ describe('IMAP mailbox → ticket, live', () => {
     expect(new Date(health.lastSyncAt!).getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('confirms an idle mailbox with nothing new is current every check, not only on a resync ("last checked")', async () => {
+    const lastSyncAt = async () => {
+      const s = (await t.admin.execute(Server, { id: serverId })).incomingEmailServer!;
+      return new Date(s.health.lastSyncAt!).getTime();
+    };
+    const before = await lastSyncAt();
+    // IDLE with no new mail: the 15 s check (mail/check-interval.ts) must still move "last checked".
+    await waitFor('last checked moves while idle', async () => (await lastSyncAt()) > before, 25_000, 500);
+    expect(await lastSyncAt()).toBeGreaterThan(Date.now() - 20_000);
+  });
+
   it('survives a restart without duplicating tickets and picks up mail that arrived while it was down', async () => {
     await t.stop();
     const dovecot = getDovecot();

@@ -27,12 +27,16 @@ const Retry = graphql(`
 const UpdateOutgoing = graphql(`
   mutation AckUpdateOutgoing($id: ID!, $input: OutgoingEmailServerInput!) { updateOutgoingServer(id: $id, input: $input) { __typename } }
 `);
-const DeleteOutgoing = graphql(`mutation AckDeleteOutgoing($id: ID!) { deleteOutgoingServer(id: $id) { __typename } }`);
+const DeleteOutgoing = graphql(`
+  mutation AckDeleteOutgoing($id: ID!, $replacementId: ID) {
+    deleteOutgoingServer(id: $id, replacementId: $replacementId) { __typename ... on InUseError { usages { kind count } } }
+  }
+`);
 
 describe('acknowledgments', () => {
   let t: TestApp;
   let sink: SmtpSink;
-  let incoming: { id: string; email: string; outgoingServerId: string | null };
+  let incoming: { id: string; name: string; email: string; outgoingServerId: string | null };
   let outgoingId: string;
 
   async function newTicket(subject: string, requester: string) {
@@ -50,7 +54,7 @@ describe('acknowledgments', () => {
       'References: <older@customer.example>', '', 'Please help', '',
     ].join('\r\n')));
     const queued = await t.app.services.db.transaction((tx) =>
-      queueAcknowledgment(tx, new BatchLookups(tx, t.app.services.mailIdentity), { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity }));
+      queueAcknowledgment(tx, new BatchLookups(tx, t.app.services.mailIdentity), { ticket, server, parsedMessage: parsed, identity: t.app.services.mailIdentity, templates: { subject: null, body: null } }));
     return { ...queued, ticket };
   }
 
@@ -174,12 +178,14 @@ describe('acknowledgments', () => {
     await t.app.services.outboundWorker.runOnce();
     expect((await mailById(viaDead.outboundMailId)).lastError).toBe(`127.0.0.1 port ${closedPort} refused the connection; attempt 1 of 6, next in 1 min`);
 
-    // Its server deleted and the primary disabled: FAILED with the reason, not dropped.
-    await t.admin.execute(DeleteOutgoing, { id: deadId });
+    // Its server is not deleted while mail waits for it, only replaced (here by the relay, then
+    // disabled along with every other): FAILED with the reason, not dropped.
+    expect((await t.admin.execute(DeleteOutgoing, { id: deadId })).deleteOutgoingServer).toEqual({ __typename: 'InUseError', usages: [{ kind: 'QUEUED_MAIL', count: 1 }] });
+    expect((await t.admin.execute(DeleteOutgoing, { id: deadId, replacementId: outgoingId })).deleteOutgoingServer.__typename).toBe('DeleteSuccess');
     await updateOutgoing(outgoingId, { name: 'Relay', host: '127.0.0.1', port: sink.port, security: 'NONE', username: 'relay', fromAddress: 'support@example.com', enabled: false });
     await t.app.services.outboundWorker.runOnce(new Date(Date.now() + 61_000));
     const orphan = await mailById(viaDead.outboundMailId);
-    expect(orphan).toMatchObject({ status: 'FAILED', attempts: 2, outgoingServer: null });
+    expect(orphan).toMatchObject({ status: 'FAILED', attempts: 2, outgoingServer: { id: outgoingId } });
     expect(orphan.lastError).toMatch(/^No outgoing email server to send through/);
 
     // With no enabled server at all nothing is queued.

@@ -15,7 +15,7 @@ graphql(`
 const Create = graphql(`mutation OutgoingCreate($input: OutgoingEmailServerInput!) { createOutgoingServer(input: $input) { ...OutgoingResult } }`);
 const Update = graphql(`mutation OutgoingUpdate($id: ID!, $input: OutgoingEmailServerInput!) { updateOutgoingServer(id: $id, input: $input) { ...OutgoingResult } }`);
 const Delete = graphql(`mutation OutgoingDelete($id: ID!) { deleteOutgoingServer(id: $id) { __typename } }`);
-const Test = graphql(`mutation OutgoingTest($id: ID!) { testOutgoingServerConnection(id: $id) { ok failedStage message causes durationMs } }`);
+const Test = graphql(`mutation OutgoingTest($id: ID!) { testOutgoingServerConnection(id: $id) { ok failedStage message causes durationMs stages { stage ok skipped } } }`);
 const List = graphql(`query OutgoingList { outgoingServers { ...OutgoingFields } }`);
 const ListIds = graphql(`query OutgoingIds { outgoingServers { id } }`);
 const LinkedIncoming = graphql(`
@@ -94,7 +94,10 @@ describe('outgoing email servers', () => {
   it('tests the connection: ok, wrong password, closed port, untrusted certificate', async () => {
     const base = { host: '127.0.0.1', username: 'relay', fromAddress: 'support@example.com', security: 'NONE' } as const;
     const good = await created({ ...base, name: 'Good', port: relay.port, password: 'relay-secret' });
-    expect(await test(good.id)).toMatchObject({ ok: true, failedStage: null, message: null, causes: [] });
+    expect(await test(good.id)).toMatchObject({
+      ok: true, failedStage: null, message: null, causes: [],
+      stages: [{ stage: 'DNS', ok: true }, { stage: 'TCP', ok: true }, { stage: 'TLS', ok: true, skipped: true }, { stage: 'AUTH', ok: true, skipped: false }],
+    });
 
     const wrong = await created({ ...base, name: 'Wrong password', port: relay.port, password: 'nope' });
     const auth = await test(wrong.id);
@@ -106,6 +109,7 @@ describe('outgoing email servers', () => {
     const closed = await created({ ...base, name: 'Closed', port: closedPort, password: 'x' });
     const refused = await test(closed.id);
     expect(refused).toMatchObject({ ok: false, failedStage: 'TCP', message: `127.0.0.1 port ${closedPort} refused the connection` });
+    expect(refused.causes).toContain(`Wrong security type for port ${closedPort}: SMTP normally uses 465 with SSL and 587 with STARTTLS (TLS) or None`);
     expect(refused.durationMs).toBeLessThan(10_000);
 
     const starttls = { ...base, name: 'STARTTLS', port: tlsRelay.port, password: 'relay-secret', security: 'TLS', host: 'localhost' } as const;
@@ -115,7 +119,7 @@ describe('outgoing email servers', () => {
     expect(untrusted.message).toBe("The server's certificate is self-signed and not trusted");
     expect(untrusted.causes[0]).toMatch(/if you trust it, turn on "Allow self-signed certificate"/);
     const lenient = await created({ ...starttls, name: 'STARTTLS lenient', allowSelfSignedCertificate: true });
-    expect(await test(lenient.id)).toMatchObject({ ok: true });
+    expect(await test(lenient.id)).toMatchObject({ ok: true, stages: [{ stage: 'DNS' }, { stage: 'TCP' }, { stage: 'TLS', ok: true, skipped: false }, { stage: 'AUTH', ok: true }] });
 
     const sslOnPlain = await created({ ...base, name: 'SSL on a plain port', port: relay.port, password: 'relay-secret', security: 'SSL' });
     const mismatch = await test(sslOnPlain.id);

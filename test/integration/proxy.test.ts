@@ -154,7 +154,7 @@ describe('mailboxes behind a proxy', () => {
       password: box.password, proxyServerId: created.id, enabled: false,
     })).id;
     const refused = await t.admin.execute(DELETE_PROXY, { id: created.id });
-    expect(ok(refused.deleteProxyServer, 'ValidationError').message).toContain('"Uses Corporate"');
+    expect(ok(refused.deleteProxyServer, 'InUseError').message).toContain('1 incoming email server (Uses Corporate)');
     await t.admin.execute(DeleteIncomingServer, { id: serverId });
     expect((await t.admin.execute(DELETE_PROXY, { id: created.id })).deleteProxyServer).toEqual({ __typename: 'DeleteSuccess', id: created.id });
     expect((await t.admin.execute(DELETE_PROXY, { id: created.id })).deleteProxyServer.__typename).toBe('NotFoundError');

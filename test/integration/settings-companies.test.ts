@@ -9,7 +9,7 @@ graphql(`
 const SetMsp = graphql(`mutation MspSet($on: Boolean) { updateAppSettings(input: { mspEnabled: $on }) { mspEnabled } }`);
 const CreateCompany = graphql(`mutation MspCreateCompany($n: String!) { createCompany(name: $n) { ...CompanyResultFields } }`);
 const RenameCompany = graphql(`mutation MspRenameCompany($id: ID!, $name: String!) { renameCompany(id: $id, name: $name) { ...CompanyResultFields } }`);
-const DeleteCompany = graphql(`mutation MspDeleteCompany($id: ID!) { deleteCompany(id: $id) { __typename ... on DeleteSuccess { id } } }`);
+const DeleteCompany = graphql(`mutation MspDeleteCompany($id: ID!) { deleteCompany(id: $id) { __typename ... on DeleteSuccess { id } ... on InUseError { usages { kind count names } } } }`);
 const Companies = graphql(`query MspCompanies { companies { name } }`);
 const Settings = graphql(`query MspSettings { appSettings { mspEnabled } }`);
 const CreateServer = graphql(`
@@ -68,6 +68,9 @@ describe('Managed Services Provider switch and companies', () => {
     const server = ok(await createDesk(contoso.company.id), 'IncomingEmailServerSuccess');
     expect(server).toMatchObject({ __typename: 'IncomingEmailServerSuccess', server: { companyId: contoso.company.id, company: { name: 'Contoso Ltd' } } });
 
+    const refused = await t.admin.execute(DeleteCompany, { id: contoso.company.id });
+    expect(refused.deleteCompany).toEqual({ __typename: 'InUseError', usages: [{ kind: 'INCOMING_SERVER', count: 1, names: ['Client desk'] }] });
+    await t.seed.updateIncomingServer(server.server.id, { name: 'Client desk', email: 'desk@client.example', protocol: 'IMAP', host: 'imap.client.example', enabled: false, companyId: null });
     const deleted = await t.admin.execute(DeleteCompany, { id: contoso.company.id });
     expect(deleted.deleteCompany).toEqual({ __typename: 'DeleteSuccess', id: contoso.company.id });
     const after = await t.admin.execute(ServerCompany, { id: server.server.id });

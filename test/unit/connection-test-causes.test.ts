@@ -69,6 +69,22 @@ describe('likelyCauses', () => {
     expect(causes.join('\n')).toMatch(/OAuth token/);
   });
 
+  it('AUTH: a refused password names password problems only, never OAuth tokens', () => {
+    for (const protocol of ['IMAP', 'POP3', 'EWS']) {
+      const causes = likelyCauses('AUTH', protocol, { code: 'AUTHENTICATIONFAILED', authMethod: 'PASSWORD' });
+      expect(causes[0]).toBe('Wrong username or password');
+      expect(causes.join('\n')).toMatch(/App Password/);
+      expect(causes.join('\n')).not.toMatch(/OAuth token|token/i);
+    }
+    expect(likelyCauses('AUTH', 'IMAP', { code: 'NO_CREDENTIALS', authMethod: 'PASSWORD' }).join('\n')).not.toMatch(/OAuth/);
+  });
+
+  it('AUTH: a refused token names token problems only, never passwords', () => {
+    const causes = likelyCauses('AUTH', 'IMAP', { code: 'AUTHENTICATIONFAILED', authMethod: 'OAUTH' });
+    expect(causes.join('\n')).not.toMatch(/password/i);
+    expect(likelyCauses('AUTH', 'Microsoft Graph', { code: 'NO_CREDENTIALS', authMethod: 'OAUTH' })[0]).toMatch(/Sign in/);
+  });
+
   it('AUTH: with OAuth the token comes first', () => {
     expect(likelyCauses('AUTH', 'IMAP', { code: 'AUTHENTICATIONFAILED', authMethod: 'OAUTH' })[0]).toMatch(/OAuth token/);
   });

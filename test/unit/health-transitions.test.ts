@@ -61,7 +61,7 @@ describe('health transitions', () => {
   it('announces the recovery once the server stayed up for the stable period, and asks to be woken for it', () => {
     const { outage, notes, rechecks } = run([[0, 'SERVER_UNREACHABLE'], [30, 'UP'], [60, 'UP'], [89, 'UP'], [90, 'UP'], [100, 'UP']]);
     expect(notes.map((n) => n.type)).toEqual(['notifyOutage', 'notifyRecovered']);
-    expect(notes[1]).toEqual({ type: 'notifyRecovered', repeat: false });
+    expect(notes[1]).toEqual({ type: 'notifyRecovered', repeat: false, downMs: 30_000 });
     expect(rechecks.slice(0, 2)).toEqual([90, 90]);
     expect(outage).toMatchObject({ phase: 'recovered', recoveredAt: new Date(T0 + 90_000) });
   });
@@ -70,9 +70,9 @@ describe('health transitions', () => {
     const { outage, notes } = run([[0, 'SERVER_UNREACHABLE'], [10, 'UP'], [70, 'UP'], [200, 'SERVER_UNREACHABLE'], [210, 'UP'], [270, 'UP']]);
     expect(notes).toEqual([
       { type: 'notifyOutage', kind: 'SERVER_UNREACHABLE', repeat: false },
-      { type: 'notifyRecovered', repeat: false },
+      { type: 'notifyRecovered', repeat: false, downMs: 10_000 },
       { type: 'notifyOutage', kind: 'SERVER_UNREACHABLE', repeat: true },
-      { type: 'notifyRecovered', repeat: true },
+      { type: 'notifyRecovered', repeat: true, downMs: 10_000 },
     ]);
     expect(outage).toMatchObject({ count: 2, since: new Date(T0) });
   });

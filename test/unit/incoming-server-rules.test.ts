@@ -59,7 +59,7 @@ describe('incoming server rules (SPEC §2)', () => {
   });
 
   it('reports every problem at once, with typed paths', () => {
-    expect(paths(resolveServerInput({ name: '', email: 'x', protocol: 'IMAP', port: 0 }, null)).sort()).toEqual(['email', 'name', 'port']);
+    expect(paths(resolveServerInput({ name: '', email: 'x', protocol: 'IMAP', port: 0 }, null)).sort()).toEqual(['email', 'host', 'name', 'password', 'port']);
     expect(paths(resolveServerInput({ ...base, enabled: false, primary: true }, null))).toEqual(['primary']);
   });
 });

@@ -1,5 +1,5 @@
 import type { ObjectRef, UnionRef } from '@pothos/core';
-import { ExpectedError, InvalidCredentials, NotAllowedError, NotFoundError, TooManyAttempts, ValidationError, type FieldError } from '../lib/errors.js';
+import { ExpectedError, InUseError, InvalidCredentials, NotAllowedError, NotFoundError, TooManyAttempts, ValidationError, type FieldError, type Usage } from '../lib/errors.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<ExpectedError>('Error').implement({
@@ -32,6 +32,22 @@ export const InvalidCredentialsRef = builder.objectRef<InvalidCredentials>('Inva
   interfaces: [ErrorInterface],
   isTypeOf: (v) => v instanceof InvalidCredentials,
   fields: () => ({}),
+});
+
+const UsageKindRef = builder.enumType('UsageKind', { values: ['INCOMING_SERVER', 'RULE', 'TICKET', 'TECHNICIAN', 'QUEUED_MAIL'] as const });
+const UsageRef = builder.objectRef<Usage>('Usage').implement({
+  fields: (t) => ({
+    kind: t.field({ type: UsageKindRef, resolve: (u) => u.kind }),
+    count: t.exposeInt('count'),
+    names: t.exposeStringList('names', { description: 'The first few by name (ticket numbers for requests).' }),
+  }),
+});
+
+export const InUseErrorRef = builder.objectRef<InUseError>('InUseError').implement({
+  interfaces: [ErrorInterface],
+  isTypeOf: (v) => v instanceof InUseError,
+  description: 'The thing is still used: nothing was deleted. Delete again with a replacementId to move its users there.',
+  fields: (t) => ({ usages: t.field({ type: [UsageRef], resolve: (e) => e.usages }) }),
 });
 
 export const TooManyAttemptsRef = builder.objectRef<TooManyAttempts>('TooManyAttempts').implement({
@@ -67,7 +83,7 @@ export const DeleteSuccessRef = builder.objectRef<{ id: string }>('DeleteSuccess
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'id' in v && !(v instanceof ExpectedError),
   fields: (t) => ({ id: t.exposeID('id') }),
 });
-export const DeleteResultRef = builder.unionType('DeleteResult', { types: [DeleteSuccessRef, NotFoundErrorRef, ValidationErrorRef] });
+export const DeleteResultRef = builder.unionType('DeleteResult', { types: [DeleteSuccessRef, NotFoundErrorRef, ValidationErrorRef, InUseErrorRef] });
 
 export function okOrError<T extends object, S>(value: T | ExpectedError, ok: (v: T) => S): S | ExpectedError {
   return value instanceof ExpectedError ? value : ok(value);

@@ -13,6 +13,7 @@ import '../modules/tickets/ticket-live.schema.js';
 import '../modules/catalog/ticket-lists.schema.js';
 import '../modules/auth/people.schema.js';
 import '../modules/email-audit/email-audit.schema.js';
+import '../modules/email-preference/email-preference.schema.js';
 import '../modules/rules/rule.schema.js';
 import '../modules/rules/dry-run.schema.js';
 import '../modules/outgoing-servers/outgoing-server.schema.js';

@@ -145,13 +145,14 @@ export class IngestService {
     let planned: Planned[] = [];
     const beganAt = performance.now();
     let decidedAt = beganAt;
+    let audited: string[] = [];
     try {
       outcomes = await this.db.transaction(async (tx) => {
         const fresh = await skipCommitted(tx, prepared);
         const lookups = new BatchLookups(tx, this.deps.identity);
         planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
         decidedAt = performance.now();
-        await writeBatch(tx, server, planned, this.ack(lookups));
+        audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
         if (checkpoint) await checkpoint(tx);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
         return prepared.map((p) => {
@@ -171,7 +172,7 @@ export class IngestService {
       return outcomes;
     }
     const committedAt = performance.now();
-    this.afterCommit(server, planned);
+    this.afterCommit(server, planned, audited);
     if (this.observers.length) {
       const t = { serverId: server.id, messages: pending.length, submittedAt, parsedAt, beganAt, decidedAt, committedAt, publishedAt: performance.now() };
       for (const o of this.observers) o(t);
@@ -226,17 +227,18 @@ export class IngestService {
     const declaredSize = row.rawSize > row.raw.length ? row.rawSize : undefined;
     const p = await this.prepareOne({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes);
     let planned: Planned[] = [];
+    let audited: string[] = [];
     const result = await this.db.transaction(async (tx) => {
       const lookups = new BatchLookups(tx, this.deps.identity, messageRowId);
       planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
-      await writeBatch(tx, server, planned, this.ack(lookups));
+      audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
       const f = planned[0]!;
       const outcome: ReprocessOutcome = { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
       // The caller's bookkeeping (closing the quarantine entry) commits with the ticket, or not at all.
       await opts.within?.(tx, outcome);
       return outcome;
     });
-    this.afterCommit(server, planned);
+    this.afterCommit(server, planned, audited);
     return result;
   }
 
@@ -251,11 +253,13 @@ export class IngestService {
     return this.deps.parser.destroy();
   }
 
-  private ack(lookups: BatchLookups) {
-    return { lookups, identity: this.deps.identity, logger: this.logger };
+  private ack(lookups: BatchLookups, pref: EmailPreferenceRow) {
+    const templates = { subject: pref.acknowledgmentSubject, body: pref.acknowledgmentBody };
+    return { lookups, identity: this.deps.identity, logger: this.logger, templates };
   }
 
-  private afterCommit(server: IncomingServerRow, planned: Planned[]): void {
+  private afterCommit(server: IncomingServerRow, planned: Planned[], audited: string[]): void {
+    if (audited.length) this.pubsub.publish('emailAuditAdded', audited.join(','));
     for (const f of planned) {
       if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
       // The long-closed ticket now lists its follow-up.
@@ -288,15 +292,18 @@ export class IngestService {
     const record = (minimal: boolean) => this.db.transaction(async (tx) => {
       const recorded = await writeFailure(tx, server, p, reason, { minimal });
       if (checkpoint) await checkpoint(tx);
-      return { sourceKey: p.item.sourceKey, outcome: recorded ? ('FAILED' as const) : null, reason, ticketId: null };
+      return { outcome: { sourceKey: p.item.sourceKey, outcome: recorded ? ('FAILED' as const) : null, reason, ticketId: null }, audited: recorded };
     });
+    let result: Awaited<ReturnType<typeof record>>;
     try {
-      return await record(false);
+      result = await record(false);
     } catch (again) {
       if (!(await this.databaseAnswers())) throw again;
       this.logger.error({ err: again, serverId: server.id, sourceKey: p.item.sourceKey }, 'recording the failure failed too; keeping the raw message with the reason only');
-      return record(true);
+      result = await record(true);
     }
+    if (result.audited) this.pubsub.publish('emailAuditAdded', result.audited);
+    return result.outcome;
   }
 
   private async databaseAnswers(): Promise<boolean> {

@@ -10,6 +10,7 @@ import { headerSummary } from './mime/summary.js';
 import { contentHash } from './parse.js';
 import { fullSize, type Planned, type Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
+import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
 const SEPARATE_RAW_BYTES = 1024 * 1024;
@@ -24,8 +25,8 @@ export async function writeBatch(
   tx: Tx,
   server: IncomingServerRow,
   planned: Planned[],
-  ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger },
-): Promise<void> {
+  ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
+): Promise<string[]> {
   const creates = planned.filter((f) => f.created);
   if (creates.length) {
     const people = new Map<string, string | null>();
@@ -91,8 +92,7 @@ export async function writeBatch(
   }
   if (entries.length) await insertSet(tx, quarantine, entries);
 
-  if (planned.length) {
-    await insertSet(tx, emailAudit, planned.map((f) => ({
+  const audited = !planned.length ? [] : (await insertSet(tx, emailAudit, planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
       messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
@@ -101,8 +101,7 @@ export async function writeBatch(
       outcome: f.outcome,
       reason: storableText(f.reason),
       ticketId: f.ticketId,
-    })));
-  }
+    })), sql`returning id`)) as { id: string }[];
 
   for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
@@ -111,21 +110,23 @@ export async function writeBatch(
     const parsed = c.p.parsed!;
     const queued = await queueAcknowledgment(tx, ack.lookups, {
       ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
-      server: { id: server.id, email: server.email, outgoingServerId: server.outgoingServerId },
+      server: { id: server.id, name: server.name, email: server.email, outgoingServerId: server.outgoingServerId },
+      templates: ack.templates,
       parsedMessage: parsed,
       identity: ack.identity,
     });
     if (!queued.queued) ack.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
   }
+  return audited.map((a) => a.id);
 }
 
 /**
  * A message that could not be processed, recorded FAILED with its raw bytes kept (quarantine +
  * audit). `minimal`: nothing parsed is written, only the raw bytes and the reason (the parsed
- * fields were what the database refused). False when its row existed already: another attempt
- * recorded it.
+ * fields were what the database refused). Returns the audit entry's id; null when its row existed already (another attempt
+ * recorded it).
  */
-export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string, opts: { minimal: boolean } = { minimal: false }): Promise<boolean> {
+export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string, opts: { minimal: boolean } = { minimal: false }): Promise<string | null> {
   const summary = p.parsed || opts.minimal ? null : headerSummary(p.item.raw);
   const known = opts.minimal
     ? { messageId: null, fromAddress: null, subject: null }
@@ -135,10 +136,10 @@ export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepare
     .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: fullSize(p.item), raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
-  if (!message) return false;
+  if (!message) return null;
   await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason: storableText(reason) });
-  await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason: storableText(reason) });
-  return true;
+  const [audited] = await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason: storableText(reason) }).returning({ id: emailAudit.id });
+  return audited!.id;
 }
 
 /**

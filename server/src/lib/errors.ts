@@ -30,6 +30,18 @@ export class NotAllowedError extends ExpectedError {
   readonly kind = 'NotAllowedError';
 }
 
+export type UsageKind = 'INCOMING_SERVER' | 'RULE' | 'TICKET' | 'TECHNICIAN' | 'QUEUED_MAIL';
+/** What refers to a thing about to be deleted: how many of a kind, and the first few by name. */
+export interface Usage { kind: UsageKind; count: number; names: string[] }
+
+/** A delete refused because other things still use the target; a replacement lets it go ahead. */
+export class InUseError extends ExpectedError {
+  readonly kind = 'InUseError';
+  constructor(message: string, readonly usages: Usage[]) {
+    super(message);
+  }
+}
+
 export function zodFieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
   return error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)], message: issue.message }));
 }

@@ -12,6 +12,8 @@ export type Events = {
   notificationAdded: [notificationId: string];
   /** A notification's count (a flapping outage), text or read flag changed. */
   notificationUpdated: [notificationId: string];
+  /** Email audit entries written by one committed batch (comma-separated ids, oldest first). */
+  emailAuditAdded: [entryIds: string];
   /** Tokens deleted or users deactivated: every process closes the WebSockets they opened. */
   sessionsRevoked: [revoked: { tokenIds?: string[]; userIds?: string[] }];
 };

@@ -1,4 +1,4 @@
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { Outcome } from '@/lib/errors';
 import {
   errorsFor,
@@ -21,6 +21,10 @@ export function useFormErrors(claims: readonly string[] | ((error: FieldErrorLik
   const unclaimed = ref<FieldErrorLike[]>([]);
 
   const errs = (...keys: string[]): string[] => errorsFor(fieldErrors.value, ...keys);
+  // "Some fields need attention" goes once the fields it spoke of are fixed.
+  watch(fieldErrors, (errors) => {
+    if (formError.value === NEEDS_ATTENTION && Object.keys(errors).length === 0 && unclaimed.value.length === 0) formError.value = null;
+  });
   /** The sentence and every unclaimed message, for forms that show them as one line. */
   const summary = computed(() => [formError.value, ...unclaimed.value.map((e) => e.message)].filter(Boolean).join(' ') || null);
 

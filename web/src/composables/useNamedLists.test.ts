@@ -14,7 +14,7 @@ describe('useNamedLists', () => {
     expect(errors.value).toEqual({ priority: 'Enter a name', requestType: null });
     await priority.onRename('p1', 'High');
     expect(errors.value.priority).toBe('A priority with this name exists');
-    await priority.onRemove('p1');
+    await priority.onRemove({ id: 'p1' });
     expect(errors.value.priority).toBeNull();
     expect(refreshed).toBe(3);
   });

@@ -28,9 +28,9 @@ export function useNamedLists<Kind extends string>(kinds: readonly Kind[], refre
     return {
       onAdd: (name: string) => report(kind, mutations.add(name)),
       onRename: (id: string, name: string) => report(kind, mutations.rename(id, name)),
-      onRemove: (id: string) => report(kind, mutations.remove(id)),
+      onRemove: (item: { id: string }) => report(kind, mutations.remove(item.id)),
     };
   }
 
-  return { errors, actions };
+  return { errors, actions, report };
 }

@@ -6,6 +6,8 @@ export interface Toast {
   body?: string;
   tone: 'info' | 'success' | 'error' | 'warning';
   to?: string;
+  /** The mailbox it is about: its outage toasts go when it is reachable again. */
+  serverId?: string;
 }
 
 const toasts = ref<Toast[]>([]);
@@ -23,7 +25,12 @@ function show(toast: Omit<Toast, 'id'>): void {
   setTimeout(() => dismiss(id), LIFETIME_MS);
 }
 
+/** The mailbox works again: what said it was down is no longer true. */
+function dismissOutage(serverId: string): void {
+  toasts.value = toasts.value.filter((toast) => !(toast.serverId === serverId && (toast.tone === 'error' || toast.tone === 'warning')));
+}
+
 /** Short-lived messages in a corner, announced politely to screen readers. */
 export function useToasts() {
-  return { toasts: readonly(toasts), show, dismiss };
+  return { toasts: readonly(toasts), show, dismiss, dismissOutage };
 }

@@ -8,7 +8,6 @@ import type {
   RuleField,
   RuleOperator,
   SmtpSecurity,
-  SmtpStage,
 } from '@/graphql/generated/graphql';
 
 type Tone = 'neutral' | 'accent' | 'success' | 'danger' | 'warning';
@@ -24,6 +23,25 @@ export const outcomeLabels: Record<EmailOutcome, string> = {
   QUARANTINED: 'Quarantined',
   FAILED: 'Failed',
 };
+
+/** A dry run creates nothing: its outcome is what would happen. */
+export const dryRunOutcomeLabels: Record<EmailOutcome, string> = {
+  TICKET_CREATED: 'Would create a request',
+  APPENDED: 'Would be added to the request',
+  FILTERED: 'Would be filtered out',
+  DUPLICATE: 'Would be skipped as a duplicate',
+  AUTO_REPLY: 'Would be skipped as an auto-reply',
+  LOOP_SUSPECTED: 'Would be held as a suspected mail loop',
+  EMAIL_TO_TICKET_DISABLED: 'Would be kept: Email to Ticket is off',
+  QUARANTINED: 'Would be quarantined',
+  FAILED: 'Would fail',
+};
+
+/** What a dry run says about the acknowledgment (null: the message would not create a request). */
+export function dryRunAcknowledgment(acknowledge: boolean | null): string | null {
+  if (acknowledge === null) return null;
+  return acknowledge ? 'Would be sent' : 'Would not be sent (automated or bulk mail)';
+}
 
 export const outcomeTones: Record<EmailOutcome, Tone> = {
   TICKET_CREATED: 'success',
@@ -111,15 +129,6 @@ export const smtpSecurityLabels: Record<SmtpSecurity, string> = {
   TLS: 'STARTTLS',
 };
 
-export const smtpStageLabels: Record<SmtpStage, string> = {
-  DNS: 'DNS resolution',
-  TCP: 'TCP port',
-  TLS: 'TLS handshake',
-  AUTH: 'Authentication',
-  PROTOCOL: 'SMTP greeting',
-  SEND: 'Sending',
-};
-
 export const outboundStatusLabels: Record<OutboundMailStatus, string> = {
   PENDING: 'Queued',
   SENT: 'Sent',
@@ -162,11 +171,27 @@ export const entityTypeLabels: Record<string, string> = {
   TechnicianGroup: 'Technician group',
   Category: 'Category',
   Company: 'Company',
-  AppSettings: 'App settings',
+  AppSettings: 'Managed Services Provider switch',
+  QuarantinedMessage: 'Quarantined message',
+  SignIn: 'Sign-in',
   User: 'User',
   Role: 'Role',
   ApiToken: 'API token',
 };
+
+/** The trail's filter: only what an admin screen manages, named the way those screens are. */
+export const auditedThings: { value: string; label: string }[] = [
+  { value: 'IncomingEmailServer', label: 'Incoming email servers' },
+  { value: 'IncomingEmailRule', label: 'Incoming email rules' },
+  { value: 'EmailPreference', label: 'Email preference' },
+  { value: 'OutgoingEmailServer', label: 'Outgoing email servers' },
+  { value: 'ProxyServer', label: 'Proxy servers' },
+  { value: 'QuarantinedMessage', label: 'Quarantine' },
+  { value: 'TechnicianGroup', label: 'Technician groups' },
+  { value: 'Category', label: 'Categories' },
+  { value: 'Company', label: 'Companies' },
+  { value: 'AppSettings', label: 'Managed Services Provider switch' },
+];
 
 export function entityTypeLabel(type: string): string {
   return entityTypeLabels[type] ?? type.replace(/([a-z])([A-Z])/g, '$1 $2');

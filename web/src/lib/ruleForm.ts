@@ -5,6 +5,7 @@ import type {
   RuleMatch,
   RuleOperator,
 } from '@/graphql/generated/graphql';
+import { regexProblem } from '@/lib/regexCheck';
 
 export interface RuleConditionForm {
   /** Local key for v-for; conditions have no id of their own. */
@@ -65,7 +66,7 @@ export function ruleFormFrom(rule: IncomingEmailRuleFieldsFragment): RuleFormSta
 
 const orNull = (value: string): string | null => (value.trim() === '' ? null : value.trim());
 
-/** Regex values are checked here too, so a typo is caught before the rule goes live. */
+/** Regex values are checked here too, with RE2 as the server does, so a typo is caught before the rule goes live. */
 export function ruleInputFrom(state: RuleFormState): {
   input: IncomingEmailRuleInput | null;
   errors: { path: string[]; message: string }[];
@@ -76,11 +77,8 @@ export function ruleInputFrom(state: RuleFormState): {
     if (!condition.value.trim()) {
       errors.push({ path: ['conditions', String(index), 'value'], message: 'Enter a value to compare with.' });
     } else if (condition.operator === 'REGEX') {
-      try {
-        new RegExp(condition.value);
-      } catch {
-        errors.push({ path: ['conditions', String(index), 'value'], message: 'Not a valid regular expression.' });
-      }
+      const problem = regexProblem(condition.value.trim());
+      if (problem) errors.push({ path: ['conditions', String(index), 'value'], message: problem.message });
     }
   });
   const acts = [state.technicianGroupId, state.categoryId, state.companyId, state.priority, state.requestType];

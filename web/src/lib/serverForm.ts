@@ -14,6 +14,8 @@ import { defaultOAuthScope } from '@/lib/oauthDefaults';
 import { defaultPort } from '@/lib/portDefaults';
 
 export const DEFAULT_POLL_INTERVAL_SECONDS = 120;
+/** The server's REAL_TIME_CHECK_MS (server/src/mail/check-interval.ts); serverFormCheck.test.ts keeps them equal. */
+export const REAL_TIME_CHECK_SECONDS = 15;
 
 export interface OAuthForm {
   clientId: string;
@@ -276,13 +278,12 @@ function oauthInputFrom(state: ServerFormState): OAuthInput | null {
 }
 
 /**
- * Builds the mutation input. Secrets are only sent when typed, so an edit that leaves them
- * empty keeps what the server has stored.
+ * Builds the mutation input (check it first with serverFormCheck.ts). Secrets are only sent when
+ * typed, so an edit that leaves them empty keeps what the server has stored.
  */
 export function serverInputFrom(state: ServerFormState): LocalCheck {
+  // Only what stops the input from being built; the rules are serverFormCheck.ts's.
   const errors: LocalCheck['errors'] = [];
-  if (!state.name.trim()) errors.push({ path: ['name'], message: 'Enter a name.' });
-  if (!state.email.trim()) errors.push({ path: ['email'], message: 'Enter the mailbox email address.' });
 
   const managed = isProviderManaged(state.provider);
   const port = managed ? null : parseWholeNumber(state.port);
@@ -292,9 +293,6 @@ export function serverInputFrom(state: ServerFormState): LocalCheck {
     errors.push({ path: ['pollIntervalSeconds'], message: 'Poll interval must be a whole number of seconds.' });
   }
   const pop3 = state.protocol === 'POP3';
-  if (!pop3 && state.afterProcessing === 'MOVE' && !state.moveToFolder.trim()) {
-    errors.push({ path: ['moveToFolder'], message: 'Name the folder to move processed mail to.' });
-  }
   if (errors.length > 0) return { input: null, errors };
 
   const oauth = oauthInputFrom(state);

@@ -7,6 +7,7 @@ import type {
   SecurityType,
   ServerStatus,
 } from '@/graphql/generated/graphql';
+import { formatDuration } from '@/lib/format';
 
 export const protocolLabels: Record<MailProtocol, string> = {
   IMAP: 'IMAP',
@@ -28,7 +29,7 @@ export const securityLabels: Record<SecurityType, string> = {
 };
 
 export const authTypeLabels: Record<EmailAuthType, string> = {
-  BASIC: 'Basic (username and password)',
+  BASIC: 'Basic (password)',
   OAUTH: 'OAuth 2.0',
 };
 
@@ -73,6 +74,14 @@ export function connectionStateLabel(state: string): string {
   if (known) return known;
   const words = state.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim();
   return words ? words.charAt(0).toUpperCase() + words.slice(1).toLowerCase() : 'Unknown';
+}
+
+/** "Real-time · checked every 15 s", "Checked every 2 min": how current "last checked" is. */
+export function checkingLabel(server: { realTimeScanning: boolean; protocol: MailProtocol; checkIntervalSeconds: number }): string {
+  const seconds = server.checkIntervalSeconds;
+  // formatDuration rounds down to whole minutes; 90 s must not read "1 min".
+  const every = seconds % 60 ? `${seconds} s` : formatDuration(seconds);
+  return server.realTimeScanning && server.protocol !== 'POP3' ? `Real-time · checked every ${every}` : `Checked every ${every}`;
 }
 
 export function options<T extends string>(labels: Record<T, string>): { value: T; label: string }[] {

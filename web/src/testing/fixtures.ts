@@ -30,6 +30,7 @@ export const savedServer: IncomingEmailServerFieldsFragment = {
   realTimeScanning: true,
   allowSelfSignedCertificate: false,
   pollIntervalSeconds: 120,
+  checkIntervalSeconds: 15,
   technicianGroup: { id: 'g1', name: 'Desk' },
   category: null,
   filter: { type: 'IGNORE', emails: [], domains: ['spam.example'], keywords: [] },

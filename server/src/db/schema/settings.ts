@@ -20,6 +20,9 @@ export const emailPreference = pgTable('email_preference', {
   perSenderHourlyCap: integer('per_sender_hourly_cap').notNull().default(20),
   quarantineRetentionDays: integer('quarantine_retention_days').notNull().default(30),
   maxAttachmentBytes: integer('max_attachment_bytes').notNull().default(20 * 1024 * 1024),
+  /** Templates of the acknowledgment (ingest/steps/acknowledge-template.ts); null = the built-in text. */
+  acknowledgmentSubject: text('acknowledgment_subject'),
+  acknowledgmentBody: text('acknowledgment_body'),
   /** A requester's reply to a ticket closed longer ago than this opens a new ticket linked to it. */
   reopenWindowDays: integer('reopen_window_days').notNull().default(14),
   /** Technicians see only their groups' tickets; null: automatic (on once any group has members). */

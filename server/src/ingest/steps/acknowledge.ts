@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/client.js';
 import { messages, outboundMail, type OutgoingServerRow } from '../../db/schema.js';
 import { acknowledgmentMessageId, type MailIdentity } from '../identity.js';
 import { contentHash, type ParsedMessage } from '../parse.js';
+import { renderAcknowledgment, type AcknowledgmentTemplates } from './acknowledge-template.js';
 import { ticketReference } from './threading.js';
 
 export interface AcknowledgmentInput {
@@ -18,6 +19,10 @@ export interface AcknowledgmentInput {
   references?: string[];
   identity: Pick<MailIdentity, 'messageIdDomain' | 'loopValue'>;
   date?: Date;
+  /** The mailbox the customer wrote to, for its placeholders. */
+  mailbox?: { name: string; email: string };
+  /** The email preference's templates; the built-in text without them. */
+  templates?: AcknowledgmentTemplates;
 }
 
 export interface ComposedMail {
@@ -66,29 +71,19 @@ export function chainReferences(parentReferences: readonly string[], parentMessa
     .slice(-MAX_REFERENCES);
 }
 
-/** `subject` is the customer's subject without ticket references, on one line. */
-export function acknowledgmentText(input: Pick<AcknowledgmentInput, 'ticketNumber' | 'subject' | 'requester' | 'fromName'>): string {
-  const reference = ticketReference(input.ticketNumber);
-  const greeting = input.requester.name ? `Hello ${input.requester.name.replace(/[\r\n]+/g, ' ').trim()},` : 'Hello,';
-  return [
-    greeting,
-    '',
-    `we have received your request and opened ticket REQ-${input.ticketNumber}${input.subject ? ` ("${input.subject}")` : ''}.`,
-    `To add anything, reply to this email and keep ${reference} in the subject.`,
-    '',
-    'This is an automatic message.',
-    ...(input.fromName ? ['', input.fromName.replace(/[\r\n]+/g, ' ').trim()] : []),
-    '',
-  ].join('\n');
-}
-
 /**
  * The acknowledgment of SPEC §4 step 10, as a complete RFC 5322 message. No I/O: the caller
  * queues it and the outbound worker sends the stored bytes, so a retry sends exactly the same
  * message, Message-ID included.
  */
 export async function composeAcknowledgment(input: AcknowledgmentInput): Promise<ComposedMail> {
-  const subject = acknowledgmentSubject(input.ticketNumber, input.subject);
+  const { subject, text } = renderAcknowledgment(input.templates ?? { subject: null, body: null }, {
+    ticketNumber: input.ticketNumber,
+    subject: cleanSubject(input.subject),
+    requester: input.requester,
+    mailbox: input.mailbox ?? { name: input.fromName ?? '', email: input.fromAddress },
+    senderName: input.fromName,
+  });
   const messageId = acknowledgmentMessageId(input.ticketNumber, input.identity);
   const inReplyTo = input.inReplyTo ? angle(input.inReplyTo) : null;
   const references = chainReferences(input.references ?? [], inReplyTo);
@@ -104,7 +99,6 @@ export async function composeAcknowledgment(input: AcknowledgmentInput): Promise
     ...(inReplyTo ? { 'In-Reply-To': inReplyTo } : {}),
     ...(references.length ? { References: references.join(' ') } : {}),
   };
-  const text = acknowledgmentText({ ...input, subject: cleanSubject(input.subject) });
   return compileMail(
     { from: { name: oneLine(input.fromName), address: input.fromAddress }, to: { name: oneLine(input.requester.name), address: input.requester.address }, date: input.date ?? new Date() },
     { subject, messageId, headers, text, envelope: { from: input.fromAddress, to: [input.requester.address] } },
@@ -140,7 +134,8 @@ export async function compileMail(
 export interface AcknowledgmentRequest {
   ticket: { id: string; number: number; subject: string };
   /** The incoming server the mail came through: its linked outgoing server sends the acknowledgment. */
-  server: { id: string; email: string; outgoingServerId: string | null };
+  server: { id: string; name: string; email: string; outgoingServerId: string | null };
+  templates: AcknowledgmentTemplates;
   parsedMessage: Pick<ParsedMessage, 'from' | 'messageId' | 'references' | 'subject'>;
   identity: MailIdentity;
 }
@@ -181,6 +176,8 @@ export async function queueAcknowledgment(tx: Queryable, lookups: Acknowledgment
     inReplyTo: req.parsedMessage.messageId,
     references: req.parsedMessage.references,
     identity: req.identity,
+    mailbox: { name: req.server.name, email: req.server.email },
+    templates: req.templates,
   });
   const [queued] = await tx
     .insert(outboundMail)

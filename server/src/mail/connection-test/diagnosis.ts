@@ -288,6 +288,8 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
     case 'AUTH':
       switch (code) {
         case 'NO_CREDENTIALS':
+          if (detail.authMethod === 'OAUTH') return ['Sign in from the server settings so Mailroom gets an OAuth token'];
+          if (detail.authMethod === 'PASSWORD') return ['Enter the password (or app password) in the server settings'];
           return ['Enter the password, or sign in again to get an OAuth token'];
         case 'LOGIN_DISABLED':
           return ['Security type None sends the password unencrypted — choose SSL or STARTTLS (TLS)'];
@@ -319,9 +321,12 @@ export function likelyCauses(stage: ConnectionStage, protocol: string, detail: D
             'Expired or revoked App Password (Gmail, Yahoo and iCloud need one when 2-step verification is on)',
           ];
           const oauth = ['OAuth token issue: the token or client secret expired, or the scope does not match the protocol'];
+          // A known sign-in method names only its own failures: a password was refused, so no token is involved.
           if (detail.authMethod === 'OAUTH') return [...oauth, 'Wrong username (it must be the mailbox the token was issued for)'];
           // Outgoing servers sign in with a password only.
-          return protocol === 'SMTP' ? password : [...password, ...oauth];
+          if (protocol === 'SMTP') return password;
+          if (detail.authMethod === 'PASSWORD') return [...password, `${protocol} access is turned off for this account, or the provider requires OAuth instead of a password`];
+          return [...password, ...oauth];
         }
       }
 

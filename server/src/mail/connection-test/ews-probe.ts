@@ -9,7 +9,7 @@ import { FetchXhrApi } from '../ews/ews-xhr.js';
 import { failureCode, type FailureCode } from './diagnosis.js';
 import { httpsTlsStep, probeHttpOptions, type HttpProbeContext } from './http-steps.js';
 import { dnsStep, tcpStep } from './network-steps.js';
-import { Deadline, OpenResources, runProbe, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
+import { Deadline, OpenResources, runProbe, StageFailure, type Probe, type ProbeStep, type ProgressListener } from './probe-runner.js';
 import type { ConnectionTestOptions, ConnectionTestResult, EwsTestTarget } from './types.js';
 import { isMicrosoftHosted } from '../providers.js';
 
@@ -46,13 +46,13 @@ export function ewsProbe(target: EwsTestTarget, opts: Required<ConnectionTestOpt
     protocol: 'EWS',
     context,
     steps: [dnsStep, tcpStep, httpsTlsStep, ewsAuthStep, ewsInboxStep],
-    facts: { host: context.host, port: context.port, authMethod: target.accessToken ? 'OAUTH' : 'PASSWORD' },
+    facts: { host: context.host, port: context.port, authMethod: target.authMethod ?? (target.accessToken ? 'OAUTH' : 'PASSWORD') },
   };
 }
 
 /** Runs the EWS probe; on Microsoft's own hosts a failure also points to Graph (EWS there ends in 2026–27). */
-export async function testEwsConnection(target: EwsTestTarget, opts: Required<ConnectionTestOptions>): Promise<ConnectionTestResult> {
-  const result = await runProbe(ewsProbe(target, opts));
+export async function testEwsConnection(target: EwsTestTarget, opts: Required<ConnectionTestOptions>, onProgress?: ProgressListener): Promise<ConnectionTestResult> {
+  const result = await runProbe(ewsProbe(target, opts), onProgress);
   if (!result.ok && isMicrosoftHosted(urlHost(new URL(target.url)))) result.causes = [...result.causes, EWS_SHUTDOWN_WARNING];
   return result;
 }

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { routeProxyUrl } from '../mail-route.js';
 import { failureCode, type FailureCode } from './diagnosis.js';
-import { dnsStep, greetingWaitMs, networkContext, LineReader, tcpStep, upgradeToTls, type NetworkContext } from './network-steps.js';
+import { dnsStep, greetingWaitMs, networkContext, LineReader, tcpStep, throwAwayTlsStep, type NetworkContext } from './network-steps.js';
 import { Deadline, StageFailure, type Probe, type ProbeStep } from './probe-runner.js';
 import type { ConnectionTestOptions, ImapTestTarget } from './types.js';
 
@@ -22,49 +22,16 @@ export function imapProbe(target: ImapTestTarget, opts: Required<ConnectionTestO
     protocol: 'IMAP',
     context,
     steps: [dnsStep, tcpStep, imapTlsStep, imapAuthStep, imapInboxStep],
-    facts: { host: context.host, port: target.port, authMethod: target.accessToken ? 'OAUTH' : 'PASSWORD' },
+    facts: { host: context.host, port: target.port, authMethod: target.authMethod ?? (target.accessToken ? 'OAUTH' : 'PASSWORD') },
     async farewell(ctx) {
       await ctx.client?.logout();
     },
   };
 }
 
-const imapTlsStep: ProbeStep<ImapContext> = {
-  stage: 'TLS',
-  async run(ctx) {
-    const plain = ctx.socket;
-    ctx.socket = null;
-    if (!plain) throw new StageFailure('UNKNOWN');
-    const tlsOptions = { host: ctx.host, rejectUnauthorized: !ctx.target.allowSelfSignedCertificate };
-    // The probe socket has served its purpose once this stage is decided; ImapFlow opens its
-    // own connection. Ended politely on success (the runner destroys whatever is left).
-    try {
-      switch (ctx.target.security) {
-        case 'NONE':
-          plain.end();
-          return { skipped: true, note: 'Security type None: the connection is not encrypted' };
-        case 'SSL': {
-          const upgraded = await upgradeToTls(plain, tlsOptions, ctx.resources).catch(rethrowAsTlsFailure);
-          upgraded.socket.end();
-          return { note: upgraded.note };
-        }
-        case 'TLS': {
-          await negotiateStartTls(plain, ctx.deadline);
-          const upgraded = await upgradeToTls(plain, tlsOptions, ctx.resources).catch(rethrowAsTlsFailure);
-          upgraded.socket.end();
-          return { note: `STARTTLS, ${upgraded.note}` };
-        }
-      }
-    } catch (err) {
-      plain.destroy();
-      throw err;
-    }
-  },
-};
-
-function rethrowAsTlsFailure(err: unknown): never {
+const imapTlsStep = throwAwayTlsStep<ImapContext>((ctx, socket) => negotiateStartTls(socket, ctx.deadline), (_ctx, err) => {
   throw new StageFailure(failureCode(err));
-}
+});
 
 async function negotiateStartTls(socket: net.Socket, deadline: Deadline): Promise<void> {
   const reader = new LineReader(socket);

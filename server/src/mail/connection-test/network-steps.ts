@@ -127,6 +127,49 @@ function connectTcp(address: string, family: 4 | 6, port: number, resources: Ope
   });
 }
 
+/**
+ * The TLS stage on the probe socket, for protocols whose AUTH stage opens a connection of its
+ * own (IMAP with ImapFlow, SMTP with nodemailer): None is skipped, SSL is a handshake from the
+ * first byte, STARTTLS is `startTls` on the plain socket and then the handshake. The probe socket
+ * has served its purpose once the stage is decided, and is closed.
+ */
+export function throwAwayTlsStep<C extends NetworkContext & { target: { security: 'NONE' | 'SSL' | 'TLS'; allowSelfSignedCertificate: boolean } }>(
+  startTls: (ctx: C, socket: net.Socket) => Promise<void>,
+  handshakeFailure: (ctx: C, err: unknown) => never,
+): ProbeStep<C> {
+  return {
+    stage: 'TLS',
+    async run(ctx) {
+      const plain = ctx.socket;
+      ctx.socket = null;
+      if (!plain) throw new StageFailure('UNKNOWN');
+      const handshake = () =>
+        upgradeToTls(plain, { host: ctx.host, rejectUnauthorized: !ctx.target.allowSelfSignedCertificate }, ctx.resources).catch((err: unknown) => handshakeFailure(ctx, err));
+      try {
+        switch (ctx.target.security) {
+          case 'NONE':
+            plain.end();
+            return { skipped: true, note: 'Security type None: the connection is not encrypted' };
+          case 'SSL': {
+            const upgraded = await handshake();
+            upgraded.socket.end();
+            return { note: upgraded.note };
+          }
+          case 'TLS': {
+            await startTls(ctx, plain);
+            const upgraded = await handshake();
+            upgraded.socket.end();
+            return { note: `STARTTLS, ${upgraded.note}` };
+          }
+        }
+      } catch (err) {
+        plain.destroy();
+        throw err;
+      }
+    },
+  };
+}
+
 export interface TlsUpgradeOptions {
   /** The name the admin entered: checked against the certificate and sent as SNI. */
   host: string;

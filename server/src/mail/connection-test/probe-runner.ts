@@ -86,7 +86,15 @@ export interface Probe<C extends ProbeContext> {
 
 const FAREWELL_BUDGET_MS = 1000;
 
-export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise<ConnectionTestResult> {
+/** Where a running test is: the stages finished so far and the one running now (null: done). */
+export interface ConnectionTestProgress {
+  stages: StageResult[];
+  running: ConnectionStage | null;
+}
+export type ProgressListener = (progress: ConnectionTestProgress) => void;
+
+/** Runs the steps in order; `onProgress` hears of each stage as it starts and as it ends. */
+export async function runProbe<C extends ProbeContext>(probe: Probe<C>, onProgress?: ProgressListener): Promise<ConnectionTestResult> {
   const { context: ctx } = probe;
   const started = performance.now();
   const stages: StageResult[] = [];
@@ -99,6 +107,7 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
         continue;
       }
       const stepStarted = performance.now();
+      report(onProgress, stages, step.stage);
       try {
         const outcome = await withinDeadline(step.run(ctx), ctx.deadline.remainingMs(), () => ctx.resources.closeAll());
         stages.push({
@@ -122,6 +131,7 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
   } finally {
     ctx.resources.closeAll();
   }
+  report(onProgress, stages, null);
 
   return {
     ok: failure === null,
@@ -131,6 +141,14 @@ export async function runProbe<C extends ProbeContext>(probe: Probe<C>): Promise
     stages,
     durationMs: elapsedSince(started),
   };
+}
+
+function report(onProgress: ProgressListener | undefined, stages: StageResult[], running: ConnectionStage | null): void {
+  try {
+    onProgress?.({ stages: [...stages], running });
+  } catch {
+    // A listener that fails (a closed subscription) must not fail the test.
+  }
 }
 
 function codeOf(err: unknown): FailureCode {

@@ -33,6 +33,8 @@ export interface ImapTestTarget {
   username: string;
   password?: string | null;
   accessToken?: string | null;
+  /** How the mailbox signs in, when known apart from which secret is at hand (an OAuth mailbox not signed in yet). */
+  authMethod?: 'PASSWORD' | 'OAUTH';
   /** Every connection of the test goes through this proxy when set. */
   proxy?: ProxyConfig | null;
 }
@@ -59,6 +61,7 @@ export interface EwsTestTarget {
   username: string;
   password?: string | null;
   accessToken?: string | null;
+  authMethod?: 'PASSWORD' | 'OAUTH';
   proxy?: ProxyConfig | null;
 }
 

@@ -1,5 +1,6 @@
 import type { ExchangeService, FolderId, Item } from 'ews-javascript-api';
 import { ConnectorLoop } from '../connector-loop.js';
+import { checkIntervalMs } from '../check-interval.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute } from '../mail-route.js';
 import { describeEwsFailure, ewsMailError, isTransientResponseCode, serverBusyBackoff, DEFAULT_BUSY_BACKOFF_MS } from './ews-errors.js';
@@ -17,7 +18,6 @@ const SYNC_PAGE = 50;
 const GET_ITEM_BATCH = 10;
 const UPDATE_BATCH = 50;
 /** Real-time scanning polls this often (EWS streaming notifications are not used). */
-const REAL_TIME_POLL_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 120_000;
 
 export const ewsSourceKey = (serverId: string, itemId: string) => `ews:${serverId}:${itemId}`;
@@ -88,8 +88,7 @@ export class EwsConnector extends ConnectorLoop {
   }
 
   private pollMs(): number {
-    const interval = this.server.pollIntervalSeconds * 1000;
-    return this.server.realTimeScanning ? Math.min(REAL_TIME_POLL_MS, interval) : interval;
+    return checkIntervalMs(this.server);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { hostWithoutBrackets } from '../address-guard.js';
 import { ConnectorLoop } from '../connector-loop.js';
+import { checkIntervalMs } from '../check-interval.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute } from '../mail-route.js';
 import { GraphClient, graphBaseUrl, graphError } from './graph-client.js';
@@ -10,7 +11,6 @@ import { OVERSIZE_HEAD_BYTES, type IncomingItem } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 /** Real-time scanning polls this often: Graph change notifications (webhooks) need a public HTTPS URL Mailroom may not have. */
-const REAL_TIME_POLL_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export const graphSourceKey = (serverId: string, immutableId: string) => `graph:${serverId}:${immutableId}`;
@@ -77,8 +77,7 @@ export class GraphConnector extends ConnectorLoop {
   }
 
   private pollMs(): number {
-    const interval = this.server.pollIntervalSeconds * 1000;
-    return this.server.realTimeScanning ? Math.min(REAL_TIME_POLL_MS, interval) : interval;
+    return checkIntervalMs(this.server);
   }
 
   /** The folder processed mail goes to, by display name: directly under the Inbox, else at the top of the mailbox. */

@@ -3,6 +3,7 @@ import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js
 import { faultPoint } from '../../lib/faults.js';
 import type { Checkpoint } from '../checkpoints.js';
 import { ConnectorLoop } from '../connector-loop.js';
+import { checkIntervalMs } from '../check-interval.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute, routeProxyUrl } from '../mail-route.js';
 import { decodeImapCursor, encodeImapCursor, type ImapCursor } from './imap-cursor.js';
@@ -20,14 +21,6 @@ import { OVERSIZE_HEAD_BYTES, headOnly } from '../../ingest/plan.js';
 const FOLDER = 'INBOX';
 const BATCH = 250;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
-/**
- * While idling, the mailbox is also asked for news this often: some servers' IDLE looks for new
- * mail only every minute (Cyrus without idled, Courier without FAM) or never pushes at all, and a
- * silent IDLE must cost at most this long.
- */
-const IDLE_CHECK_MS = 15_000;
-/** A check that found nothing new moves "last sync" at most this often (each move is a write and an event). */
-const QUIET_REPORT_MS = 60_000;
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -64,7 +57,6 @@ export class ImapConnector extends ConnectorLoop {
   private finder: UidFinder;
   private readonly news: NewsCheck;
   private problem: string | null = null;
-  private lastReportAt = 0;
 
   constructor(server: IncomingServerRow, deps: ConnectorDeps) {
     super(server, deps, 'imap');
@@ -139,12 +131,15 @@ export class ImapConnector extends ConnectorLoop {
             this.lastView = result.settled ? view : null;
             this.problem = result.problem;
             await this.reportSynced();
-          } else if (Date.now() - this.lastReportAt >= QUIET_REPORT_MS) {
+          } else {
+            // Nothing new is news too: the mailbox was just confirmed current ("last checked").
+            // The health service stores such confirmations sparingly.
             await this.reportSynced();
           }
           if (this.stopped) break;
           if (this.server.realTimeScanning && !this.wakePending) void client.idle().catch(() => {});
-          await this.sleep(this.server.realTimeScanning ? IDLE_CHECK_MS : this.server.pollIntervalSeconds * 1000);
+          // While idling the mailbox is asked for news as well: a silent IDLE costs at most this long.
+          await this.sleep(checkIntervalMs(this.server));
           if (closed && !this.stopped) throw new MailError('NETWORK', 'the mail server closed the connection');
         }
       } catch (err) {
@@ -160,7 +155,6 @@ export class ImapConnector extends ConnectorLoop {
   }
 
   private async reportSynced(): Promise<void> {
-    this.lastReportAt = Date.now();
     await this.report(this.problem
       ? { connectionState: 'degraded', lastSyncAt: new Date(), error: { kind: 'PROTOCOL', message: this.problem } }
       : { connectionState: 'connected', lastSyncAt: new Date(), inboundQueueCount: 0, error: null });

@@ -34,8 +34,8 @@ builder.mutationFields((t) => ({
   deleteTechnicianGroup: t.field({
     type: DeleteResultRef,
     authScopes: admin,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.catalog.groups.delete(String(id), ctx.viewer!.user.id),
+    args: { id: t.arg.id({ required: true }), replacementId: t.arg.id({ description: 'Where the servers, rules, requests and technicians using the group move; required while it is in use.' }) },
+    resolve: (_r, { id, replacementId }, ctx) => ctx.services.catalog.groups.delete(String(id), ctx.viewer!.user.id, replacementId?.toString()),
   }),
   createCategory: t.field({
     type: categoryResult.union,
@@ -52,8 +52,8 @@ builder.mutationFields((t) => ({
   deleteCategory: t.field({
     type: DeleteResultRef,
     authScopes: admin,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.catalog.categories.delete(String(id), ctx.viewer!.user.id),
+    args: { id: t.arg.id({ required: true }), replacementId: t.arg.id({ description: 'Where the servers, rules and requests using the category move; required while it is in use.' }) },
+    resolve: (_r, { id, replacementId }, ctx) => ctx.services.catalog.categories.delete(String(id), ctx.viewer!.user.id, replacementId?.toString()),
   }),
 }));
 

@@ -1,9 +1,11 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { categories, priorities, requestTypes, technicianGroups } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../lib/errors.js';
-import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import type { PubSub } from '../../lib/pubsub.js';
 import { isUuid } from '../../lib/uuid.js';
+import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { deleteGuarded } from '../references/references.js';
 
 export type TechnicianGroupRow = typeof technicianGroups.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
@@ -19,7 +21,7 @@ export class CatalogService {
   readonly groups;
   readonly categories;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: Db, private readonly pubsub: PubSub) {
     this.groups = this.crud(technicianGroups, 'TechnicianGroup', 'technician group');
     this.categories = this.crud(categories, 'Category', 'category');
   }
@@ -37,7 +39,7 @@ export class CatalogService {
     return selects.slice(1).reduce<Promise<CatalogEntry[]>>((all, next) => (all as typeof next).unionAll(next), selects[0]!);
   }
 
-  private crud(table: CatalogTable, entityType: string, label: string) {
+  private crud(table: CatalogTable, entityType: 'TechnicianGroup' | 'Category', label: string) {
     const db = this.db;
     const validate = async (name: string, exceptId?: string): Promise<string | ValidationError> => {
       const trimmed = name.trim();
@@ -69,14 +71,17 @@ export class CatalogService {
           return row!;
         });
       },
-      delete: async (id: string, actorUserId: string | null) => {
+      /** Refused while servers, rules, requests or technicians use it, unless they move to `replacementId`. */
+      delete: async (id: string, actorUserId: string | null, replacementId?: string | null): Promise<{ id: string } | NotFoundError | ValidationError | InUseError> => {
         const existing = isUuid(id) ? (await db.select().from(table).where(eq(table.id, id)))[0] : undefined;
         if (!existing) return new NotFoundError(`No such ${label}`);
-        await db.transaction(async (tx) => {
-          await tx.delete(table).where(eq(table.id, id));
-          await recordConfigChange(tx, { actorUserId, entityType, entityId: id, action: 'DELETE', before: existing });
+        return deleteGuarded(db, this.pubsub, {
+          kind: entityType, id, name: existing.name, replacementId, actorUserId,
+          remove: async (tx, replacement) => {
+            await tx.delete(table).where(eq(table.id, id));
+            await recordConfigChange(tx, { actorUserId, entityType, entityId: id, action: 'DELETE', before: existing, after: replacement ? { replacedBy: replacement.name } : undefined });
+          },
         });
-        return { id };
       },
     };
   }

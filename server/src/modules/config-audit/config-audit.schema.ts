@@ -1,16 +1,18 @@
 import { builder } from '../../graphql/builder.js';
 import { UserRef } from '../auth/auth.schema.js';
-import { diffJson, type ConfigAuditEntry, type JsonChange } from './config-audit.trail.js';
+import type { ConfigAuditEntry, NamedChange } from './config-audit.trail.js';
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 const ConfigAuditAction = builder.enumType('ConfigAuditAction', { values: ['CREATE', 'UPDATE', 'DELETE', 'LOCKOUT'] as const });
 
-const ConfigChangeRef = builder.objectRef<JsonChange>('ConfigChange').implement({
+const ConfigChangeRef = builder.objectRef<NamedChange>('ConfigChange').implement({
   fields: (t) => ({
     path: t.exposeString('path', { description: 'Dotted field path, e.g. `oauth.clientId`.' }),
     before: t.string({ nullable: true, description: 'JSON; null when absent.', resolve: (c) => json(c.before) }),
     after: t.string({ nullable: true, description: 'JSON; null when absent.', resolve: (c) => json(c.after) }),
+    beforeName: t.exposeString('beforeName', { nullable: true, description: 'When the value is the id of a group, category, company, server or proxy: its name.' }),
+    afterName: t.exposeString('afterName', { nullable: true, description: 'When the value is the id of a group, category, company, server or proxy: its name.' }),
   }),
 });
 
@@ -24,7 +26,7 @@ const ConfigAuditEntryRef = builder.objectRef<ConfigAuditEntry>('ConfigAuditEntr
     entityId: t.exposeString('entityId', { nullable: true }),
     before: t.string({ nullable: true, description: 'The entity before the change, as JSON (secrets redacted).', resolve: (e) => json(e.before) }),
     after: t.string({ nullable: true, description: 'The entity after the change, as JSON (secrets redacted).', resolve: (e) => json(e.after) }),
-    changes: t.field({ type: [ConfigChangeRef], description: 'Field-by-field differences between before and after.', resolve: (e) => diffJson(e.before, e.after) }),
+    changes: t.field({ type: [ConfigChangeRef], description: 'Field-by-field differences between before and after.', resolve: (e, _a, ctx) => ctx.services.configAudit.namedChanges(e) }),
   }),
 });
 

@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
-import type { EmailOutcome, EmailPreferenceRow } from '../../db/schema.js';
+import type { EmailOutcome } from '../../db/schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { EmailAuditRow } from './email-audit.service.js';
@@ -28,6 +27,11 @@ const EmailAuditEntryRef = builder.objectRef<EmailAuditRow>('EmailAuditEntry').i
       resolve: async (e, _a, ctx) => (e.ticketId ? ((await ctx.services.tickets.get(e.ticketId)) ?? null) : null),
     }),
     rawUrl: t.string({ nullable: true, description: 'Download of the raw .eml (admins).', resolve: (e) => (e.messageRowId ? `/api/email-audit/${e.id}/raw` : null) }),
+    to: t.stringList({ description: 'The To and Cc addresses of the stored message.', resolve: async (e, _a, ctx) => {
+      const m = await ctx.services.emailAudit.message(e.messageRowId);
+      return m ? [...m.toAddresses, ...m.ccAddresses] : [];
+    } }),
+    size: t.int({ nullable: true, description: 'Size of the raw message in bytes.', resolve: async (e, _a, ctx) => (await ctx.services.emailAudit.message(e.messageRowId))?.rawSize ?? null }),
   }),
 });
 
@@ -47,39 +51,6 @@ const EmailAuditConnection = builder
     }),
   });
 
-const EmailPreferenceRef = builder.objectRef<EmailPreferenceRow>('EmailPreference').implement({
-  fields: (t) => ({
-    emailToTicket: t.exposeBoolean('emailToTicket'),
-    duplicateWindowMinutes: t.exposeInt('duplicateWindowMinutes'),
-    maxMessageBytes: t.exposeInt('maxMessageBytes'),
-    perSenderHourlyCap: t.exposeInt('perSenderHourlyCap', { description: 'Tickets one sender may open per hour; more is treated as a mail loop.' }),
-    quarantineRetentionDays: t.exposeInt('quarantineRetentionDays'),
-    maxAttachmentBytes: t.exposeInt('maxAttachmentBytes'),
-    reopenWindowDays: t.exposeInt('reopenWindowDays', { description: 'A requester\'s reply to a ticket closed longer ago opens a new ticket linked to it.' }),
-    technicianGroupScoping: t.boolean({
-      description: 'Technicians see only their groups\' tickets (and those assigned to them): the switch as it is now.',
-      resolve: (_p, _a, ctx) => ctx.services.tickets.access.scopingOn(),
-    }),
-    technicianGroupScopingAutomatic: t.boolean({
-      description: 'The switch follows whether any technician group has members (technicianGroupScoping: null in the input).',
-      resolve: (p) => p.technicianGroupScoping === null,
-    }),
-  }),
-});
-const EmailPreferenceInput = builder.inputType('EmailPreferenceInput', {
-  fields: (t) => ({
-    emailToTicket: t.boolean(),
-    duplicateWindowMinutes: t.int(),
-    maxMessageBytes: t.int(),
-    perSenderHourlyCap: t.int(),
-    quarantineRetentionDays: t.int(),
-    maxAttachmentBytes: t.int(),
-    reopenWindowDays: t.int(),
-    technicianGroupScoping: t.boolean({ description: 'true / false; null: automatic (on once any technician group has members); absent: unchanged.' }),
-  }),
-});
-const preferenceResult = resultUnion('EmailPreference', 'preference', EmailPreferenceRef, [ValidationErrorRef]);
-
 const admin = { manageSupportChannels: true } as const;
 
 builder.queryFields((t) => ({
@@ -91,24 +62,38 @@ builder.queryFields((t) => ({
       outcome: t.arg({ type: EmailOutcomeRef }),
       since: t.arg({ type: 'DateTime' }),
       until: t.arg({ type: 'DateTime' }),
+      search: t.arg.string({ description: "Part of the sender's address, the subject or the Message-ID (case-insensitive)." }),
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string(),
     },
     resolve: (_r, args, ctx) =>
       ctx.services.emailAudit.list(
-        { serverId: args.serverId?.toString(), outcome: args.outcome, since: args.since, until: args.until },
+        { serverId: args.serverId?.toString(), outcome: args.outcome, since: args.since, until: args.until, search: args.search },
         args.first ?? 50,
         args.after,
       ),
   }),
-  emailPreference: t.field({ type: EmailPreferenceRef, authScopes: admin, resolve: (_r, _a, ctx) => ctx.services.emailAudit.preference() }),
+  emailAuditEntry: t.field({
+    type: EmailAuditEntryRef,
+    nullable: true,
+    authScopes: admin,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => (await ctx.services.emailAudit.get(String(id))) ?? null,
+  }),
 }));
 
-builder.mutationFields((t) => ({
-  updateEmailPreference: t.field({
-    type: preferenceResult.union,
+builder.subscriptionFields((t) => ({
+  emailAuditEntryAdded: t.field({
+    type: EmailAuditEntryRef,
     authScopes: admin,
-    args: { input: t.arg({ type: EmailPreferenceInput, required: true }) },
-    resolve: async (_r, { input }, ctx) => okOrError(await ctx.services.emailAudit.updatePreference(input, ctx.viewer!.user.id), preferenceResult.ok),
+    description: 'Each new email audit entry as its batch commits, narrowed like emailAuditLog.',
+    args: { serverId: t.arg.id(), outcome: t.arg({ type: EmailOutcomeRef }), search: t.arg.string() },
+    subscribe: async function* (_r, args, ctx) {
+      const filter = { serverId: args.serverId?.toString(), outcome: args.outcome, search: args.search };
+      for await (const ids of ctx.services.pubsub.subscribe('emailAuditAdded')) {
+        yield* await ctx.services.emailAudit.byIds(ids.split(','), filter);
+      }
+    },
+    resolve: (entry: EmailAuditRow) => entry,
   }),
 }));

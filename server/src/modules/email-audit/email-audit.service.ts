@@ -1,9 +1,6 @@
-import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ilike, inArray, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { emailAudit, emailPreference, messages, type EmailOutcome } from '../../db/schema.js';
-import { ValidationError } from '../../lib/errors.js';
-import { recordConfigChange } from '../config-audit/config-audit.service.js';
-import { loadEmailPreference } from '../settings/settings.service.js';
+import { emailAudit, messages, type EmailOutcome } from '../../db/schema.js';
 import { isUuid } from '../../lib/uuid.js';
 
 export type EmailAuditRow = typeof emailAudit.$inferSelect;
@@ -14,18 +11,36 @@ const decode = (cursor: string) => {
   return m ? Number(m[1]) : null;
 };
 
-export interface AuditFilter { serverId?: string | null; outcome?: EmailOutcome | null; since?: Date | null; until?: Date | null }
+export interface AuditFilter {
+  serverId?: string | null; outcome?: EmailOutcome | null; since?: Date | null; until?: Date | null;
+  /** Part of the sender's address, the subject or the Message-ID, case-insensitive. */
+  search?: string | null;
+}
+
+/** LIKE's own characters taken literally, so a search for "50%" finds "50%". */
+const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The filter as SQL, for listing and for deciding whether a new entry belongs to a live list. */
+export function auditConditions(filter: AuditFilter): SQL[] {
+  const where: SQL[] = [];
+  if (filter.serverId) where.push(eq(emailAudit.serverId, filter.serverId));
+  if (filter.outcome) where.push(eq(emailAudit.outcome, filter.outcome));
+  if (filter.since) where.push(gte(emailAudit.at, filter.since));
+  if (filter.until) where.push(lte(emailAudit.at, filter.until));
+  const search = filter.search?.trim().replace(/^<(.*)>$/, '$1');
+  if (search) {
+    const pattern = `%${likeEscaped(search.slice(0, 300))}%`;
+    where.push(or(ilike(emailAudit.fromAddress, pattern), ilike(emailAudit.subject, pattern), ilike(emailAudit.messageId, pattern))!);
+  }
+  return where;
+}
 
 export class EmailAuditService {
   constructor(private readonly db: Db) {}
 
   async list(filter: AuditFilter, first: number, after?: string | null) {
     const limit = Math.min(Math.max(first, 1), 500);
-    const where: SQL[] = [];
-    if (filter.serverId) where.push(eq(emailAudit.serverId, filter.serverId));
-    if (filter.outcome) where.push(eq(emailAudit.outcome, filter.outcome));
-    if (filter.since) where.push(gte(emailAudit.at, filter.since));
-    if (filter.until) where.push(lte(emailAudit.at, filter.until));
+    const where = auditConditions(filter);
     const cursor = after ? decode(after) : null;
     if (cursor !== null) where.push(lt(emailAudit.seq, cursor));
     const rows = await this.db.select().from(emailAudit).where(and(...where)).orderBy(desc(emailAudit.seq)).limit(limit + 1);
@@ -34,6 +49,29 @@ export class EmailAuditService {
       edges: page.map((node) => ({ cursor: encode(node), node })),
       pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encode(page[page.length - 1]!) : null },
     };
+  }
+
+  async get(id: string): Promise<EmailAuditRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select().from(emailAudit).where(eq(emailAudit.id, id));
+    return row;
+  }
+
+  /** Entries by id (a live batch), oldest first, narrowed to those `filter` lets through. */
+  byIds(ids: string[], filter: AuditFilter = {}): Promise<EmailAuditRow[]> {
+    const valid = ids.filter(isUuid);
+    if (!valid.length) return Promise.resolve([]);
+    return this.db.select().from(emailAudit).where(and(inArray(emailAudit.id, valid), ...auditConditions(filter))).orderBy(asc(emailAudit.seq));
+  }
+
+  /** What the stored message says beyond the audit row: its recipients and size. */
+  async message(messageRowId: string | null): Promise<{ toAddresses: string[]; ccAddresses: string[]; rawSize: number } | null> {
+    if (!messageRowId) return null;
+    const [row] = await this.db
+      .select({ toAddresses: messages.toAddresses, ccAddresses: messages.ccAddresses, rawSize: messages.rawSize })
+      .from(messages)
+      .where(eq(messages.id, messageRowId));
+    return row ?? null;
   }
 
   async raw(auditId: string): Promise<{ raw: Buffer; messageId: string | null } | null> {
@@ -45,60 +83,5 @@ export class EmailAuditService {
       .where(eq(emailAudit.id, auditId));
     // A deleted quarantined message keeps its row but not its content.
     return row && row.raw.length ? row : null;
-  }
-
-  preference() {
-    return loadEmailPreference(this.db);
-  }
-
-  async updatePreference(
-    input: {
-      emailToTicket?: boolean | null; duplicateWindowMinutes?: number | null; maxMessageBytes?: number | null;
-      perSenderHourlyCap?: number | null; quarantineRetentionDays?: number | null; maxAttachmentBytes?: number | null;
-      reopenWindowDays?: number | null; technicianGroupScoping?: boolean | null;
-    },
-    actorUserId: string | null,
-  ) {
-    const errors: { path: string[]; message: string }[] = [];
-    if (input.duplicateWindowMinutes != null && (input.duplicateWindowMinutes < 0 || input.duplicateWindowMinutes > 10080)) {
-      errors.push({ path: ['duplicateWindowMinutes'], message: 'Between 0 and 10080 minutes (one week)' });
-    }
-    if (input.maxMessageBytes != null && (input.maxMessageBytes < 1024 || input.maxMessageBytes > 150 * 1024 * 1024)) {
-      errors.push({ path: ['maxMessageBytes'], message: 'Between 1 KB and 150 MB' });
-    }
-    if (input.perSenderHourlyCap != null && (input.perSenderHourlyCap < 1 || input.perSenderHourlyCap > 10000)) {
-      errors.push({ path: ['perSenderHourlyCap'], message: 'Between 1 and 10000 tickets per hour' });
-    }
-    if (input.quarantineRetentionDays != null && (input.quarantineRetentionDays < 1 || input.quarantineRetentionDays > 3650)) {
-      errors.push({ path: ['quarantineRetentionDays'], message: 'Between 1 and 3650 days' });
-    }
-    if (input.maxAttachmentBytes != null && (input.maxAttachmentBytes < 1024 || input.maxAttachmentBytes > 150 * 1024 * 1024)) {
-      errors.push({ path: ['maxAttachmentBytes'], message: 'Between 1 KB and 150 MB' });
-    }
-    if (input.reopenWindowDays != null && (input.reopenWindowDays < 0 || input.reopenWindowDays > 3650)) {
-      errors.push({ path: ['reopenWindowDays'], message: 'Between 0 and 3650 days' });
-    }
-    if (errors.length) return ValidationError.of(errors);
-    const before = await loadEmailPreference(this.db);
-    return this.db.transaction(async (tx) => {
-      const [after] = await tx
-        .update(emailPreference)
-        .set({
-          emailToTicket: input.emailToTicket ?? before.emailToTicket,
-          duplicateWindowMinutes: input.duplicateWindowMinutes ?? before.duplicateWindowMinutes,
-          maxMessageBytes: input.maxMessageBytes ?? before.maxMessageBytes,
-          perSenderHourlyCap: input.perSenderHourlyCap ?? before.perSenderHourlyCap,
-          quarantineRetentionDays: input.quarantineRetentionDays ?? before.quarantineRetentionDays,
-          maxAttachmentBytes: input.maxAttachmentBytes ?? before.maxAttachmentBytes,
-          reopenWindowDays: input.reopenWindowDays ?? before.reopenWindowDays,
-          // Absent keeps the switch; an explicit null makes it automatic again.
-          technicianGroupScoping: input.technicianGroupScoping === undefined ? before.technicianGroupScoping : input.technicianGroupScoping,
-          updatedAt: new Date(),
-        })
-        .where(eq(emailPreference.id, 1))
-        .returning();
-      await recordConfigChange(tx, { actorUserId, entityType: 'EmailPreference', entityId: '1', action: 'UPDATE', before, after });
-      return after!;
-    });
   }
 }

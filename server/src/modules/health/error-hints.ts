@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../../db/schema.js';
+import type { EmailAuthType, ErrorKind } from '../../db/schema.js';
 
 /** What an admin can do about each class of failure, for the error's details view. */
 export const ERROR_HINTS: Record<ErrorKind, string> = {
@@ -10,3 +10,10 @@ export const ERROR_HINTS: Record<ErrorKind, string> = {
   PROTOCOL: 'The server answered in an unexpected way: check the protocol and that the mailbox or folder exists.',
   INTERNAL: 'Something went wrong inside Mailroom: see the server log for details.',
 };
+
+const OAUTH_REFUSED = 'The server refused the OAuth access token: sign in again from the server settings, and check that the app registration has the permission for this protocol and that the user name is the mailbox the token was issued for.';
+
+/** The hint for a failure, in the terms of the mailbox's sign-in method: no passwords for OAuth mailboxes. */
+export function errorHint(kind: ErrorKind, authType: EmailAuthType | null | undefined): string {
+  return kind === 'AUTH' && authType === 'OAUTH' ? OAUTH_REFUSED : ERROR_HINTS[kind];
+}

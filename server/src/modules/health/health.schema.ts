@@ -1,32 +1,39 @@
 import type { EnumRef } from '@pothos/core';
-import type { EmailOutcome } from '../../db/schema.js';
+import type { EmailAuthType, EmailOutcome } from '../../db/schema.js';
 import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import type { IngestBucket } from '../email-audit/email-audit.stats.js';
-import { ERROR_HINTS } from './error-hints.js';
+import { errorHint } from './error-hints.js';
 import type { HealthRow } from './health.service.js';
 import { lagSeconds } from './health.transitions.js';
 
 const ServerStatus = builder.enumType('ServerStatus', { values: ['REACHABLE', 'UNREACHABLE', 'UNKNOWN'] as const });
 const ErrorKind = builder.enumType('ServerErrorKind', { values: ['NETWORK', 'TLS', 'AUTH', 'OAUTH_TOKEN', 'THROTTLED', 'PROTOCOL', 'INTERNAL'] as const });
 
-const ServerErrorRef = builder.objectRef<HealthRow>('ServerError').implement({
+/** A mailbox's health row with its sign-in method, so hints speak of passwords or tokens as fits. */
+export type HealthView = HealthRow & { authType?: EmailAuthType | null };
+
+const ServerErrorRef = builder.objectRef<HealthView>('ServerError').implement({
   // Reachable from tickets (a technician's): configuration is for channel managers only.
   authScopes: ADMIN_ONLY,
   fields: (t) => ({
     message: t.string({ resolve: (h) => h.lastErrorMessage ?? '' }),
     kind: t.field({ type: ErrorKind, resolve: (h) => h.lastErrorKind ?? 'INTERNAL' }),
     at: t.field({ type: 'DateTime', resolve: (h) => h.lastErrorAt ?? h.updatedAt }),
-    hint: t.string({ description: 'What usually fixes this class of failure.', resolve: (h) => ERROR_HINTS[h.lastErrorKind ?? 'INTERNAL'] }),
+    hint: t.string({ description: 'What usually fixes this class of failure.', resolve: (h) => errorHint(h.lastErrorKind ?? 'INTERNAL', h.authType) }),
   }),
 });
 
-export const ServerHealthRef = builder.objectRef<HealthRow>('ServerHealth').implement({
+export const ServerHealthRef = builder.objectRef<HealthView>('ServerHealth').implement({
   // Reachable from tickets (a technician's): configuration is for channel managers only.
   authScopes: ADMIN_ONLY,
   fields: (t) => ({
     status: t.field({ type: ServerStatus, resolve: (h) => h.status }),
     connectionState: t.exposeString('connectionState'),
-    lastSyncAt: t.expose('lastSyncAt', { type: 'DateTime', nullable: true }),
+    lastSyncAt: t.expose('lastSyncAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When Mailroom last confirmed the mailbox is current (a sync, or a check that found nothing new); announced at most once a minute.',
+    }),
     inboundQueueCount: t.exposeInt('inboundQueueCount'),
     lagSeconds: t.int({
       nullable: true,

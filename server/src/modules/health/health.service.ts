@@ -9,6 +9,7 @@ import {
   DEFAULT_HEALTH_TIMING, conditionOf, conditionOfRow, isAuthError, observe, statusFor,
   type HealthEffect, type HealthTiming, type Outage, type OutageKind,
 } from './health.transitions.js';
+import { outageNotice, recoveryNotice } from './health.wording.js';
 
 export { statusFor } from './health.transitions.js';
 
@@ -35,6 +36,13 @@ const COMPARED = [
   'downSince', 'outageNotifiedAt', 'flapCount', 'consecutiveAuthFailures',
 ] as const satisfies readonly (keyof HealthRow)[];
 
+/**
+ * A connector confirms a quiet mailbox every 15 s (mail/check-interval.ts). Those confirmations
+ * are kept in memory at once — the API answers with the exact "last checked" — and written and
+ * announced at most this often, so hundreds of idle mailboxes do not write every few seconds.
+ */
+export const CONFIRMATION_WRITE_MS = 60_000;
+
 const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? null) === (b ?? null));
 
 /**
@@ -49,6 +57,8 @@ export class HealthService implements HealthReporter {
   /** Loaded lazily per server; the row's downSince/flapCount persist the part that must survive a restart. */
   private readonly outages = new Map<string, Outage | null>();
   private readonly rechecks = new Map<string, () => void>();
+  /** The lastSyncAt the database holds, per server, for the confirmation rule above. */
+  private readonly storedSyncAt = new Map<string, number>();
   private readonly timing: HealthTiming;
   private readonly now: () => Date;
   private readonly schedule: NonNullable<HealthOptions['schedule']>;
@@ -85,6 +95,7 @@ export class HealthService implements HealthReporter {
 
   forget(serverId: string): void {
     this.cache.delete(serverId);
+    this.storedSyncAt.delete(serverId);
     this.chains.delete(serverId);
     this.outages.delete(serverId);
     this.rechecks.get(serverId)?.();
@@ -124,7 +135,14 @@ export class HealthService implements HealthReporter {
 
     const effects = await this.observeOutage(serverId, current, values, now);
 
-    if (COMPARED.some((k) => !same(values[k], current[k]))) {
+    // Until this process writes the row, what it read is what the database holds.
+    if (!this.storedSyncAt.has(serverId)) this.storedSyncAt.set(serverId, current.lastSyncAt?.getTime() ?? 0);
+    const changed = COMPARED.filter((k) => !same(values[k], current[k]));
+    const confirmationOnly = changed.length === 1 && changed[0] === 'lastSyncAt' && values.lastSyncAt !== null &&
+      values.lastSyncAt.getTime() - this.storedSyncAt.get(serverId)! < CONFIRMATION_WRITE_MS;
+    if (confirmationOnly) {
+      this.cache.set(serverId, { ...current, lastSyncAt: values.lastSyncAt, updatedAt: now });
+    } else if (changed.length) {
       const [row] = await this.db
         .insert(serverHealth)
         .values(values)
@@ -132,6 +150,7 @@ export class HealthService implements HealthReporter {
         .returning();
       if (row) {
         this.cache.set(serverId, row);
+        if (row.lastSyncAt) this.storedSyncAt.set(serverId, row.lastSyncAt.getTime());
         await this.pubsub.publish('incomingEmailServerUpdated', serverId);
       }
     }
@@ -173,6 +192,7 @@ export class HealthService implements HealthReporter {
     return {
       kind,
       since: row.downSince,
+      downAt: lastDown?.updatedAt ?? row.downSince,
       count: Math.max(1, row.flapCount),
       phase,
       upSince: phase === 'recovering' ? now : null,
@@ -208,25 +228,9 @@ export class HealthService implements HealthReporter {
       .from(incomingServers)
       .where(eq(incomingServers.id, serverId));
     if (!server) return null;
-    const where = server.host ? `${server.host}${server.port ? `:${server.port}` : ''}` : server.email;
-    const reason = row.lastErrorMessage ? ` ${sentence(row.lastErrorMessage)}` : '';
-    const repeats = outage.count > 1 ? ` It has gone down ${outage.count} times since ${outage.since.toISOString()}.` : '';
-    if (effect.type === 'notifyRecovered') {
-      return {
-        title: `${server.name} is reachable again`,
-        body: `Mailroom reads ${server.email} again (${where}); the outage started ${outage.since.toISOString()} and lasted ${duration(now.getTime() - outage.since.getTime())}. Mail that arrived meanwhile is being turned into tickets.`,
-      };
-    }
-    if (effect.kind === 'AUTH_FAILED') {
-      return {
-        title: `${server.name}: sign-in refused`,
-        body: `The mail server refused Mailroom's credentials for ${server.email}.${reason} New mail is not read until the password or OAuth sign-in is fixed in the server settings.${repeats}`,
-      };
-    }
-    return {
-      title: `${server.name} is unreachable`,
-      body: `Mailroom cannot reach ${where} for ${server.email}.${reason} New mail waits on the server and is read when it is back.${repeats}`,
-    };
+    const episodeMs = now.getTime() - outage.since.getTime();
+    if (effect.type === 'notifyRecovered') return recoveryNotice(outage.kind, server, { downMs: effect.downMs, count: outage.count, episodeMs });
+    return outageNotice(effect.kind, server, { reason: row.lastErrorMessage, count: outage.count, episodeMs });
   }
 
   private scheduleRecheck(serverId: string, ms: number): void {
@@ -243,21 +247,6 @@ export class HealthService implements HealthReporter {
     this.rechecks.get(serverId)?.();
     this.rechecks.delete(serverId);
   }
-}
-
-function sentence(text: string): string {
-  const t = text.trim();
-  const capital = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
-}
-
-function duration(ms: number): string {
-  const s = Math.max(1, Math.round(ms / 1000));
-  if (s < 90) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 90) return `${m} min`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${m % 60} min`;
 }
 
 function defaultHealth(serverId: string): HealthRow {

@@ -28,6 +28,8 @@ export const DEFAULT_HEALTH_TIMING: HealthTiming = { recoveryStableMs: 60_000, f
 export interface Outage {
   kind: OutageKind;
   since: Date;
+  /** The latest failure folded into the outage (= since for the first one). */
+  downAt: Date;
   /** Failures folded into the outage notification (1 = went down once). */
   count: number;
   phase: 'down' | 'recovering' | 'recovered';
@@ -40,7 +42,8 @@ export interface Outage {
 export type HealthEffect =
   /** Tell the channel managers; `repeat` folds it into the outage's existing notification (count + 1). */
   | { type: 'notifyOutage'; kind: OutageKind; repeat: boolean }
-  | { type: 'notifyRecovered'; repeat: boolean }
+  /** `downMs`: from the latest failure until the server came back (not until the recovery was believed). */
+  | { type: 'notifyRecovered'; repeat: boolean; downMs: number }
   /** Observe again at this time even if nothing is reported (a quiet IDLE connection reports nothing). */
   | { type: 'recheckAt'; at: Date };
 
@@ -103,13 +106,13 @@ export function observe(outage: Outage | null, condition: Condition, at: Date, t
     if (!outage || episodeOver || outage.kind !== condition) {
       // A different kind of failure (the network came back but the password is now refused) is a new problem.
       return {
-        outage: { kind: condition, since: at, count: 1, phase: 'down', upSince: null, recoveredAt: null },
+        outage: { kind: condition, since: at, downAt: at, count: 1, phase: 'down', upSince: null, recoveredAt: null },
         effects: [{ type: 'notifyOutage', kind: condition, repeat: false }],
       };
     }
     if (outage.phase === 'down') return { outage, effects: [] };
     return {
-      outage: { ...outage, count: outage.count + 1, phase: 'down', upSince: null },
+      outage: { ...outage, downAt: at, count: outage.count + 1, phase: 'down', upSince: null },
       effects: [{ type: 'notifyOutage', kind: condition, repeat: true }],
     };
   }
@@ -123,7 +126,10 @@ export function observe(outage: Outage | null, condition: Condition, at: Date, t
       if (t < stableAt) return { outage, effects: [{ type: 'recheckAt', at: new Date(stableAt) }] };
       return {
         outage: { ...outage, phase: 'recovered', upSince: null, recoveredAt: at },
-        effects: [{ type: 'notifyRecovered', repeat: outage.recoveredAt !== null }, { type: 'recheckAt', at: new Date(t + timing.flapWindowMs) }],
+        effects: [
+          { type: 'notifyRecovered', repeat: outage.recoveredAt !== null, downMs: outage.upSince!.getTime() - outage.downAt.getTime() },
+          { type: 'recheckAt', at: new Date(t + timing.flapWindowMs) },
+        ],
       };
     }
     case 'recovered': {

@@ -104,18 +104,58 @@ export interface ResolvedServer {
 
 export interface ExistingSecrets { hasPassword: boolean; hasClientSecret: boolean }
 
+type Shape = Record<string, z.ZodType>;
+
+/** Each field on its own, so one bad field does not hide the others' problems. */
+function parseFields(shape: Shape, raw: unknown, prefix: string[], errors: FieldError[]): { values: Record<string, unknown>; failed: Set<string> } {
+  const source = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const values: Record<string, unknown> = {};
+  const failed = new Set<string>();
+  for (const [key, schema] of Object.entries(shape)) {
+    const result = schema.safeParse(source[key]);
+    if (result.success) values[key] = result.data;
+    else {
+      failed.add(key);
+      errors.push(...result.error.issues.map((i) => ({ path: [...prefix, key, ...i.path.map(String)], message: i.message })));
+    }
+  }
+  return { values, failed };
+}
+
+/**
+ * The input with every field checked at once (so the admin fixes everything in one round), and
+ * what the rules after it need when a field was refused: a host that is present but malformed
+ * still counts as given, a refused number as absent.
+ */
+function parseEachField(raw: unknown, errors: FieldError[]): ParsedInput | null {
+  const { oauth: _oauth, ...top } = serverInputSchema.shape;
+  const { values, failed } = parseFields(top, raw, [], errors);
+  if (failed.has('protocol') || failed.has('provider')) return null;
+  const source = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (failed.has('host')) values.host = String(source.host ?? '').trim() || null;
+  if (failed.has('pollIntervalSeconds')) values.pollIntervalSeconds = 120;
+  for (const key of ['security', 'authType', 'afterProcessing'] as const) if (failed.has(key)) values[key] = top[key].safeParse(undefined).data ?? null;
+  let oauth: ParsedInput['oauth'] = null;
+  if (source.oauth != null) {
+    const parsed = parseFields(oauthInputSchema.shape, source.oauth, ['oauth'], errors);
+    // A URL that is given but malformed is reported as such, not as missing.
+    const given = source.oauth as Record<string, unknown>;
+    for (const key of parsed.failed) parsed.values[key] = typeof given[key] === 'string' ? given[key] : null;
+    oauth = parsed.values as ParsedInput['oauth'];
+  }
+  return { ...values, oauth } as ParsedInput;
+}
+
 /**
  * Applies SPEC §2's rules to an input: provider-managed settings, port auto-fill, Microsoft's
  * Basic-auth refusal, POP3 limits, required secrets. Pure: references to other rows are checked by the service.
  */
 export function resolveServerInput(raw: unknown, existing: ExistingSecrets | null): { ok: true; value: ResolvedServer } | { ok: false; errors: FieldError[] } {
-  const parsed = serverInputSchema.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) };
-  }
-  const input: ParsedInput = parsed.data;
   const errors: FieldError[] = [];
   const fail = (path: string[], message: string) => errors.push({ path, message });
+  const input = parseEachField(raw, errors);
+  // Without a protocol and provider there is nothing the rules below can reason about.
+  if (!input) return { ok: false, errors };
 
   let { host, port, security, authType } = input;
   host = host ?? null;

@@ -1,9 +1,12 @@
 import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import { loaders } from '../../graphql/loaders.js';
 import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { ServerHealthRef } from '../health/health.schema.js';
 import type { IncomingServerRow } from '../../db/schema.js';
+import { checkIntervalMs } from '../../mail/check-interval.js';
+import { ConnectionTestEventRef, ConnectionTestResultRef, streamTest } from './connection-test.schema.js';
 
 const MailProtocol = builder.enumType('MailProtocol', { values: ['IMAP', 'POP3', 'EWS', 'GRAPH'] as const });
 const EmailProvider = builder.enumType('EmailProvider', { values: ['MICROSOFT', 'GOOGLE', 'OTHER'] as const });
@@ -11,7 +14,6 @@ const SecurityType = builder.enumType('SecurityType', { values: ['NONE', 'SSL', 
 const EmailAuthType = builder.enumType('EmailAuthType', { values: ['BASIC', 'OAUTH'] as const });
 const FilterType = builder.enumType('FilterType', { values: ['ALLOW', 'IGNORE'] as const });
 const AfterProcessing = builder.enumType('AfterProcessing', { values: ['MARK_READ', 'MOVE'] as const });
-const ConnectionStage = builder.enumType('ConnectionStage', { values: ['DNS', 'TCP', 'TLS', 'AUTH', 'PROTOCOL'] as const });
 
 const EmailFilterRef = builder.objectRef<IncomingServerRow>('EmailFilter').implement({
   // Reachable from tickets (a technician's): configuration is for channel managers only.
@@ -60,6 +62,10 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     realTimeScanning: t.exposeBoolean('realTimeScanning'),
     allowSelfSignedCertificate: t.exposeBoolean('allowSelfSignedCertificate'),
     pollIntervalSeconds: t.exposeInt('pollIntervalSeconds'),
+    checkIntervalSeconds: t.int({
+      description: 'How often Mailroom asks the mailbox for news: the poll interval, or 15 s with real-time scanning (besides what IMAP IDLE pushes).',
+      resolve: (s) => Math.round(checkIntervalMs(s) / 1000),
+    }),
     technicianGroup: t.field({
       type: TechnicianGroupRef,
       nullable: true,
@@ -80,7 +86,7 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     ewsUrl: t.exposeString('ewsUrl', { nullable: true }),
     needsReconfiguration: t.exposeBoolean('needsReconfiguration'),
     oauthClientSecretExpiresAt: t.expose('oauthClientSecretExpiresAt', { type: 'DateTime', nullable: true }),
-    health: t.field({ type: ServerHealthRef, resolve: (s, _a, ctx) => loaders(ctx).health.load(s.id) }),
+    health: t.field({ type: ServerHealthRef, resolve: async (s, _a, ctx) => ({ ...(await loaders(ctx).health.load(s.id)), authType: s.authType }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -107,7 +113,7 @@ const OAuthInput = builder.inputType('OAuthInput', {
   }),
 });
 
-const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
+export const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     email: t.string({ required: true }),
@@ -141,29 +147,7 @@ const IncomingEmailServerInput = builder.inputType('IncomingEmailServerInput', {
 
 const serverResult = resultUnion('IncomingEmailServer', 'server', IncomingEmailServerRef, [ValidationErrorRef, NotFoundErrorRef]);
 
-interface StageRow { stage: 'DNS' | 'TCP' | 'TLS' | 'AUTH' | 'PROTOCOL'; ok: boolean; skipped: boolean; durationMs: number; message: string | null }
-interface TestRow { ok: boolean; failedStage: StageRow['stage'] | null; message: string | null; causes: string[]; stages: StageRow[]; durationMs: number }
-
-const ConnectionTestStageRef = builder.objectRef<StageRow>('ConnectionTestStage').implement({
-  fields: (t) => ({
-    stage: t.field({ type: ConnectionStage, resolve: (s) => s.stage }),
-    ok: t.exposeBoolean('ok'),
-    skipped: t.exposeBoolean('skipped'),
-    durationMs: t.int({ resolve: (s) => Math.round(s.durationMs) }),
-    message: t.exposeString('message', { nullable: true }),
-  }),
-});
-
-const ConnectionTestResultRef = builder.objectRef<TestRow>('ConnectionTestResult').implement({
-  fields: (t) => ({
-    ok: t.exposeBoolean('ok'),
-    failedStage: t.field({ type: ConnectionStage, nullable: true, resolve: (r) => r.failedStage }),
-    message: t.exposeString('message', { nullable: true }),
-    causes: t.exposeStringList('causes'),
-    stages: t.field({ type: [ConnectionTestStageRef], resolve: (r) => r.stages }),
-    durationMs: t.int({ resolve: (r) => Math.round(r.durationMs) }),
-  }),
-});
+const settingsTestResult = resultUnion('ConnectionSettingsTest', 'result', ConnectionTestResultRef, [ValidationErrorRef, NotFoundErrorRef]);
 
 const admin = { manageSupportChannels: true } as const;
 
@@ -213,9 +197,30 @@ builder.mutationFields((t) => ({
       return ctx.services.connectionTester.test(server);
     },
   }),
+  testIncomingEmailServerSettings: t.field({
+    type: settingsTestResult.union,
+    authScopes: admin,
+    description: 'Test Connection with settings not saved yet. With `id`, secrets left empty are the stored ones.',
+    args: { input: t.arg({ type: IncomingEmailServerInput, required: true }), id: t.arg.id() },
+    resolve: async (_r, { input, id }, ctx) => okOrError(await ctx.services.connectionTester.testDraft(input, id?.toString() ?? null), settingsTestResult.ok),
+  }),
 }));
 
 builder.subscriptionFields((t) => ({
+  incomingEmailServerConnectionTest: t.field({
+    type: ConnectionTestEventRef,
+    authScopes: admin,
+    description: 'Runs Test Connection and reports each stage as it starts and ends: the saved server (`id`), or unsaved settings (`input`, with `id` for its stored secrets).',
+    args: { id: t.arg.id(), input: t.arg({ type: IncomingEmailServerInput }) },
+    subscribe: (_r, { id, input }, ctx) =>
+      streamTest(async (onProgress) => {
+        if (input) return ctx.services.connectionTester.testDraft(input, id?.toString() ?? null, onProgress);
+        const server = id ? await ctx.services.servers.get(String(id)) : undefined;
+        if (!server) return new NotFoundError('No such incoming email server');
+        return ctx.services.connectionTester.test(server, { onProgress });
+      }),
+    resolve: (event) => event,
+  }),
   incomingEmailServerUpdated: t.field({
     type: IncomingEmailServerRef,
     authScopes: admin,

@@ -110,6 +110,33 @@ export class IncomingServerService {
     return { id };
   }
 
+  /**
+   * Settings not saved yet, as a row Test Connection can run with: what the input leaves empty
+   * (password, client secret) is the stored one when editing, as saving would keep it. An OAuth
+   * mailbox keeps its sign-in only while its provider, protocol and app settings are unchanged.
+   */
+  async draft(raw: unknown, id: string | null): Promise<DraftServer | ValidationError | NotFoundError> {
+    const existing = id ? await this.get(id) : undefined;
+    if (id && !existing) return new NotFoundError('No such incoming email server');
+    const stored: ServerCredentials = existing ? this.credentials(existing) : { password: null, oauth: {} };
+    const resolved = resolveServerInput(raw, existing ? { hasPassword: stored.password !== null, hasClientSecret: Boolean(stored.oauth.clientSecret) } : null);
+    if (!resolved.ok) return ValidationError.of(resolved.errors);
+    const v = resolved.value;
+    const columns = this.columns(v);
+    const now = new Date();
+    const row: IncomingServerRow = {
+      ...columns, id: existing?.id ?? '00000000-0000-0000-0000-000000000000', passwordSealed: null, oauthSecretsSealed: null,
+      credentialsVersion: existing?.credentialsVersion ?? 1, createdAt: existing?.createdAt ?? now, updatedAt: now,
+    };
+    const keepsSignIn = existing?.authType === 'OAUTH' && v.authType === 'OAUTH' && !v.oauthClientSecret &&
+      existing.provider === v.provider && existing.protocol === v.protocol && sameOAuthApp(existing.oauth, columns.oauth);
+    return {
+      row,
+      credentials: { password: v.password ?? stored.password, oauth: v.oauthClientSecret ? { clientSecret: v.oauthClientSecret } : stored.oauth },
+      signedIn: keepsSignIn ? existing : null,
+    };
+  }
+
   /** Connectors store refreshed OAuth tokens here; not a configuration change, so not audited. */
   async storeOAuthSecrets(id: string, secrets: OAuthSecrets): Promise<void> {
     await this.db.update(incomingServers).set({ oauthSecretsSealed: this.secrets.seal(JSON.stringify(secrets)) }).where(eq(incomingServers.id, id));
@@ -184,4 +211,16 @@ export class IncomingServerService {
     }
     return errors;
   }
+}
+
+export interface DraftServer {
+  row: IncomingServerRow;
+  credentials: ServerCredentials;
+  /** The saved server whose OAuth sign-in applies to these settings, if any. */
+  signedIn: IncomingServerRow | null;
+}
+
+function sameOAuthApp(a: OAuthSettings | null, b: OAuthSettings | null): boolean {
+  const keys = ['clientId', 'authorizationUrl', 'tokenUrl', 'scope', 'redirectUrl', 'tenantId'] as const;
+  return keys.every((k) => (a?.[k] ?? null) === (b?.[k] ?? null));
 }

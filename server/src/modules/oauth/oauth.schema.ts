@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { NotFoundErrorRef, ValidationErrorRef } from '../../graphql/errors.js';
+import { callbackUrl } from '../../mail/oauth/oauth-settings.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 
 interface StartedSignIn { authorizationUrl: string; expiresAt: Date }
@@ -26,6 +27,45 @@ function requestOrigin(ctx: Context): string | undefined {
     return undefined;
   }
 }
+
+interface InstallationApp { configured: boolean; missing: string[]; redirectUrl: string | null }
+
+const InstallationAppRef = builder.objectRef<InstallationApp>('InstallationOAuthApp').implement({
+  description: "The installation's own app registration for a provider, which servers use unless they carry their own client id and secret.",
+  fields: (t) => ({
+    configured: t.exposeBoolean('configured'),
+    missing: t.exposeStringList('missing', { description: 'The environment variables still to set (then restart Mailroom).' }),
+    redirectUrl: t.exposeString('redirectUrl', { nullable: true, description: 'The redirect URI to register with the provider.' }),
+  }),
+});
+
+const OAuthProvidersRef = builder.objectRef<{ microsoft: InstallationApp; google: InstallationApp }>('OAuthProviders').implement({
+  fields: (t) => ({
+    microsoft: t.field({ type: InstallationAppRef, resolve: (p) => p.microsoft }),
+    google: t.field({ type: InstallationAppRef, resolve: (p) => p.google }),
+  }),
+});
+
+function installationApp(vars: [name: string, value: string | undefined][], redirectUrl: string | null): InstallationApp {
+  const missing = vars.filter(([, value]) => !value).map(([name]) => name);
+  return { configured: missing.length === 0, missing, redirectUrl };
+}
+
+builder.queryFields((t) => ({
+  oauthProviders: t.field({
+    type: OAuthProvidersRef,
+    authScopes: { manageSupportChannels: true },
+    description: 'Whether "Sign in with Microsoft" and Google can use the installation\'s app registration, and what is missing.',
+    resolve: (_r, _a, ctx) => {
+      const { microsoft, google, publicUrl } = ctx.services.config;
+      const redirectUrl = callbackUrl(publicUrl, requestOrigin(ctx));
+      return {
+        microsoft: installationApp([['MAILROOM_MICROSOFT_CLIENT_ID', microsoft.clientId], ['MAILROOM_MICROSOFT_CLIENT_SECRET', microsoft.clientSecret]], redirectUrl),
+        google: installationApp([['MAILROOM_GOOGLE_CLIENT_ID', google.clientId], ['MAILROOM_GOOGLE_CLIENT_SECRET', google.clientSecret]], redirectUrl),
+      };
+    },
+  }),
+}));
 
 builder.mutationFields((t) => ({
   startOAuthSignIn: t.field({

@@ -1,6 +1,7 @@
 import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
 import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import { NotFoundError } from '../../lib/errors.js';
+import { ConnectionTestEventRef, ConnectionTestStageRef, streamTest } from '../incoming-servers/connection-test.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { OutgoingTestResult } from './outgoing-server.service.js';
@@ -39,7 +40,7 @@ export const OutgoingEmailServerRef = builder.objectRef<OutgoingServerRow>('Outg
   }),
 });
 
-const OutgoingEmailServerInput = builder.inputType('OutgoingEmailServerInput', {
+export const OutgoingEmailServerInput = builder.inputType('OutgoingEmailServerInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     host: t.string({ required: true }),
@@ -62,7 +63,8 @@ const OutgoingServerTestResultRef = builder.objectRef<OutgoingTestResult>('Outgo
     failedStage: t.field({ type: SmtpStage, nullable: true, resolve: (r) => r.failedStage }),
     message: t.exposeString('message', { nullable: true }),
     causes: t.exposeStringList('causes'),
-    durationMs: t.exposeInt('durationMs'),
+    stages: t.field({ type: [ConnectionTestStageRef], description: 'DNS → TCP → TLS → AUTH, as for incoming servers.', resolve: (r) => r.stages }),
+    durationMs: t.int({ resolve: (r) => Math.round(r.durationMs) }),
   }),
 });
 
@@ -92,6 +94,19 @@ export const OutboundMailRef = builder.objectRef<OutboundMailView>('OutboundMail
     }),
   }),
 });
+
+const OutboundMailPageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('OutboundMailPageInfo').implement({
+  fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
+});
+const OutboundMailConnection = builder
+  .objectRef<{ edges: { cursor: string; node: OutboundMailView }[]; totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('OutboundMailConnection')
+  .implement({
+    fields: (t) => ({
+      nodes: t.field({ type: [OutboundMailRef], resolve: (c) => c.edges.map((e) => e.node) }),
+      totalCount: t.exposeInt('totalCount'),
+      pageInfo: t.field({ type: OutboundMailPageInfo, resolve: (c) => c.pageInfo }),
+    }),
+  });
 
 builder.objectField(IncomingEmailServerRef, 'outgoingServer', (t) =>
   t.field({
@@ -125,6 +140,13 @@ builder.queryFields((t) => ({
     args: { status: t.arg({ type: OutboundMailStatus }), ticketId: t.arg.id(), first: t.arg.int({ defaultValue: 50 }) },
     resolve: (_r, args, ctx) => ctx.services.outbox.list({ status: args.status, ticketId: args.ticketId?.toString() }, args.first ?? 50),
   }),
+  outboundMailPage: t.field({
+    type: OutboundMailConnection,
+    authScopes: admin,
+    description: 'The outbox a page at a time, newest first, with the total count.',
+    args: { status: t.arg({ type: OutboundMailStatus }), first: t.arg.int({ defaultValue: 30 }), after: t.arg.string() },
+    resolve: (_r, args, ctx) => ctx.services.outbox.page({ status: args.status }, args.first ?? 30, args.after),
+  }),
 }));
 
 builder.mutationFields((t) => ({
@@ -143,8 +165,8 @@ builder.mutationFields((t) => ({
   deleteOutgoingServer: t.field({
     type: DeleteResultRef,
     authScopes: admin,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.outgoingServers.delete(String(id), ctx.viewer!.user.id),
+    args: { id: t.arg.id({ required: true }), replacementId: t.arg.id({ description: 'The server the mailboxes linked to this one and its queued mail move to; required while it is in use.' }) },
+    resolve: (_r, { id, replacementId }, ctx) => ctx.services.outgoingServers.delete(String(id), ctx.viewer!.user.id, replacementId?.toString()),
   }),
   testOutgoingServerConnection: t.field({
     type: OutgoingServerTestResultRef,
@@ -152,7 +174,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_r, { id }, ctx) => {
       const result = await ctx.services.outgoingServers.test(String(id));
-      return result instanceof NotFoundError ? { ok: false, failedStage: null, message: result.message, causes: [], durationMs: 0 } : result;
+      return result instanceof NotFoundError ? { ok: false, failedStage: null, message: result.message, causes: [], stages: [], durationMs: 0 } : result;
     },
   }),
   retryOutboundMail: t.field({
@@ -165,5 +187,20 @@ builder.mutationFields((t) => ({
       ctx.services.outboundWorker.kick();
       return result;
     },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  outgoingServerConnectionTest: t.field({
+    type: ConnectionTestEventRef,
+    authScopes: admin,
+    description: 'Tests an outgoing server (DNS → TCP → TLS → AUTH) and reports each stage as it runs: the saved one (`id`), or unsaved settings (`input`, with `id` for its stored password).',
+    args: { id: t.arg.id(), input: t.arg({ type: OutgoingEmailServerInput }) },
+    subscribe: (_r, { id, input }, ctx) =>
+      streamTest((onProgress) => {
+        if (input) return ctx.services.outgoingServers.testDraft(input, id?.toString() ?? null, onProgress);
+        return ctx.services.outgoingServers.test(id ? String(id) : '', onProgress);
+      }),
+    resolve: (event) => event,
   }),
 }));

@@ -1,30 +1,33 @@
-import { performance } from 'node:perf_hooks';
 import { and, asc, count, desc, eq, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { outgoingServers, type OutgoingServerRow } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { outgoingServerForSending } from '../../ingest/lookups.js';
+import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
+import type { ConnectionTestResult, ProgressListener } from '../../mail/connection-test/connection-test.js';
+import { testSmtpConnection } from '../../mail/connection-test/smtp-probe.js';
 import type { OutgoingServerDirectory } from '../../mail/ports.js';
-import { describeSmtpFailure, withSmtpTransport, type SmtpStage, type SmtpTarget } from '../../mail/outbound/smtp.js';
+import type { SmtpTarget } from '../../mail/outbound/smtp.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
+import { deleteGuarded } from '../references/references.js';
 import { resolveOutgoingInput, type ResolvedOutgoingServer } from './outgoing-server.rules.js';
 import { isUuid } from '../../lib/uuid.js';
 
-export interface OutgoingTestResult {
-  ok: boolean;
-  failedStage: SmtpStage | null;
-  message: string | null;
-  causes: string[];
-  durationMs: number;
-}
+/** The stages of a mailbox test, SMTP's way: DNS → TCP → TLS → AUTH. */
+export type OutgoingTestResult = ConnectionTestResult;
 
 export const OUTGOING_TEST_TIMEOUT_MS = 10_000;
 
 const ENTITY = 'OutgoingEmailServer';
 
 export class OutgoingServerService implements OutgoingServerDirectory {
-  constructor(private readonly db: Db, private readonly secrets: SecretBox, private readonly opts: { allowLoopback: boolean; testTimeoutMs?: number }) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretBox,
+    private readonly pubsub: PubSub,
+    private readonly opts: { allowLoopback: boolean; testTimeoutMs?: number },
+  ) {}
 
   list(): Promise<OutgoingServerRow[]> {
     return this.db.select().from(outgoingServers).orderBy(desc(outgoingServers.primary), asc(outgoingServers.createdAt));
@@ -98,45 +101,64 @@ export class OutgoingServerService implements OutgoingServerDirectory {
     });
   }
 
-  async delete(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError> {
+  /**
+   * Refused while mailboxes link the server or acknowledgments wait in its queue, unless they move
+   * to `replacementId`. Mail already sent or failed keeps its row and loses the link.
+   */
+  async delete(id: string, actorUserId: string | null, replacementId?: string | null): Promise<{ id: string } | NotFoundError | ValidationError | InUseError> {
     const existing = await this.get(id);
     if (!existing) return new NotFoundError('No such outgoing email server');
-    await this.db.transaction(async (tx) => {
-      await tx.delete(outgoingServers).where(eq(outgoingServers.id, id));
-      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: id, action: 'DELETE', before: existing });
-      if (!existing.primary) return;
-      // The primary went away: the oldest remaining server (enabled first) takes over.
-      const [next] = await tx.select().from(outgoingServers).orderBy(desc(outgoingServers.enabled), asc(outgoingServers.createdAt)).limit(1);
-      if (!next) return;
-      const [promoted] = await tx.update(outgoingServers).set({ primary: true, updatedAt: new Date() }).where(eq(outgoingServers.id, next.id)).returning();
-      await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: next.id, action: 'UPDATE', before: next, after: promoted });
+    return deleteGuarded(this.db, this.pubsub, {
+      kind: ENTITY, id, name: existing.name, replacementId, actorUserId,
+      remove: (tx, replacement) => this.remove(tx, existing, actorUserId, replacement),
     });
-    return { id };
   }
 
-  /** Connect, STARTTLS/TLS, authenticate (nodemailer's verify) within 10 s; never throws for a failed test. */
-  async test(id: string): Promise<OutgoingTestResult | NotFoundError> {
+  private async remove(tx: Queryable, existing: OutgoingServerRow, actorUserId: string | null, replacement: { id: string; name: string } | null): Promise<void> {
+    const { id } = existing;
+    await tx.delete(outgoingServers).where(eq(outgoingServers.id, id));
+    await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: id, action: 'DELETE', before: existing, after: replacement ? { replacedBy: replacement.name } : undefined });
+    if (!existing.primary) return;
+    // The primary went away: the replacement takes over, else the oldest remaining server (enabled first).
+    const [next] = replacement
+      ? await tx.select().from(outgoingServers).where(eq(outgoingServers.id, replacement.id))
+      : await tx.select().from(outgoingServers).orderBy(desc(outgoingServers.enabled), asc(outgoingServers.createdAt)).limit(1);
+    if (!next) return;
+    const [promoted] = await tx.update(outgoingServers).set({ primary: true, updatedAt: new Date() }).where(eq(outgoingServers.id, next.id)).returning();
+    await recordConfigChange(tx, { actorUserId, entityType: ENTITY, entityId: next.id, action: 'UPDATE', before: next, after: promoted });
+  }
+
+  /** DNS → TCP → TLS → AUTH within 10 s, with the saved settings; never throws for a failed test. */
+  async test(id: string, onProgress?: ProgressListener): Promise<OutgoingTestResult | NotFoundError> {
     const row = await this.get(id);
     if (!row) return new NotFoundError('No such outgoing email server');
-    const target = this.smtpTarget(row);
-    const budget = this.opts.testTimeoutMs ?? OUTGOING_TEST_TIMEOUT_MS;
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        withSmtpTransport(target, { allowLoopback: this.opts.allowLoopback, timeouts: { connectMs: budget, greetingMs: budget, socketMs: budget } }, (t) => t.verify()),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(Object.assign(new Error('test budget exhausted'), { code: 'ETIMEDOUT' })), budget);
-        }),
-      ]);
-      return { ok: true, failedStage: null, message: null, causes: [], durationMs: elapsed() };
-    } catch (err) {
-      const failure = describeSmtpFailure(err, target, { timeoutMs: budget });
-      return { ok: false, failedStage: failure.stage, message: failure.message, causes: failure.causes, durationMs: elapsed() };
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.run(this.smtpTarget(row), onProgress);
+  }
+
+  /**
+   * The same test with settings not saved yet (the drawer's input). Editing a server, an empty
+   * password means the stored one, as saving would.
+   */
+  async testDraft(raw: unknown, id: string | null, onProgress?: ProgressListener): Promise<OutgoingTestResult | NotFoundError | ValidationError> {
+    const existing = id ? await this.get(id) : undefined;
+    if (id && !existing) return new NotFoundError('No such outgoing email server');
+    const resolved = resolveOutgoingInput(raw, existing ? { hasPassword: existing.passwordSealed !== null } : null);
+    if (!resolved.ok) return ValidationError.of(resolved.errors);
+    const v = resolved.value;
+    const stored = existing ? this.smtpTarget(existing).password : null;
+    return this.run({
+      host: v.host,
+      port: v.port,
+      security: v.security,
+      authType: v.authType,
+      username: v.authType === 'BASIC' ? v.username || v.fromAddress : null,
+      password: v.password === undefined ? stored : v.password,
+      allowSelfSignedCertificate: v.allowSelfSignedCertificate,
+    }, onProgress);
+  }
+
+  private run(target: SmtpTarget, onProgress?: ProgressListener): Promise<OutgoingTestResult> {
+    return testSmtpConnection(target, { timeoutMs: this.opts.testTimeoutMs ?? OUTGOING_TEST_TIMEOUT_MS, allowLoopback: this.opts.allowLoopback, onProgress });
   }
 
   private columns(v: ResolvedOutgoingServer) {

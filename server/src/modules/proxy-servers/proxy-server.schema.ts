@@ -73,7 +73,7 @@ builder.mutationFields((t) => ({
   deleteProxyServer: t.field({
     type: DeleteResultRef,
     authScopes: admin,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.proxies.delete(String(id), ctx.viewer!.user.id),
+    args: { id: t.arg.id({ required: true }), replacementId: t.arg.id({ description: 'The proxy the mailboxes using this one move to; required while it is in use.' }) },
+    resolve: (_r, { id, replacementId }, ctx) => ctx.services.proxies.delete(String(id), ctx.viewer!.user.id, replacementId?.toString()),
   }),
 }));

@@ -2,12 +2,13 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { incomingServers, proxyServers } from '../../db/schema.js';
-import { NotFoundError, ValidationError, zodFieldErrors } from '../../lib/errors.js';
+import { InUseError, NotFoundError, ValidationError, zodFieldErrors } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import type { ProxyConfig } from '../../mail/proxy.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../../lib/uuid.js';
+import { deleteGuarded } from '../references/references.js';
 
 export type ProxyServerRow = typeof proxyServers.$inferSelect;
 
@@ -111,20 +112,20 @@ export class ProxyServerService {
     return row;
   }
 
-  /** Refused while a mailbox uses the proxy: silently connecting it directly could break a network policy. */
-  async delete(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError | ValidationError> {
+  /**
+   * Refused while a mailbox uses the proxy — silently connecting it directly could break a network
+   * policy — unless the mailboxes move to `replacementId` (and reconnect through it).
+   */
+  async delete(id: string, actorUserId: string | null, replacementId?: string | null): Promise<{ id: string } | NotFoundError | ValidationError | InUseError> {
     const existing = await this.get(id);
     if (!existing) return new NotFoundError('No such proxy server');
-    const users = await this.users(id);
-    if (users.length) {
-      const names = users.map((u) => `"${u.name}"`).join(', ');
-      return ValidationError.of([{ path: ['id'], message: `The proxy is used by ${names}; choose another proxy for ${users.length === 1 ? 'it' : 'them'} first` }]);
-    }
-    await this.db.transaction(async (tx) => {
-      await tx.delete(proxyServers).where(eq(proxyServers.id, id));
-      await recordConfigChange(tx, { actorUserId, entityType: 'ProxyServer', entityId: id, action: 'DELETE', before: existing });
+    return deleteGuarded(this.db, this.pubsub, {
+      kind: 'ProxyServer', id, name: existing.name, replacementId, actorUserId,
+      remove: async (tx, replacement) => {
+        await tx.delete(proxyServers).where(eq(proxyServers.id, id));
+        await recordConfigChange(tx, { actorUserId, entityType: 'ProxyServer', entityId: id, action: 'DELETE', before: existing, after: replacement ? { replacedBy: replacement.name } : undefined });
+      },
     });
-    return { id };
   }
 
   users(id: string): Promise<{ id: string; name: string }[]> {

@@ -53,7 +53,7 @@ builder.mutationFields((t) => ({
   deleteCompany: t.field({
     type: DeleteResultRef,
     authScopes: admin,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.settings.deleteCompany(String(id), ctx.viewer!.user.id),
+    args: { id: t.arg.id({ required: true }), replacementId: t.arg.id({ description: 'Where the servers, rules and requests naming the company move; required while it is in use.' }) },
+    resolve: (_r, { id, replacementId }, ctx) => ctx.services.settings.deleteCompany(String(id), ctx.viewer!.user.id, replacementId?.toString()),
   }),
 }));

@@ -1,9 +1,11 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import { appSettings, companies, emailPreference, incomingRules, type EmailPreferenceRow } from '../../db/schema.js';
-import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import type { PubSub } from '../../lib/pubsub.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
 import { isUuid } from '../../lib/uuid.js';
+import { deleteGuarded } from '../references/references.js';
 
 export type AppSettingsRow = typeof appSettings.$inferSelect;
 export type CompanyRow = typeof companies.$inferSelect;
@@ -34,7 +36,7 @@ export async function mspEnabled(q: Queryable): Promise<boolean> {
 
 /** Installation settings (the Managed Services Provider switch) and the companies it enables. */
 export class SettingsService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly pubsub: PubSub) {}
 
   get(): Promise<AppSettingsRow> {
     return loadAppSettings(this.db);
@@ -90,19 +92,17 @@ export class SettingsService {
     });
   }
 
-  /** Servers and tickets lose the company through their foreign keys; rule actions are JSON and are cleared here. */
-  async deleteCompany(id: string, actorUserId: string | null): Promise<{ id: string } | NotFoundError> {
+  /** Refused while servers, rules or requests name the company, unless they move to `replacementId`. */
+  async deleteCompany(id: string, actorUserId: string | null, replacementId?: string | null): Promise<{ id: string } | NotFoundError | ValidationError | InUseError> {
     const existing = await this.getCompany(id);
     if (!existing) return new NotFoundError('No such company');
-    await this.db.transaction(async (tx) => {
-      await tx
-        .update(incomingRules)
-        .set({ actions: sql`${incomingRules.actions} - 'companyId'` })
-        .where(sql`${incomingRules.actions}->>'companyId' = ${id}`);
-      await tx.delete(companies).where(eq(companies.id, id));
-      await recordConfigChange(tx, { actorUserId, entityType: 'Company', entityId: id, action: 'DELETE', before: existing });
+    return deleteGuarded(this.db, this.pubsub, {
+      kind: 'Company', id, name: existing.name, replacementId, actorUserId,
+      remove: async (tx, replacement) => {
+        await tx.delete(companies).where(eq(companies.id, id));
+        await recordConfigChange(tx, { actorUserId, entityType: 'Company', entityId: id, action: 'DELETE', before: existing, after: replacement ? { replacedBy: replacement.name } : undefined });
+      },
     });
-    return { id };
   }
 
   private async validName(name: string, exceptId?: string): Promise<string | ValidationError> {
