@@ -1,6 +1,6 @@
 // Shared by the benchmarks: a private Dovecot, a Mailroom app, and bulk mailbox seeding.
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp, type App } from '../server/src/app.ts';
@@ -9,6 +9,7 @@ import { createLogger } from '../server/src/lib/logger.ts';
 import { startDovecot, type Dovecot } from '../test/testkit/services/dovecot.ts';
 import { createDatabase, startPostgres, type Postgres } from '../test/testkit/services/postgres.ts';
 import { lookupUser } from '../test/testkit/services/util.ts';
+import { processTree } from '../test/testkit/proc.ts';
 import { GraphQLClient, ADMIN } from '../test/testkit/app.ts';
 import { seeder } from '../test/testkit/seed.ts';
 
@@ -92,3 +93,19 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** CPU seconds (user + system) a process has used so far, all its threads, from /proc; 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of `pid` and every process below it (the server and its PostgreSQL). */
+export function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p), 0);
+}

@@ -1,66 +1,145 @@
-// Many mailboxes in one process: N IMAP mailboxes with real-time scanning (IDLE). Baseline = N bare
-// imapflow connections idling in the same process. Reports time to all connected, memory per
-// mailbox, and how long one mail to every mailbox takes to become N tickets.
+// Many mailboxes in one process: N IMAP mailboxes with real-time scanning (IDLE). Mailroom runs as
+// its own process, the compiled server as `pnpm start` runs it, and its RSS and CPU are read from
+// /proc once every mailbox is connected and it has idled BENCH_IDLE_SECONDS (30). Baseline = N
+// bare imapflow connections idling in this process, in the same run. Reports time to all
+// connected, memory, idle CPU, and how long one mail to every mailbox takes to become N tickets
+// (baseline: N EXISTS notifications and N fetches).
+import { spawn, spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { expectNoGraphQLErrors } from '../test/testkit/client.ts';
-import { addImapServer, fmt, message, startApp, startDovecot } from './common.ts';
+import { ADMIN, GraphQLClient, expectNoGraphQLErrors } from '../test/testkit/client.ts';
+import { processInfo, processTree } from '../test/testkit/proc.ts';
+import { addImapServer, cpuSeconds, fmt, message, startDovecot, treeCpuSeconds, type Dovecot } from './common.ts';
 
-const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
-async function settle(): Promise<number> {
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function settledRssMb(): Promise<number> {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
-  return rssMb();
+  return process.memoryUsage().rss / 1024 / 1024;
+}
+
+/** One mail to each mailbox, 16 LMTP sessions at a time (Dovecot runs one lmtp process per session). */
+async function deliverToEach(dovecot: Dovecot, users: string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < users.length) {
+      const i = next++;
+      await dovecot.deliver(users[i]!, message(i, users[i]!));
+    }
+  }));
+}
+
+async function baseline(dovecot: Dovecot, users: string[]): Promise<{ connectMs: number; rssMb: number; idleCpuPct: number; allMailMs: number }> {
+  const before = await settledRssMb();
+  const t0 = performance.now();
+  const clients = await Promise.all(users.map(async (u) => {
+    const c = new ImapFlow({ host: '127.0.0.1', port: dovecot.ports.imap, secure: false, doSTARTTLS: false, auth: { user: u, pass: 'pw' }, logger: false });
+    await c.connect();
+    await c.mailboxOpen('INBOX');
+    return c;
+  }));
+  const connectMs = performance.now() - t0;
+  const cpu0 = cpuSeconds(process.pid);
+  await sleep(idleSeconds * 1000);
+  const idleCpuPct = ((cpuSeconds(process.pid) - cpu0) / idleSeconds) * 100;
+  const rssMb = (await settledRssMb()) - before;
+
+  let fetched = 0;
+  const all = new Promise<void>((resolve) => {
+    for (const c of clients) {
+      c.once('exists', () => {
+        void c.fetchOne('*', { source: true }).then(() => ++fetched === clients.length && resolve());
+      });
+    }
+  });
+  const t1 = performance.now();
+  await deliverToEach(dovecot, users);
+  await all;
+  const allMailMs = performance.now() - t1;
+  await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
+  return { connectMs, rssMb, idleCpuPct, allMailMs };
+}
+
+async function spawnMailroom(dataDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const env = {
+    ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MAILROOM_DATA_DIR: dataDir,
+    MAILROOM_ADMIN_EMAIL: ADMIN.email, MAILROOM_ADMIN_PASSWORD: ADMIN.password, MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: '1',
+  };
+  const child = spawn(process.execPath, ['server/dist/main.js'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not running within 120 s:\n${out}`)), 120_000);
+    const check = () => {
+      const m = /Mailroom is running at (\S+)/.exec(out);
+      if (m) (clearTimeout(timer), resolve(m[1]!));
+    };
+    child.stdout.on('data', check);
+    void exited.then(() => reject(new Error(`exited before it was running:\n${out}`)));
+  });
+  return {
+    url, pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)): Promise<void> {
-  const dovecot = await startDovecot();
+  const build = spawnSync('pnpm', ['--filter', '@mailroom/server', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('server build failed');
+  const dovecot = await startDovecot({ connections: n * 2 });
+  const dataDir = await fs.mkdtemp(path.join(tmpdir(), 'mailroom-bench-'));
   try {
     const users = Array.from({ length: n }, (_, i) => `box${i}@bench.test`);
     for (const u of users) await dovecot.addUser(u, 'pw');
 
-    // Baseline: bare imapflow clients in IDLE.
-    const before = await settle();
-    const t0 = performance.now();
-    const clients = await Promise.all(users.map(async (u) => {
-      const c = new ImapFlow({ host: '127.0.0.1', port: dovecot.ports.imap, secure: false, doSTARTTLS: false, auth: { user: u, pass: 'pw' }, logger: false });
-      await c.connect();
-      await c.mailboxOpen('INBOX');
-      void c.idle().catch(() => {});
-      return c;
-    }));
-    const baselineConnectMs = performance.now() - t0;
-    const baselineMb = (await settle()) - before;
-    await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
+    const bare = await baseline(dovecot, users);
 
-    const app = await startApp();
+    const server = await spawnMailroom(dataDir);
     try {
-      const beforeApp = await settle();
+      const admin = new GraphQLClient(server.url);
+      await admin.signIn();
+      const connected = async () => expectNoGraphQLErrors(await admin.raw('{ incomingEmailServers { health { connectionState } } }')).incomingEmailServers
+        .filter((s: { health: { connectionState: string } }) => s.health.connectionState === 'connected').length;
+      const t0 = performance.now();
+      for (const u of users) await addImapServer(admin, dovecot, u, 'pw', true);
+      while ((await connected()) < n) await sleep(200);
+      const connectMs = performance.now() - t0;
+
+      const cpu0 = cpuSeconds(server.pid);
+      const treeCpu0 = treeCpuSeconds(server.pid);
+      await sleep(idleSeconds * 1000);
+      const idleCpuPct = ((cpuSeconds(server.pid) - cpu0) / idleSeconds) * 100;
+      const treeIdleCpuPct = ((treeCpuSeconds(server.pid) - treeCpu0) / idleSeconds) * 100;
+      const serverRss = processInfo(server.pid)?.rssMb ?? NaN;
+      const treeRss = processTree(server.pid).reduce((sum, pid) => sum + (processInfo(pid)?.rssMb ?? 0), 0);
+
+      const tickets = async () => expectNoGraphQLErrors(await admin.raw('{ tickets(first: 1) { totalCount } }')).tickets.totalCount as number;
       const t1 = performance.now();
-      for (const u of users) await addImapServer(app.admin, dovecot, u, 'pw', true);
-      while (expectNoGraphQLErrors(await app.admin.raw('{ incomingEmailServers { health { connectionState } } }')).incomingEmailServers
-        .filter((s: { health: { connectionState: string } }) => s.health.connectionState === 'connected').length < n) {
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const connectMs = performance.now() - t1;
-      const mailroomMb = (await settle()) - beforeApp;
+      await deliverToEach(dovecot, users);
+      while ((await tickets()) < n) await sleep(100);
+      const allMailMs = performance.now() - t1;
 
-      const t2 = performance.now();
-      await Promise.all(users.map((u, i) => dovecot.deliver(u, message(i, u))));
-      const delivered = performance.now() - t2;
-      while ((await app.app.services.tickets.count()) < n) await new Promise((r) => setTimeout(r, 100));
-      const ingestMs = performance.now() - t2;
-
-      console.log(`\n${fmt(n)} mailboxes with IDLE in one process (${app.app.services.database.kind})`);
-      console.log(`  baseline  bare imapflow IDLE   connect all ${fmt(baselineConnectMs)} ms   RSS +${fmt(baselineMb, 1)} MB (${fmt((baselineMb * 1024) / n)} KB/mailbox)`);
-      console.log(`  mailroom  connectors           connect all ${fmt(connectMs)} ms   RSS +${fmt(mailroomMb, 1)} MB (${fmt((mailroomMb * 1024) / n)} KB/mailbox)`);
-      console.log(`  ratio     memory per mailbox ${fmt(mailroomMb / baselineMb, 2)}`);
-      console.log(`  one mail to each: delivered in ${fmt(delivered)} ms, all ${fmt(n)} tickets after ${fmt(ingestMs)} ms`);
+      console.log(`\n${fmt(n)} mailboxes with IDLE (Mailroom as its own process, embedded PostgreSQL; idle ${idleSeconds} s)`);
+      console.log(`  baseline  bare imapflow IDLE   connect all ${fmt(bare.connectMs)} ms   RSS +${fmt(bare.rssMb, 1)} MB in the bench process   idle CPU ${fmt(bare.idleCpuPct, 2)} %   one mail to each: all fetched after ${fmt(bare.allMailMs)} ms`);
+      console.log(`  mailroom  server process       connect all ${fmt(connectMs)} ms   RSS ${fmt(serverRss, 1)} MB (tree with PostgreSQL ${fmt(treeRss, 1)} MB)   idle CPU ${fmt(idleCpuPct, 2)} % (tree ${fmt(treeIdleCpuPct, 2)} %)   one mail to each: all tickets after ${fmt(allMailMs)} ms`);
+      console.log(`  ratio     connect all ${fmt(connectMs / bare.connectMs, 2)}   all mail → tickets ${fmt(allMailMs / bare.allMailMs, 2)}`);
     } finally {
-      await app.stop();
+      await server.stop();
     }
   } finally {
     await dovecot.dispose();
+    await fs.rm(dataDir, { recursive: true, force: true });
   }
 }

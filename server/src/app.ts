@@ -12,6 +12,7 @@ import { SecretBox } from './lib/secrets.js';
 import type { Context } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
 import { serveGraphqlOverWebSocket } from './graphql/ws-server.js';
+import { EventLoopWatch } from './lib/event-loop-watch.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { serveSpa } from './lib/static-files.js';
 import { sendEml } from './lib/eml-response.js';
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
 
   const origins = originPolicy(config.publicUrl, config.allowedOrigins);
   const sessions = new LiveSessions(services.pubsub, services.auth, logger.child({ source: 'sessions' }));
+  const eventLoop = new EventLoopWatch(logger.child({ source: 'event-loop' }));
 
   const isAdmin = (viewer: Viewer | null | undefined) => Boolean(viewer?.user.isSuperAdmin || viewer?.canManageSupportChannels);
 
@@ -169,7 +171,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   async function healthz(res: ServerResponse): Promise<void> {
     try {
       await services.db.execute(sql`select 1`);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', database: database.kind }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', database: database.kind, eventLoopMaxDelayMs: eventLoop.worstRecentMs() }));
     } catch {
       res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable' }));
     }
@@ -229,11 +231,13 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         services.housekeeping.start();
       }
       services.credentialWatch.start();
+      eventLoop.start();
       const { port } = httpServer.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       return { url: config.publicUrl ?? `http://${host}:${port}`, port };
     },
     async stop() {
+      eventLoop.stop();
       await services.supervisor.stop();
       await services.outboundWorker.stop();
       await services.housekeeping.stop();
@@ -245,6 +249,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }
+      await services.ingest.stop();
       await database.close();
     },
   };

@@ -6,6 +6,7 @@ import type { Database, Db } from './db/client.js';
 import { AttachmentStore } from './ingest/attachments.js';
 import { Housekeeping } from './ingest/housekeeping.js';
 import { IngestService } from './ingest/ingest.service.js';
+import { ParserPool } from './ingest/parser-pool.js';
 import type { Logger } from './lib/logger.js';
 import { createEventBus, type PubSub } from './lib/pubsub.js';
 import { SecretBox } from './lib/secrets.js';
@@ -101,6 +102,7 @@ export async function createServices(config: Config, logger: Logger, database: D
   const ticketNotifier = new TicketNotifier(db, notifications, logger.child({ source: 'ticket-notifications' }));
   const ingest = new IngestService(db, pubsub, logger.child({ source: 'ingest' }), {
     identity, attachments, preference: () => settings.emailPreference(), onQueued: () => outboundWorker.kick(),
+    parser: new ParserPool({ logger: logger.child({ source: 'parser' }), faultPoint: config.faultPoint }), faultPoint: config.faultPoint,
     onCommitted: ({ created, replied }) => {
       void ticketNotifier.ticketsCreated(created);
       void ticketNotifier.requesterReplied(replied);

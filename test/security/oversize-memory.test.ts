@@ -2,15 +2,12 @@
 // `pnpm start` runs it) reads RFC822.SIZE and fetches only the message's beginning, so its RSS,
 // read from /proc while the mail arrives, barely moves; the mail is quarantined and the next
 // one becomes a ticket.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, graphql, removeDir, spawnServer, type ServerProcess } from '../testkit/app.ts';
-import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
+import { graphql, type GraphQLClient, type ServerProcess } from '../testkit/app.ts';
+import { spawnServerWithMailbox, type SpawnedMailbox } from '../testkit/spawned-mailbox.ts';
+import { getDovecot } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
-import { health, seeder } from '../testkit/seed.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
 const Quarantine = graphql(`query OversizeMemoryQuarantine($serverId: ID) { quarantinedMessages(serverId: $serverId) { reason size } }`);
@@ -20,23 +17,18 @@ const rssBytes = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`
 const MB = 1024 * 1024;
 
 describe('an over-size mail and the server\'s memory', () => {
-  const user = `oversize-rss-${randomUUID().slice(0, 8)}@example.test`;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'mailroom-oversize-'));
+  let mailbox: SpawnedMailbox;
+  let user: string;
   let server: ServerProcess;
   let admin: GraphQLClient;
   let serverId: string;
 
   beforeAll(async () => {
-    await getDovecot().addUser(user, 'pw');
-    server = await spawnServer({ dataDir, databaseUrl: await testDatabaseUrl() });
-    admin = new GraphQLClient(server.url);
-    await admin.signIn();
-    serverId = (await seeder(admin).incomingServer({ name: 'Oversize', email: user, protocol: 'IMAP', host: '127.0.0.1', port: getDovecot().ports.imap, security: 'NONE', password: 'pw', realTimeScanning: true })).id;
-    await waitFor('connected', async () => (await health(admin, serverId)).connectionState === 'connected', 30_000);
+    mailbox = await spawnServerWithMailbox('Oversize');
+    ({ user, server, admin, serverId } = mailbox);
   });
   afterAll(async () => {
-    await server?.kill('SIGTERM');
-    removeDir(dataDir);
+    await mailbox?.dispose();
   });
 
   it('quarantines a 60 MB mail (limit 25 MB) with its RSS growing by less than 50 MB', async () => {

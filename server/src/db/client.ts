@@ -22,6 +22,8 @@ export interface Database {
   embedded: EmbeddedPostgres | null;
   /** LISTEN/NOTIFY for events across processes. */
   notify: NotifyTransport;
+  /** Statements sent through drizzle since the start (the statement-count tests read it around one request). */
+  statementCount(): number;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,10 @@ export async function openDatabase(opts: { url: string; logger: Logger } | { url
     throw err;
   }
   const client = connect(10);
-  const db = drizzle(client, { schema });
+  // drizzle's logger hook rather than postgres.js' `debug`, which captures a stack per query and
+  // makes the parameters of a failed query enumerable (into the logs).
+  let statements = 0;
+  const db = drizzle(client, { schema, logger: { logQuery: () => void statements++ } });
   return {
     db: db as unknown as Db,
     kind: embedded ? 'embedded' : 'postgres',
@@ -63,6 +68,7 @@ export async function openDatabase(opts: { url: string; logger: Logger } | { url
         await client.notify(channel, payload);
       },
     },
+    statementCount: () => statements,
     async close() {
       await client.end({ timeout: 5 });
       await embedded?.stop();

@@ -1,12 +1,17 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { inTextSet } from '../db/insert-set.js';
 import { incomingServers, messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { PubSub } from '../lib/pubsub.js';
 import type { AttachmentStore } from './attachments.js';
 import type { MailIdentity } from './identity.js';
 import { BatchLookups } from './lookups.js';
-import { planBatch, prepare, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
+import { faultPoint } from '../lib/faults.js';
+import { storableText } from '../lib/text.js';
+import type { ParserPool } from './parser-pool.js';
+import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
+import { rejected } from './prepare.js';
 import { decide, type TraceStep } from './pipeline.js';
 import { writeBatch, writeFailure } from './write.js';
 
@@ -36,22 +41,50 @@ export interface IngestDeps {
   /** The email preference (the settings module reads it). */
   preference: () => Promise<EmailPreferenceRow>;
   attachments: AttachmentStore | null;
+  /** Where limits, parsing and sanitising run: worker threads, off the event loop. */
+  parser: ParserPool;
   /** Acknowledgments were queued: the outbound worker can send them now. */
   onQueued?: () => void;
+  faultPoint?: string;
   /** After the commit: tickets created, and tickets a requester's reply was appended to (for notifications). */
   onCommitted?: (changes: CommittedChanges) => void;
 }
 
 export interface CommittedChanges { created: string[]; replied: string[] }
 
+/** Starts SPEC §4 steps 2–3 for one fetched message in the parser pool (see IngestService.preparer). */
+export type Preparer = (item: IncomingItem) => PendingMessage;
+
+/** A message handed to the parser pool, with when it was handed over (for the batch timings). */
+export interface PendingMessage { item: IncomingItem; submittedAt: number; prepared: Promise<Prepared> }
+
+/** Where one batch's time went, in ms since `performance.timeOrigin` (see IngestService.observe). */
+export interface BatchTimings {
+  serverId: string;
+  messages: number;
+  /** The first message of the batch was handed to the parser pool. */
+  submittedAt: number;
+  /** Every message of the batch is parsed. */
+  parsedAt: number;
+  /** The transaction began (it may wait for the parse and for the previous batch). */
+  beganAt: number;
+  /** Every message is decided (its transaction's reads and the pipeline's steps). */
+  decidedAt: number;
+  committedAt: number;
+  /** Events are published. */
+  publishedAt: number;
+}
+
 /**
- * The orchestrator of SPEC §4. Limits and parsing happen outside the transaction (plan.ts:
- * prepare); then one transaction per batch decides every message (plan.ts: planBatch, around the
- * pure pipeline.ts), writes it (write.ts) together with the caller's checkpoint, and events are
- * published only after the commit. The unique `messages.source_key` makes a re-fetched message a
- * no-op.
+ * The orchestrator of SPEC §4. Limits and parsing happen outside the transaction, in the parser
+ * pool (prepare.ts, parser-pool.ts); then one transaction per batch decides every message
+ * (plan.ts: planBatch, around the pure pipeline.ts), writes it (write.ts) together with the
+ * caller's checkpoint, and events are published only after the commit. The unique
+ * `messages.source_key` makes a re-fetched message a no-op.
  */
 export class IngestService {
+  private observers: ((t: BatchTimings) => void)[] = [];
+
   constructor(
     readonly db: Db,
     private readonly pubsub: PubSub,
@@ -67,24 +100,58 @@ export class IngestService {
   async committedSourceKeys(keys: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 1000) {
-      const rows = await this.db.select({ key: messages.sourceKey }).from(messages).where(inArray(messages.sourceKey, keys.slice(i, i + 1000)));
+      const rows = await this.db.select({ key: messages.sourceKey }).from(messages).where(inTextSet(messages.sourceKey, keys.slice(i, i + 1000)));
       for (const r of rows) found.add(r.key);
     }
     return found;
   }
 
-  async ingestBatch(server: IncomingServerRow, items: IncomingItem[], checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome[]> {
-    const pref = await this.deps.preference();
-    const prepared = await Promise.all(items.map((item) => prepare(item, pref)));
+  /**
+   * Reads the email preference once and returns a function that hands each message to the parser
+   * pool as soon as it is fetched, so a connector's fetching, the parsers and the database (the
+   * previous batch's commit) all work at once.
+   */
+  async preparer(): Promise<Preparer> {
+    const { maxMessageBytes } = await this.deps.preference();
+    return (item) => {
+      const submittedAt = performance.now();
+      // Rejects only when the pool is shut down; a PendingMessage nobody awaits (stop) must not
+      // become an unhandled rejection, hence the no-op handler on a second branch.
+      const prepared = this.prepareOne(item, maxMessageBytes);
+      prepared.catch(() => {});
+      return { item, submittedAt, prepared };
+    };
+  }
 
+  /** Each batch's timings to `fn` (the benches); returns the function that stops it. */
+  observe(fn: (t: BatchTimings) => void): () => void {
+    this.observers.push(fn);
+    return () => (this.observers = this.observers.filter((o) => o !== fn));
+  }
+
+  async ingestBatch(server: IncomingServerRow, items: IncomingItem[], checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome[]> {
+    const prepare = await this.preparer();
+    return this.ingestPrepared(server, items.map(prepare), checkpoint);
+  }
+
+  /** One batch, committed together with `checkpoint`; each message was handed to the parser pool already (preparer). */
+  async ingestPrepared(server: IncomingServerRow, pending: PendingMessage[], checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome[]> {
+    const submittedAt = Math.min(...pending.map((m) => m.submittedAt));
+    const prepared = await Promise.all(pending.map((m) => m.prepared));
+    const parsedAt = performance.now();
+    faultPoint(this.deps.faultPoint, 'ingest.afterParseBeforeCommit');
+    const pref = await this.deps.preference();
     let outcomes: IngestOutcome[];
     let planned: Planned[] = [];
+    const beganAt = performance.now();
+    let decidedAt = beganAt;
     let audited: string[] = [];
     try {
       outcomes = await this.db.transaction(async (tx) => {
         const fresh = await skipCommitted(tx, prepared);
         const lookups = new BatchLookups(tx, this.deps.identity);
         planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
+        decidedAt = performance.now();
         audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
         if (checkpoint) await checkpoint(tx);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
@@ -98,12 +165,18 @@ export class IngestService {
       // One bad message must not block the batch: retry them one by one so only the culprit fails.
       this.logger.warn({ err, serverId: server.id }, 'batch failed; retrying message by message');
       outcomes = [];
-      for (const [i, item] of items.entries()) {
-        outcomes.push(...(await this.ingestBatch(server, [item], i === items.length - 1 ? checkpoint : undefined)));
+      for (const [i, p] of prepared.entries()) {
+        const one = { item: p.item, submittedAt: parsedAt, prepared: Promise.resolve(p) };
+        outcomes.push(...(await this.ingestPrepared(server, [one], i === prepared.length - 1 ? checkpoint : undefined)));
       }
       return outcomes;
     }
+    const committedAt = performance.now();
     this.afterCommit(server, planned, audited);
+    if (this.observers.length) {
+      const t = { serverId: server.id, messages: pending.length, submittedAt, parsedAt, beganAt, decidedAt, committedAt, publishedAt: performance.now() };
+      for (const o of this.observers) o(t);
+    }
     return outcomes;
   }
 
@@ -114,7 +187,7 @@ export class IngestService {
    */
   async dryRun(server: IncomingServerRow, raw: Buffer, excludeMessageRowId: string | null = null): Promise<DryRunResult> {
     const pref = await this.deps.preference();
-    const p = await prepare({ sourceKey: 'dry-run', raw }, pref);
+    const p = await this.prepareOne({ sourceKey: 'dry-run', raw }, pref.maxMessageBytes);
     if (p.problem !== null) {
       return { outcome: 'QUARANTINED', reason: p.problem, trace: [], route: null, matchedRules: [], ticketId: null, acknowledge: null, parsed: null };
     }
@@ -152,7 +225,7 @@ export class IngestService {
     const pref = await this.deps.preference();
     // A message stored as its first bytes only (over the size limit when it arrived) stays over it.
     const declaredSize = row.rawSize > row.raw.length ? row.rawSize : undefined;
-    const p = await prepare({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, { ...pref, maxMessageBytes: opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes });
+    const p = await this.prepareOne({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes);
     let planned: Planned[] = [];
     let audited: string[] = [];
     const result = await this.db.transaction(async (tx) => {
@@ -167,6 +240,17 @@ export class IngestService {
     });
     this.afterCommit(server, planned, audited);
     return result;
+  }
+
+  /** Limits, parsing and sanitising in the parser pool; a message read only in part (over the size limit) needs none of it. */
+  private async prepareOne(item: IncomingItem, maxMessageBytes: number): Promise<Prepared> {
+    if (headOnly(item.declaredSize, maxMessageBytes)) return { item, ...rejected(overSize(item, maxMessageBytes)) };
+    return { item, ...(await this.deps.parser.prepare(item.raw, maxMessageBytes)) };
+  }
+
+  /** Stops the parser pool's workers (the supervisor has stopped every connector). */
+  stop(): Promise<void> {
+    return this.deps.parser.destroy();
   }
 
   private ack(lookups: BatchLookups, pref: EmailPreferenceRow) {
@@ -196,18 +280,44 @@ export class IngestService {
   }
 
   /**
-   * Records FAILED with the raw message kept. If the database itself is down this throws too,
-   * and the connector retries the message later instead of skipping it.
+   * Records FAILED with the raw message kept, so the mailbox moves on. When that fails too (the
+   * message's own fields are what the database refuses, e.g. a Message-ID too long for its index),
+   * a minimal record — the raw bytes and the reason, nothing parsed — is kept instead. Only a
+   * database that does not answer at all makes this throw: the connector then retries the message
+   * later instead of skipping it.
    */
   private async recordFailure(server: IncomingServerRow, p: Prepared, err: unknown, checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome> {
-    const reason = `processing failed: ${(err as Error).message ?? String(err)}`.slice(0, 1000);
+    const reason = storableText(`processing failed: ${firstLine(err)}`).slice(0, 1000);
     this.logger.error({ err, serverId: server.id, sourceKey: p.item.sourceKey }, 'message processing failed');
-    const { outcome, audited } = await this.db.transaction(async (tx) => {
-      const recorded = await writeFailure(tx, server, p, reason);
+    const record = (minimal: boolean) => this.db.transaction(async (tx) => {
+      const recorded = await writeFailure(tx, server, p, reason, { minimal });
       if (checkpoint) await checkpoint(tx);
       return { outcome: { sourceKey: p.item.sourceKey, outcome: recorded ? ('FAILED' as const) : null, reason, ticketId: null }, audited: recorded };
     });
-    if (audited) this.pubsub.publish('emailAuditAdded', audited);
-    return outcome;
+    let result: Awaited<ReturnType<typeof record>>;
+    try {
+      result = await record(false);
+    } catch (again) {
+      if (!(await this.databaseAnswers())) throw again;
+      this.logger.error({ err: again, serverId: server.id, sourceKey: p.item.sourceKey }, 'recording the failure failed too; keeping the raw message with the reason only');
+      result = await record(true);
+    }
+    if (result.audited) this.pubsub.publish('emailAuditAdded', result.audited);
+    return result.outcome;
   }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.db.execute(sql`select 1`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The database's own words rather than drizzle's "Failed query: <the SQL>" wrapper. */
+function firstLine(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error && err.message.startsWith('Failed query') ? err.cause : err;
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.trim();
 }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
+import { arrayLiteral, inTextSet } from '../db/insert-set.js';
 import { incomingRules, incomingServers, messages, outgoingServers, requesters, ticketParticipants, tickets, type OutgoingServerRow } from '../db/schema.js';
 import { isUuid } from '../lib/uuid.js';
 import type { MailIdentity } from './identity.js';
@@ -36,6 +37,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   private readonly priorSenderCounts = new Map<string, number>();
   /** Message-IDs by fingerprint of what one mailbox stored, whenever (see IncomingItem.recheckStored). */
   private readonly storedByFingerprint = new Map<string, (string | null)[]>();
+  private readonly outgoing = new Map<string, Promise<OutgoingServerRow | undefined>>();
 
   constructor(private readonly q: Queryable, identity: MailIdentity, private readonly excludeMessageRowId: string | null = null) {
     this.ourMessageIdDomain = identity.messageIdDomain;
@@ -49,11 +51,11 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
       // transactions; neither would see the other's row. A transaction-scoped lock per fingerprint
       // makes the second wait for the first to commit, and then see it.
       const keys = [...new Set(fingerprints)].sort();
-      await this.q.execute(sql`select pg_advisory_xact_lock(k) from (select distinct hashtextextended(f, 7) as k from unnest(ARRAY[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]) f order by 1) s`);
+      await this.q.execute(sql`select pg_advisory_xact_lock(k) from (select distinct hashtextextended(f, 7) as k from unnest(${arrayLiteral(keys)}::text[]) f order by 1) s`);
       const rows = await this.q
         .select({ hash: messages.contentHash, messageId: messages.messageId, ticketId: messages.ticketId })
         .from(messages)
-        .where(and(inArray(messages.contentHash, fingerprints), gte(messages.receivedAt, duplicateSince), eq(messages.direction, 'INBOUND'), this.notExcluded()));
+        .where(and(inTextSet(messages.contentHash, fingerprints), gte(messages.receivedAt, duplicateSince), eq(messages.direction, 'INBOUND'), this.notExcluded()));
       for (const r of rows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
     }
     if (senders.length) {
@@ -61,7 +63,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
         .select({ email: sql<string>`lower(${requesters.email})`, n: sql<number>`count(*)::int` })
         .from(tickets)
         .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
-        .where(and(inArray(sql`lower(${requesters.email})`, senders.map(lower)), gte(tickets.createdAt, senderSince)))
+        .where(and(inTextSet(sql`lower(${requesters.email})`, senders.map(lower)), gte(tickets.createdAt, senderSince)))
         .groupBy(sql`lower(${requesters.email})`);
       for (const r of rows) this.priorSenderCounts.set(r.email, r.n);
     }
@@ -73,7 +75,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     const rows = await this.q
       .select({ hash: messages.contentHash, messageId: messages.messageId })
       .from(messages)
-      .where(and(eq(messages.serverId, serverId), inArray(messages.contentHash, [...new Set(fingerprints)]), eq(messages.direction, 'INBOUND'), this.notExcluded()));
+      .where(and(eq(messages.serverId, serverId), inTextSet(messages.contentHash, [...new Set(fingerprints)]), eq(messages.direction, 'INBOUND'), this.notExcluded()));
     for (const r of rows) this.storedByFingerprint.set(r.hash, [...(this.storedByFingerprint.get(r.hash) ?? []), r.messageId]);
   }
 
@@ -93,7 +95,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   }
 
   rules(): Promise<RuleRow[]> {
-    return (this.ruleRows ??= this.q.select().from(incomingRules).where(eq(incomingRules.enabled, true)).orderBy(asc(incomingRules.position), asc(incomingRules.createdAt)));
+    // then(): a drizzle query is a lazy thenable that runs again on every await; the batch reads the rules once.
+    return (this.ruleRows ??= this.q.select().from(incomingRules).where(eq(incomingRules.enabled, true)).orderBy(asc(incomingRules.position), asc(incomingRules.createdAt)).then((rows) => rows));
   }
 
   async ticketByNumber(n: number): Promise<LifecycleTicket | null> {
@@ -118,7 +121,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
       .selectDistinct(lifecycleColumns)
       .from(messages)
       .innerJoin(tickets, eq(tickets.id, messages.ticketId))
-      .where(and(inArray(sql`lower(${messages.messageId})`, wanted), isNotNull(messages.ticketId), this.notExcluded()));
+      .where(and(inTextSet(sql`lower(${messages.messageId})`, wanted), isNotNull(messages.ticketId), this.notExcluded()));
     for (const r of rows) found.set(r.id, r);
     for (const m of this.pendingMessages) {
       if (m.ticketId && m.messageId && wanted.includes(lower(m.messageId))) {
@@ -151,8 +154,12 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     return (this.priorSenderCounts.get(lower(address)) ?? 0) + (this.pendingBySender.get(lower(address)) ?? 0);
   }
 
+  /** Per batch: every ticket of a mailbox is acknowledged through the same server. */
   outgoingServerFor(preferredId: string | null): Promise<OutgoingServerRow | undefined> {
-    return outgoingServerForSending(this.q, preferredId);
+    const key = preferredId ?? '';
+    let found = this.outgoing.get(key);
+    if (!found) this.outgoing.set(key, (found = outgoingServerForSending(this.q, preferredId)));
+    return found;
   }
 
   /** Record what the batch decided, for the decisions that follow. */

@@ -103,9 +103,10 @@ export async function decide(
   pref: PipelinePreference,
   lookups: PipelineLookups,
   now: Date,
+  /** Computed with the parse when it ran in the parser pool. */
+  fingerprint = contentFingerprint(msg),
 ): Promise<DecisionWithTrace> {
   const trace: TraceStep[] = [];
-  const fingerprint = contentFingerprint(msg);
   const done = (decision: Decision, at: StepName): DecisionWithTrace => {
     for (const step of STEP_ORDER.slice(STEP_ORDER.indexOf(at) + 1)) trace.push({ step, result: 'not-reached', detail: `decided at ${at}` });
     return { ...decision, trace, fingerprint };

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
+import { inTextSet } from '../db/insert-set.js';
 import { messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
 import type { AttachmentStore, StoredFile } from './attachments.js';
 import { showInlineImages } from './inline-images.js';
-import { DEFAULT_LIMITS, checkLimits, formatBytes } from './limits.js';
+import { formatBytes } from './limits.js';
 import { UNKNOWN_SENDER, unreadableMessage } from './mime/fallback.js';
 import { headerSummary, type HeaderSummary } from './mime/summary.js';
 import type { BatchLookups } from './lookups.js';
-import { ParseError, contentHash, parseMessage, type ParsedMessage } from './parse.js';
-import { contentFingerprint, decide, type DecisionWithTrace } from './pipeline.js';
-import { sanitizeMailHtml } from './sanitize.js';
+import { contentHash, type ParsedMessage } from './parse.js';
+import { decide, type DecisionWithTrace } from './pipeline.js';
+import { contentFingerprint } from './steps/duplicates.js';
+import type { PreparedMail } from './prepare.js';
 
 /** One fetched message. `sourceKey` names where it came from (server + UIDVALIDITY + UID, UIDL, item id). */
 export interface IncomingItem {
@@ -41,8 +43,8 @@ export const headOnly = (size: number | null | undefined, maxMessageBytes: numbe
 /** Its size: the declared one when only the beginning was read. */
 export const fullSize = (item: IncomingItem) => Math.max(item.raw.length, item.declaredSize ?? 0);
 
-/** A message after the checks that need no database: size and structure limits, then parsing. */
-export type Prepared = { item: IncomingItem; html: string | null } & ({ parsed: ParsedMessage; problem: null } | { parsed: null; problem: string });
+/** A message after the checks that need no database (prepare.ts, run in the parser pool). */
+export type Prepared = { item: IncomingItem } & PreparedMail;
 
 /** What persisting one message needs, whatever the outcome. */
 export interface Planned {
@@ -68,8 +70,7 @@ export interface Planned {
 }
 
 /** A message this mailbox stored before, re-listed under a new number: its DUPLICATE reason, or null. */
-function storedBefore(parsed: ParsedMessage, lookups: BatchLookups): { reason: string; fingerprint: string } | null {
-  const fingerprint = contentFingerprint(parsed);
+function storedBefore(parsed: ParsedMessage, fingerprint: string, lookups: BatchLookups): { reason: string; fingerprint: string } | null {
   if (!lookups.storedIn(parsed.messageId, fingerprint)) return null;
   lookups.remember({ messageId: parsed.messageId, fingerprint, ticketId: null });
   const id = parsed.messageId ? `Message-ID ${parsed.messageId}` : 'no Message-ID';
@@ -81,28 +82,15 @@ export interface Reprocess { messageRowId: string; force: boolean }
 
 const lower = (s: string) => s.trim().toLowerCase();
 
-function overSize(item: IncomingItem, limit: number): string {
+export function overSize(item: IncomingItem, limit: number): string {
   const reason = `message is ${item.sizeAtLeast ? 'more than ' : ''}${formatBytes(item.declaredSize!)}, over the ${formatBytes(limit)} limit`;
   return item.raw.length < item.declaredSize! ? `${reason} (only its first ${formatBytes(item.raw.length)} were downloaded)` : reason;
-}
-
-/** SPEC §4 steps 2–3, outside any transaction: limits, then parsing and HTML sanitising. */
-export async function prepare(item: IncomingItem, pref: Pick<EmailPreferenceRow, 'maxMessageBytes'>): Promise<Prepared> {
-  const overLimit = headOnly(item.declaredSize, pref.maxMessageBytes) ? overSize(item, pref.maxMessageBytes) : checkLimits(item.raw, { ...DEFAULT_LIMITS, maxMessageBytes: pref.maxMessageBytes });
-  if (overLimit) return { item, html: null, parsed: null, problem: overLimit };
-  try {
-    const parsed = await parseMessage(item.raw);
-    return { item, html: parsed.html ? sanitizeMailHtml(parsed.html) : null, parsed, problem: null };
-  } catch (err) {
-    if (err instanceof ParseError) return { item, html: null, parsed: null, problem: err.message };
-    throw err;
-  }
 }
 
 /** Drops messages committed already (a re-fetch after a crash) and second copies within the batch. */
 export async function skipCommitted(tx: Tx, prepared: Prepared[]): Promise<Prepared[]> {
   const keys = prepared.map((p) => p.item.sourceKey);
-  const done = new Set((await tx.select({ key: messages.sourceKey }).from(messages).where(inArray(messages.sourceKey, keys))).map((r) => r.key));
+  const done = new Set((await tx.select({ key: messages.sourceKey }).from(messages).where(inTextSet(messages.sourceKey, keys))).map((r) => r.key));
   return prepared.filter((p) => !done.has(p.item.sourceKey) && (done.add(p.item.sourceKey), true));
 }
 
@@ -120,14 +108,14 @@ export async function planBatch(
   reprocess: Reprocess | null,
 ): Promise<Planned[]> {
   const now = new Date();
-  const parsed = fresh.filter((p): p is Prepared & { parsed: ParsedMessage } => p.parsed !== null);
+  const parsed = fresh.filter((p): p is Prepared & { parsed: ParsedMessage; fingerprint: string } => p.parsed !== null);
   await lookups.prefetch(
-    parsed.map((p) => contentFingerprint(p.parsed)),
+    parsed.map((p) => p.fingerprint),
     parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
     new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
     new Date(now.getTime() - 3_600_000),
   );
-  await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => contentFingerprint(p.parsed)));
+  await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => p.fingerprint));
   let placeholders = 0;
   const out: Planned[] = [];
   for (const prepared of fresh) {
@@ -142,12 +130,12 @@ export async function planBatch(
       out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) });
       continue;
     }
-    const renumbered = p.item.recheckStored ? storedBefore(p.parsed, lookups) : null;
+    const renumbered = p.item.recheckStored ? storedBefore(p.parsed, p.fingerprint, lookups) : null;
     if (renumbered) {
       out.push({ ...base, outcome: 'DUPLICATE', ...renumbered });
       continue;
     }
-    let d = await decide(p.parsed, server, pref, lookups, now);
+    let d = await decide(p.parsed, server, pref, lookups, now, p.fingerprint);
     if (reprocess?.force && ((d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED') || madeUp)) d = release(d, server);
     if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.senderNote) d = { ...d, reason: `${d.reason}; ${p.parsed.senderNote}` };
     const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
@@ -197,8 +185,9 @@ export async function planBatch(
  * unknown requester, said in the reason.
  */
 function releasable(p: Prepared): Prepared {
-  if (p.parsed === null) return { ...p, html: null, parsed: withRequester(unreadableMessage(p.item.raw, p.problem)), problem: null };
-  return { ...p, parsed: withRequester(p.parsed) };
+  const parsed = withRequester(p.parsed ?? unreadableMessage(p.item.raw, p.problem!));
+  const fingerprint = parsed === p.parsed ? p.fingerprint! : contentFingerprint(parsed);
+  return { item: p.item, parsed, html: p.parsed ? p.html : null, fingerprint, problem: null };
 }
 
 function withRequester(parsed: ParsedMessage): ParsedMessage {

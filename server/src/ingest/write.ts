@@ -1,8 +1,10 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
+import { arrayLiteral, insertSet } from '../db/insert-set.js';
 import { attachments, emailAudit, messages, quarantine, requesters, ticketEvents, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
 import { appendSearchText, searchPiece } from '../db/search-text.js';
 import type { Logger } from '../lib/logger.js';
+import { storableText } from '../lib/text.js';
 import type { MailIdentity } from './identity.js';
 import { headerSummary } from './mime/summary.js';
 import { contentHash } from './parse.js';
@@ -11,12 +13,13 @@ import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowl
 import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 
 const lower = (s: string) => s.trim().toLowerCase();
+const SEPARATE_RAW_BYTES = 1024 * 1024;
 
 /**
  * Everything a planned batch changes, inside the batch's transaction: requesters, tickets,
  * messages, participants, attachments, quarantine entries, exactly one audit entry per message,
- * and the acknowledgments. A few multi-row statements per batch: the commit, not the parse,
- * bounds a backlog's ingest rate.
+ * and the acknowledgments. One set-based statement per table (db/insert-set.ts), whatever the
+ * batch's size.
  */
 export async function writeBatch(
   tx: Tx,
@@ -31,10 +34,10 @@ export async function writeBatch(
       const from = c.p.parsed!.from!;
       if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
     }
-    await tx.insert(requesters).values([...people].map(([email, name]) => ({ email, name }))).onConflictDoNothing();
-    const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(inArray(sql`lower(${requesters.email})`, [...people.keys()]));
+    await insertSet(tx, requesters, [...people].map(([email, name]) => ({ email, name })), sql`on conflict do nothing`);
+    const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(sql`lower(${requesters.email}) = any(${arrayLiteral([...people.keys()])}::text[])`);
     const requesterId = new Map(found.map((r) => [lower(r.email), r.id]));
-    await tx.insert(tickets).values(creates.map((c) => {
+    await insertSet(tx, tickets, creates.map((c) => {
       const route = c.created!.decision.route;
       return {
         id: c.ticketId!,
@@ -56,7 +59,15 @@ export async function writeBatch(
   }
 
   const fresh = planned.filter((f) => !f.existingRow);
-  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => tx.insert(messages).values(chunk.map((f) => messageRow(server, f))));
+  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => insertSet(tx, messages, chunk.map((f) => {
+    const row = messageRow(server, f);
+    return f.p.item.raw.length > SEPARATE_RAW_BYTES ? { ...row, raw: Buffer.alloc(0) } : row;
+  })));
+  // A large message's raw bytes go in a statement of their own: encoding one statement is one
+  // synchronous stretch of the event loop, and its parsed text and HTML are large already.
+  for (const f of fresh.filter((x) => x.p.item.raw.length > SEPARATE_RAW_BYTES)) {
+    await tx.execute(sql`update ${messages} set ${sql.identifier(messages.raw.name)} = decode(${f.p.item.raw.toString('base64')}, 'base64') where ${messages.id} = ${f.messageRowId}`);
+  }
   for (const f of planned.filter((x) => x.existingRow)) {
     const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(server, f);
     await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
@@ -65,32 +76,32 @@ export async function writeBatch(
   const participants = planned.flatMap((f) =>
     f.ticketId && (f.created || f.outcome === 'APPENDED') ? [...new Set(f.participants.map(lower))].map((email) => ({ ticketId: f.ticketId!, email })) : [],
   );
-  if (participants.length) await tx.insert(ticketParticipants).values(participants).onConflictDoNothing();
+  if (participants.length) await insertSet(tx, ticketParticipants, participants, sql`on conflict do nothing`);
 
   const files = planned.flatMap((f) => f.files.map((file) => ({ ...file, messageRowId: f.messageRowId, ticketId: f.ticketId })));
-  if (files.length) await tx.insert(attachments).values(files);
+  if (files.length) await insertSet(tx, attachments, files);
 
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
   const entries: { messageRowId: string; serverId: string; reason: string }[] = [];
   for (const f of quarantined) {
     // Held again on reprocessing: the message's open entry takes the new reason, no second entry.
     const reopened = f.existingRow
-      ? await tx.update(quarantine).set({ reason: f.reason }).where(and(eq(quarantine.messageRowId, f.messageRowId), isNull(quarantine.resolvedAt))).returning({ id: quarantine.id })
+      ? await tx.update(quarantine).set({ reason: storableText(f.reason) }).where(and(eq(quarantine.messageRowId, f.messageRowId), isNull(quarantine.resolvedAt))).returning({ id: quarantine.id })
       : [];
-    if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: server.id, reason: f.reason });
+    if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: server.id, reason: storableText(f.reason) });
   }
-  if (entries.length) await tx.insert(quarantine).values(entries);
+  if (entries.length) await insertSet(tx, quarantine, entries);
 
-  const audited = !planned.length ? [] : await tx.insert(emailAudit).values(planned.map((f) => ({
+  const audited = !planned.length ? [] : (await insertSet(tx, emailAudit, planned.map((f) => ({
       serverId: server.id,
       messageRowId: f.messageRowId,
       messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
       fromAddress: f.p.parsed?.from?.address ?? f.summary?.from?.address ?? null,
       subject: f.p.parsed?.subject ?? f.summary?.subject ?? null,
       outcome: f.outcome,
-      reason: f.reason,
+      reason: storableText(f.reason),
       ticketId: f.ticketId,
-    }))).returning({ id: emailAudit.id });
+    })), sql`returning id`)) as { id: string }[];
 
   for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
@@ -111,21 +122,23 @@ export async function writeBatch(
 
 /**
  * A message that could not be processed, recorded FAILED with its raw bytes kept (quarantine +
- * audit). Returns the audit entry's id; null when its row existed already (another attempt recorded it).
+ * audit). `minimal`: nothing parsed is written, only the raw bytes and the reason (the parsed
+ * fields were what the database refused). Returns the audit entry's id; null when its row existed already (another attempt
+ * recorded it).
  */
-export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string): Promise<string | null> {
-  const summary = p.parsed ? null : headerSummary(p.item.raw);
-  const known = {
-    messageId: p.parsed?.messageId ?? summary?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? summary?.from?.address ?? null, subject: p.parsed?.subject ?? summary?.subject ?? null,
-  };
+export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string, opts: { minimal: boolean } = { minimal: false }): Promise<string | null> {
+  const summary = p.parsed || opts.minimal ? null : headerSummary(p.item.raw);
+  const known = opts.minimal
+    ? { messageId: null, fromAddress: null, subject: null }
+    : { messageId: p.parsed?.messageId ?? summary?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? summary?.from?.address ?? null, subject: p.parsed?.subject ?? summary?.subject ?? null };
   const [message] = await tx
     .insert(messages)
     .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: fullSize(p.item), raw: p.item.raw, ...known })
     .onConflictDoNothing({ target: messages.sourceKey })
     .returning({ id: messages.id });
   if (!message) return null;
-  await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason });
-  const [audited] = await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason }).returning({ id: emailAudit.id });
+  await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason: storableText(reason) });
+  const [audited] = await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason: storableText(reason) }).returning({ id: emailAudit.id });
   return audited!.id;
 }
 
@@ -176,8 +189,11 @@ function messageRow(server: IncomingServerRow, f: Planned) {
   };
 }
 
-/** Multi-row inserts, split so one statement never carries more than ~16 MB of raw mail. */
-async function insertInChunks<T>(rows: T[], sizeOf: (row: T) => number, insert: (chunk: T[]) => Promise<unknown>, maxBytes = 16 * 1024 * 1024): Promise<void> {
+/**
+ * Multi-row inserts, split so one statement carries at most ~2 MB of raw mail (or one larger
+ * message): encoding a statement is one synchronous stretch of the event loop.
+ */
+async function insertInChunks<T>(rows: T[], sizeOf: (row: T) => number, insert: (chunk: T[]) => Promise<unknown>, maxBytes = 2 * 1024 * 1024): Promise<void> {
   let chunk: T[] = [];
   let bytes = 0;
   for (const row of rows) {

@@ -41,6 +41,8 @@ export interface DovecotOptions {
   oauth2IntrospectionUrl?: string;
   /** Optional tokeninfo URL for the oauth2 passdb (the token is appended to it). */
   oauth2TokeninfoUrl?: string;
+  /** IMAP sessions open at once (the 1,000-mailbox bench); Dovecot's defaults stop near 100. */
+  connections?: number;
 }
 
 export interface Dovecot extends DovecotInfo {
@@ -72,11 +74,26 @@ export interface DovecotConfigParams {
   mailUid: string;
   mailGid: string;
   oauth2ConfPath?: string;
+  connections?: number;
+}
+
+/**
+ * For many sessions at once: one imap process per session (Dovecot's model), logins served by a
+ * few long-lived imap-login processes instead of one process per connection.
+ */
+function connectionLimits(n: number | undefined): { global: string; login: string; imap: string } {
+  if (!n) return { global: '', login: '', imap: '' };
+  return {
+    global: `default_client_limit = ${n * 2 + 100}\n`,
+    login: `  service_count = 0\n  process_min_avail = 2\n  client_limit = ${n + 100}\n`,
+    imap: `service imap {\n  process_limit = ${n + 100}\n}\n`,
+  };
 }
 
 /** Builds dovecot.conf. Everything lives under `dir`; only 127.0.0.1 is listened on. */
 export function buildDovecotConfig(p: DovecotConfigParams): string {
   const { dir, ports } = p;
+  const limits = connectionLimits(p.connections);
   const mechanisms = p.oauth2ConfPath ? 'plain login xoauth2 oauthbearer' : 'plain login';
   const oauth2 = p.oauth2ConfPath
     ? `
@@ -112,7 +129,7 @@ auth_cache_size = 0
 auth_failure_delay = 0
 
 mail_max_userip_connections = 1000
-lmtp_save_to_detail_mailbox = no
+${limits.global}lmtp_save_to_detail_mailbox = no
 recipient_delimiter =
 imap_idle_notify_interval = 30 secs
 mailbox_idle_check_interval = 1 secs
@@ -135,7 +152,7 @@ userdb {
 }
 
 service imap-login {
-  inet_listener imap {
+${limits.login}  inet_listener imap {
     address = 127.0.0.1
     port = ${ports.imap}
   }
@@ -145,7 +162,7 @@ service imap-login {
     ssl = yes
   }
 }
-service pop3-login {
+${limits.imap}service pop3-login {
   inet_listener pop3 {
     address = 127.0.0.1
     port = ${ports.pop3}
@@ -232,7 +249,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
         configPath,
         buildDovecotConfig({
           dir, ports, certPath, keyPath, loginUser, internalUser,
-          mailUid: String(mailUser.uid), mailGid: String(mailUser.gid), oauth2ConfPath,
+          mailUid: String(mailUser.uid), mailGid: String(mailUser.gid), oauth2ConfPath, connections: opts.connections,
         }),
       );
       const info: DovecotInfo = {

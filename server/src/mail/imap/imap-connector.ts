@@ -15,7 +15,8 @@ import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
-import { OVERSIZE_HEAD_BYTES, headOnly, type IncomingItem } from '../../ingest/plan.js';
+import type { PendingMessage } from '../../ingest/ingest.service.js';
+import { OVERSIZE_HEAD_BYTES, headOnly } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
@@ -247,21 +248,23 @@ export class ImapConnector extends ConnectorLoop {
     let waiting = plan.toProcess;
     if (waiting) await this.report({ connectionState: 'syncing' });
 
+    const prepare = await this.ours('reading the email preference', () => this.ingest.preparer());
+    // Each message goes to the parser pool as soon as it arrives, so parsing overlaps the fetch.
     const fetchBatch = async (uids: number[]) => {
-      const items: IncomingItem[] = [];
+      const items: PendingMessage[] = [];
       const whole = uids.filter((uid) => !oversize.has(uid));
       const heads = uids.filter((uid) => oversize.has(uid));
       for (const [part, source] of [[whole, true], [heads, { maxLength: OVERSIZE_HEAD_BYTES }]] as const) {
         if (!part.length) continue;
         for await (const msg of client.fetch(uidSet(part), { uid: true, source }, { uid: true })) {
-          if (msg.source) items.push({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync, declaredSize: oversize.get(msg.uid) });
+          if (msg.source) items.push(prepare({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync, declaredSize: oversize.get(msg.uid) }));
         }
       }
       // In UID order, as they arrived: threading and ticket numbers follow it.
       const uidOf = new Map(uids.map((uid) => [imapSourceKey(this.server.id, uidValidity, uid), uid]));
-      return items.sort((a, b) => uidOf.get(a.sourceKey)! - uidOf.get(b.sourceKey)!);
+      return items.sort((a, b) => uidOf.get(a.item.sourceKey)! - uidOf.get(b.item.sourceKey)!);
     };
-    // Fetch the next batch over IMAP while the current one is parsed and committed; `\Seen` (and
+    // Fetch (and parse) the next batch while the current one is committed; `\Seen` (and
     // the move) for a batch happen only after its commit. Prefetches are settled promises: one
     // left behind by stop() or a failed commit fails with the connection, and nobody awaits it.
     let next = plan.batches.length ? settle(fetchBatch(plan.batches[0]!.uids)) : null;
@@ -272,7 +275,7 @@ export class ImapConnector extends ConnectorLoop {
       if (!fetched.ok) throw fetched.error;
       next = i + 1 < plan.batches.length ? settle(fetchBatch(plan.batches[i + 1]!.uids)) : null;
       const committed: ImapCursor = { ...cursor, move: this.moveTarget ? batch.uids : [] };
-      await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestBatch(this.server, fetched.value, (tx) =>
+      await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestPrepared(this.server, fetched.value, (tx) =>
         this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid, cursor: encodeImapCursor(committed) }),
       ));
       faultPoint(this.deps.faultPoint, 'imap.afterCommitBeforeSeen');

@@ -29,6 +29,11 @@ export class PeopleService {
     return isUuid(id) ? (await this.db.select().from(users).where(eq(users.id, id)))[0] : undefined;
   }
 
+  usersById(ids: readonly string[]): Promise<UserRow[]> {
+    const valid = ids.filter(isUuid);
+    return valid.length ? this.db.select().from(users).where(inArray(users.id, valid)) : Promise.resolve([]);
+  }
+
   roles(): Promise<RoleRow[]> {
     return this.db.select().from(roles).orderBy(asc(roles.name));
   }

@@ -1,6 +1,6 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { categories, technicianGroups } from '../../db/schema.js';
+import { categories, priorities, requestTypes, technicianGroups } from '../../db/schema.js';
 import { InUseError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { isUuid } from '../../lib/uuid.js';
@@ -12,6 +12,10 @@ export type CategoryRow = typeof categories.$inferSelect;
 
 type CatalogTable = typeof technicianGroups | typeof categories;
 
+const NAMED_LISTS = { group: technicianGroups, category: categories, priority: priorities, requestType: requestTypes } as const;
+export type CatalogKind = keyof typeof NAMED_LISTS;
+export interface CatalogEntry { kind: CatalogKind; id: string; name: string; createdAt: Date }
+
 /** Technician groups and categories share one shape: a named, case-insensitively unique entry. */
 export class CatalogService {
   readonly groups;
@@ -20,6 +24,19 @@ export class CatalogService {
   constructor(private readonly db: Db, private readonly pubsub: PubSub) {
     this.groups = this.crud(technicianGroups, 'TechnicianGroup', 'technician group');
     this.categories = this.crud(categories, 'Category', 'category');
+  }
+
+  /**
+   * Named entries by id from the four lists a ticket row shows — technician groups, categories,
+   * priorities and request types — in one statement (`union all`): they share id, name, createdAt.
+   */
+  async entries(ids: Partial<Record<CatalogKind, readonly string[]>>): Promise<CatalogEntry[]> {
+    const selects = (Object.keys(NAMED_LISTS) as CatalogKind[])
+      .map((kind) => ({ kind, table: NAMED_LISTS[kind], wanted: (ids[kind] ?? []).filter(isUuid) }))
+      .filter((l) => l.wanted.length)
+      .map(({ kind, table, wanted }) => this.db.select({ kind: sql<CatalogKind>`${kind}::text`.as('kind'), id: table.id, name: table.name, createdAt: table.createdAt }).from(table).where(inArray(table.id, wanted)));
+    if (!selects.length) return [];
+    return selects.slice(1).reduce<Promise<CatalogEntry[]>>((all, next) => (all as typeof next).unionAll(next), selects[0]!);
   }
 
   private crud(table: CatalogTable, entityType: 'TechnicianGroup' | 'Category', label: string) {

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { incomingServers, serverHealth, type ConnectionState, type ErrorKind } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
@@ -75,6 +75,14 @@ export class HealthService implements HealthReporter {
     if (cached) return cached;
     const [row] = await this.db.select().from(serverHealth).where(eq(serverHealth.serverId, serverId));
     return row ?? defaultHealth(serverId);
+  }
+
+  /** get() for many servers, in their order: one statement for those not cached. */
+  async getMany(serverIds: readonly string[]): Promise<HealthRow[]> {
+    const missing = serverIds.filter((id) => !this.cache.has(id));
+    const rows = missing.length ? await this.db.select().from(serverHealth).where(inArray(serverHealth.serverId, missing)) : [];
+    const read = new Map(rows.map((r) => [r.serverId, r]));
+    return serverIds.map((id) => this.cache.get(id) ?? read.get(id) ?? defaultHealth(id));
   }
 
   report(serverId: string, patch: HealthPatch): Promise<void> {

@@ -1,4 +1,5 @@
 import { ADMIN_ONLY, builder } from '../../graphql/builder.js';
+import { loaders } from '../../graphql/loaders.js';
 import { DeleteResultRef, NotFoundErrorRef, ValidationErrorRef, okOrError, resultUnion } from '../../graphql/errors.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
@@ -68,12 +69,12 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     technicianGroup: t.field({
       type: TechnicianGroupRef,
       nullable: true,
-      resolve: async (s, _a, ctx) => (s.technicianGroupId ? ((await ctx.services.catalog.groups.get(s.technicianGroupId)) ?? null) : null),
+      resolve: (s, _a, ctx) => (s.technicianGroupId ? loaders(ctx).catalog.load({ kind: 'group', id: s.technicianGroupId }) : null),
     }),
     category: t.field({
       type: CategoryRef,
       nullable: true,
-      resolve: async (s, _a, ctx) => (s.categoryId ? ((await ctx.services.catalog.categories.get(s.categoryId)) ?? null) : null),
+      resolve: (s, _a, ctx) => (s.categoryId ? loaders(ctx).catalog.load({ kind: 'category', id: s.categoryId }) : null),
     }),
     filter: t.field({ type: EmailFilterRef, nullable: true, resolve: (s) => (s.filterType ? s : null) }),
     proxyServerId: t.id({ nullable: true, resolve: (s) => s.proxyServerId }),
@@ -85,7 +86,7 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     ewsUrl: t.exposeString('ewsUrl', { nullable: true }),
     needsReconfiguration: t.exposeBoolean('needsReconfiguration'),
     oauthClientSecretExpiresAt: t.expose('oauthClientSecretExpiresAt', { type: 'DateTime', nullable: true }),
-    health: t.field({ type: ServerHealthRef, resolve: async (s, _a, ctx) => ({ ...(await ctx.services.health.get(s.id)), authType: s.authType }) }),
+    health: t.field({ type: ServerHealthRef, resolve: async (s, _a, ctx) => ({ ...(await loaders(ctx).health.load(s.id)), authType: s.authType }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

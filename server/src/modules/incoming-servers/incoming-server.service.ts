@@ -1,4 +1,4 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne } from 'drizzle-orm';
 import type { Db, Queryable } from '../../db/client.js';
 import {
   appSettings, categories, companies, incomingServers, outgoingServers, proxyServers, serverHealth, technicianGroups,
@@ -22,6 +22,11 @@ export class IncomingServerService {
     if (!isUuid(id)) return undefined;
     const [row] = await q.select().from(incomingServers).where(eq(incomingServers.id, id));
     return row;
+  }
+
+  async getMany(ids: readonly string[]): Promise<IncomingServerRow[]> {
+    const valid = ids.filter(isUuid);
+    return valid.length ? this.db.select().from(incomingServers).where(inArray(incomingServers.id, valid)) : [];
   }
 
   credentials(row: IncomingServerRow): ServerCredentials {

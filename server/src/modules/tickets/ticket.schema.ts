@@ -1,5 +1,6 @@
 import { TICKET_STATUSES } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
+import { loaders } from '../../graphql/loaders.js';
 import { UserRef } from '../auth/auth.schema.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
@@ -41,7 +42,7 @@ export const TicketMessageRef = builder.objectRef<MessageRow>('TicketMessage').i
     kind: t.field({ type: TicketMessageKind, resolve: (m) => messageKind(m) }),
     author: t.field({
       type: UserRef, nullable: true, description: 'The technician, for replies and notes.',
-      resolve: async (m, _a, ctx) => (m.authorUserId ? ((await ctx.services.people.user(m.authorUserId)) ?? null) : null),
+      resolve: (m, _a, ctx) => (m.authorUserId ? loaders(ctx).user.load(m.authorUserId) : null),
     }),
     from: t.string({ nullable: true, resolve: (m) => m.fromAddress }),
     fromName: t.exposeString('fromName', { nullable: true }),
@@ -62,7 +63,7 @@ const TicketEventRef = builder.objectRef<TicketEventRow>('TicketEvent').implemen
   fields: (t) => ({
     id: t.exposeID('id'),
     at: t.expose('at', { type: 'DateTime' }),
-    actor: t.field({ type: UserRef, nullable: true, resolve: async (e, _a, ctx) => (e.actorUserId ? ((await ctx.services.people.user(e.actorUserId)) ?? null) : null) }),
+    actor: t.field({ type: UserRef, nullable: true, resolve: (e, _a, ctx) => (e.actorUserId ? loaders(ctx).user.load(e.actorUserId) : null) }),
     field: t.field({ type: TicketEventField, resolve: (e) => e.field }),
     from: t.string({ nullable: true, resolve: (e) => e.fromValue }),
     to: t.string({ nullable: true, resolve: (e) => e.toValue }),
@@ -81,39 +82,39 @@ TicketRef.implement({
     closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
     requester: t.field({
       type: RequesterRef,
-      resolve: async (ticket, _a, ctx) => (await ctx.services.tickets.requesters([ticket.requesterId]))[0]!,
+      resolve: async (ticket, _a, ctx) => (await loaders(ctx).requester.load(ticket.requesterId))!,
     }),
     technicianGroup: t.field({
       type: TechnicianGroupRef,
       nullable: true,
-      resolve: async (ticket, _a, ctx) => (ticket.technicianGroupId ? ((await ctx.services.catalog.groups.get(ticket.technicianGroupId)) ?? null) : null),
+      resolve: (ticket, _a, ctx) => (ticket.technicianGroupId ? loaders(ctx).catalog.load({ kind: 'group', id: ticket.technicianGroupId }) : null),
     }),
-    assignee: t.field({ type: UserRef, nullable: true, resolve: async (ticket, _a, ctx) => (ticket.assigneeId ? ((await ctx.services.people.user(ticket.assigneeId)) ?? null) : null) }),
+    assignee: t.field({ type: UserRef, nullable: true, resolve: (ticket, _a, ctx) => (ticket.assigneeId ? loaders(ctx).user.load(ticket.assigneeId) : null) }),
     category: t.field({
       type: CategoryRef,
       nullable: true,
-      resolve: async (ticket, _a, ctx) => (ticket.categoryId ? ((await ctx.services.catalog.categories.get(ticket.categoryId)) ?? null) : null),
+      resolve: (ticket, _a, ctx) => (ticket.categoryId ? loaders(ctx).catalog.load({ kind: 'category', id: ticket.categoryId }) : null),
     }),
     priorityId: t.id({ nullable: true, resolve: (ticket) => ticket.priorityId }),
     priority: t.string({
       nullable: true, description: 'The priority\'s name; priorityId refers to the list (Query.priorities).',
-      resolve: async (ticket, _a, ctx) => (ticket.priorityId ? ((await ctx.services.ticketLists.priority(ticket.priorityId))?.name ?? null) : null),
+      resolve: async (ticket, _a, ctx) => (ticket.priorityId ? ((await loaders(ctx).catalog.load({ kind: 'priority', id: ticket.priorityId }))?.name ?? null) : null),
     }),
     requestTypeId: t.id({ nullable: true, resolve: (ticket) => ticket.requestTypeId }),
     requestType: t.string({
       nullable: true, description: 'The request type\'s name; requestTypeId refers to the list (Query.requestTypes).',
-      resolve: async (ticket, _a, ctx) => (ticket.requestTypeId ? ((await ctx.services.ticketLists.requestType(ticket.requestTypeId))?.name ?? null) : null),
+      resolve: async (ticket, _a, ctx) => (ticket.requestTypeId ? ((await loaders(ctx).catalog.load({ kind: 'requestType', id: ticket.requestTypeId }))?.name ?? null) : null),
     }),
     incomingEmailServer: t.field({
       type: IncomingEmailServerRef,
       nullable: true,
-      resolve: async (ticket, _a, ctx) => (ticket.incomingServerId ? ((await ctx.services.servers.get(ticket.incomingServerId)) ?? null) : null),
+      resolve: (ticket, _a, ctx) => (ticket.incomingServerId ? loaders(ctx).incomingServer.load(ticket.incomingServerId) : null),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastActivityAt: t.expose('lastActivityAt', { type: 'DateTime', description: 'Last requester mail, reply, note or change.' }),
     unread: t.boolean({
       description: 'The requester\'s side wrote since you last opened it (markTicketSeen); a ticket you never opened is unread.',
-      resolve: (ticket, _a, ctx) => ctx.services.tickets.unread(ctx.viewer!.user.id, ticket),
+      resolve: (ticket, _a, ctx) => loaders(ctx).unread.load(ticket),
     }),
     canChange: t.boolean({
       description: 'Whether you may reply, add notes and change it (a technician works their groups\' tickets).',
@@ -124,7 +125,7 @@ TicketRef.implement({
       resolve: async (ticket, _a, ctx) => (ticket.previousTicketId ? ((await ctx.services.tickets.getVisible(ctx.viewer!, ticket.previousTicketId)) ?? null) : null),
     }),
     followUps: t.field({ type: [TicketRef], description: 'Tickets opened by late replies to this one, newest first.', resolve: (ticket, _a, ctx) => ctx.services.tickets.followUps(ctx.viewer!, ticket.id) }),
-    messages: t.field({ type: [TicketMessageRef], description: 'The whole conversation, oldest first: mail both ways and notes.', resolve: (ticket, _a, ctx) => ctx.services.tickets.messagesOf(ticket.id) }),
+    messages: t.field({ type: [TicketMessageRef], description: 'The whole conversation, oldest first: mail both ways and notes.', resolve: (ticket, _a, ctx) => loaders(ctx).messages.load(ticket.id) }),
     history: t.field({ type: [TicketEventRef], description: 'Status, assignment and routing changes, oldest first.', resolve: (ticket, _a, ctx) => ctx.services.tickets.history(ticket.id) }),
   }),
 });

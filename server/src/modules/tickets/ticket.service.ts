@@ -101,8 +101,10 @@ export class TicketService {
     return this.db.select().from(requesters).where(inArray(requesters.id, [...ids]));
   }
 
-  messagesOf(ticketId: string): Promise<MessageRow[]> {
-    return this.db.select(messageColumns).from(messages).where(eq(messages.ticketId, ticketId)).orderBy(asc(messages.receivedAt));
+  /** The messages of every ticket in `ticketIds`, oldest first. */
+  messagesOfMany(ticketIds: readonly string[]): Promise<MessageRow[]> {
+    if (!ticketIds.length) return Promise.resolve([]);
+    return this.db.select(messageColumns).from(messages).where(inArray(messages.ticketId, [...ticketIds])).orderBy(asc(messages.receivedAt));
   }
 
   async message(id: string): Promise<MessageRow | undefined> {
@@ -140,6 +142,18 @@ export class TicketService {
   }
 
   /** Whether the requester's side wrote since the user last opened the ticket (a ticket never opened is unread). */
+  /** unread() for many tickets at once, in their order. */
+  async unreadMany(userId: string, list: readonly Pick<TicketRow, 'id' | 'requesterActivityAt'>[]): Promise<boolean[]> {
+    if (!list.length) return [];
+    const views = await this.db.select({ ticketId: ticketViews.ticketId, seenAt: ticketViews.seenAt }).from(ticketViews)
+      .where(and(eq(ticketViews.userId, userId), inArray(ticketViews.ticketId, [...new Set(list.map((t) => t.id))])));
+    const seen = new Map(views.map((v) => [v.ticketId, v.seenAt]));
+    return list.map((t) => {
+      const at = seen.get(t.id);
+      return !at || at < t.requesterActivityAt;
+    });
+  }
+
   async unread(userId: string, ticket: Pick<TicketRow, 'id' | 'requesterActivityAt'>): Promise<boolean> {
     const [view] = await this.db.select({ seenAt: ticketViews.seenAt }).from(ticketViews).where(and(eq(ticketViews.ticketId, ticket.id), eq(ticketViews.userId, userId)));
     return !view || view.seenAt < ticket.requesterActivityAt;

@@ -1,0 +1,33 @@
+import { DEFAULT_LIMITS, checkLimits } from './limits.js';
+import { ParseError, parseMessage, type ParsedMessage } from './parse.js';
+import { contentFingerprint } from './steps/duplicates.js';
+import { sanitizeMailHtml } from './sanitize.js';
+
+/**
+ * What SPEC §4 steps 2–3 (the checks that need no database) make of one raw message: either the
+ * parsed message with its sanitized HTML and content fingerprint, or why it can't be taken.
+ */
+export type PreparedMail =
+  | { parsed: ParsedMessage; html: string | null; fingerprint: string; problem: null }
+  | { parsed: null; html: null; fingerprint: null; problem: string };
+
+/**
+ * Limits, parsing, HTML sanitising and the fingerprint: a pure function of the bytes, so it runs
+ * in the parser pool's worker threads (ingest/parser-pool.ts) as well as here.
+ */
+export async function prepareMail(raw: Buffer, maxMessageBytes: number): Promise<PreparedMail> {
+  const overLimit = checkLimits(raw, { ...DEFAULT_LIMITS, maxMessageBytes });
+  if (overLimit) return rejected(overLimit);
+  let parsed: ParsedMessage;
+  try {
+    parsed = await parseMessage(raw);
+  } catch (err) {
+    if (err instanceof ParseError) return rejected(err.message);
+    throw err;
+  }
+  return { parsed, html: parsed.html ? sanitizeMailHtml(parsed.html) : null, fingerprint: contentFingerprint(parsed), problem: null };
+}
+
+export function rejected(problem: string): PreparedMail {
+  return { parsed: null, html: null, fingerprint: null, problem };
+}

@@ -1,0 +1,114 @@
+// How many SQL statements the two longest lists cost: a page of 50 tickets with every relation
+// the requests list and a ticket's thread show, and the list of 200 mailboxes with their health.
+// Each relation resolved per row is read through a DataLoader (graphql/loaders.ts), so the count
+// stays the same however many rows the page has; without them it was ~4 per ticket.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { categories, incomingServers, messages, priorities, requestTypes, requesters, serverHealth, technicianGroups, tickets, users } from '../../server/src/db/schema.ts';
+import { graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+
+const TicketsPage = graphql(`
+  query StatementCountTickets($first: Int!, $withMessages: Boolean!) {
+    tickets(first: $first) {
+      totalCount
+      edges { node {
+        id number subject status createdAt lastActivityAt unread priority priorityId requestType requestTypeId
+        requester { id email name }
+        technicianGroup { id name }
+        category { id name }
+        assignee { id name email }
+        incomingEmailServer { id name }
+        messages @include(if: $withMessages) { id subject from }
+      } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+const ServerList = graphql(`
+  query StatementCountServers {
+    incomingEmailServers {
+      id name email enabled
+      technicianGroup { id name }
+      category { id name }
+      health { status connectionState lastSyncAt lagSeconds lastError { kind message } }
+    }
+  }
+`);
+
+describe('SQL statements per list', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ pollers: false });
+    const db = t.app.services.db;
+    const tag = randomUUID().slice(0, 8);
+    const groups = await db.insert(technicianGroups).values(Array.from({ length: 5 }, (_, i) => ({ name: `Group ${tag} ${i}` }))).returning();
+    const cats = await db.insert(categories).values(Array.from({ length: 5 }, (_, i) => ({ name: `Category ${tag} ${i}` }))).returning();
+    const servers = await db.insert(incomingServers).values(Array.from({ length: 200 }, (_, i) => ({
+      name: `Mailbox ${i}`, email: `box${i}-${tag}@example.test`, protocol: 'IMAP' as const, provider: 'OTHER' as const, enabled: false,
+      technicianGroupId: groups[i % 5]!.id, categoryId: i % 3 ? cats[i % 5]!.id : null,
+    }))).returning();
+    // Half the mailboxes have a health row; the others show the default.
+    await db.insert(serverHealth).values(servers.filter((_, i) => i % 2).map((s) => ({ serverId: s.id, status: 'REACHABLE' as const, connectionState: 'connected' as const })));
+    const [admin] = await db.select().from(users).limit(1);
+    const prios = await db.insert(priorities).values([{ name: `Soon ${tag}` }, { name: `Later ${tag}` }]).returning();
+    const types = await db.insert(requestTypes).values([{ name: `Question ${tag}` }, { name: `Incident ${tag}` }]).returning();
+    const people = await db.insert(requesters).values(Array.from({ length: 50 }, (_, i) => ({ email: `person${i}-${tag}@customer.example`, name: `Person ${i}` }))).returning();
+    const made = await db.insert(tickets).values(Array.from({ length: 60 }, (_, i) => ({
+      subject: `Ticket ${i}`, description: 'x', requesterId: people[i % 50]!.id,
+      technicianGroupId: i % 4 ? groups[i % 5]!.id : null, categoryId: cats[i % 5]!.id, incomingServerId: servers[i]!.id,
+      assigneeId: i % 2 ? admin!.id : null, priorityId: prios[i % 2]!.id, requestTypeId: i % 3 ? types[i % 2]!.id : null,
+    }))).returning();
+    await db.insert(messages).values(made.flatMap((ticket, i) => [0, 1].map((n) => ({
+      serverId: servers[i]!.id, ticketId: ticket.id, sourceKey: `count:${ticket.id}:${n}`, contentHash: `${ticket.id}${n}`,
+      rawSize: 1, raw: Buffer.from('x'), subject: `Message ${n} of ticket ${i}`, fromAddress: people[i % 50]!.email,
+    }))));
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  /** Statements the server sends while answering `run` (the session lookup included). */
+  async function statementsOf<T>(run: () => Promise<T>): Promise<{ count: number; result: T }> {
+    await run(); // warm: anything read once per process
+    const before = t.app.services.database.statementCount();
+    const result = await run();
+    return { count: t.app.services.database.statementCount() - before, result };
+  }
+
+  it('reads a page of 50 tickets with requester, group, category, assignee, priority, request type, unread and mailbox in at most 8 statements, and as many for 5', async () => {
+    // The requests list's fields (web TicketSummaryFields); the session lookup is one of the statements.
+    // Groups, categories, priorities and request types are one statement between them (catalog.entries).
+    // 8 = session, page, count, requesters, named lists, users, ticket views (unread), mailboxes.
+    const { count, result: page } = await statementsOf(() => t.admin.execute(TicketsPage, { first: 50, withMessages: false }));
+    const nodes = page.tickets.edges.map((e) => e.node);
+    expect(nodes).toHaveLength(50);
+    expect(nodes.every((n) => n.requester.email.includes('@customer.example') && n.incomingEmailServer && n.category)).toBe(true);
+    expect(nodes.filter((n) => n.technicianGroup === null).length).toBeGreaterThan(0);
+    expect(nodes.filter((n) => n.assignee?.id === undefined).length).toBe(25);
+    expect(nodes.every((n) => n.priority?.startsWith('Soon') || n.priority?.startsWith('Later'))).toBe(true);
+    expect(nodes.filter((n) => n.requestType === null).length).toBeGreaterThan(0);
+    expect(nodes.every((n) => n.unread)).toBe(true);
+    console.log(`tickets page of 50: ${count} SQL statements`);
+    expect(count).toBeLessThanOrEqual(8);
+    expect((await statementsOf(() => t.admin.execute(TicketsPage, { first: 5, withMessages: false }))).count).toBe(count);
+  });
+
+  it('adds one statement for the messages of all 50 tickets', async () => {
+    const without = (await statementsOf(() => t.admin.execute(TicketsPage, { first: 50, withMessages: false }))).count;
+    const { count, result: page } = await statementsOf(() => t.admin.execute(TicketsPage, { first: 50, withMessages: true }));
+    expect(page.tickets.edges.every((e) => e.node.messages?.length === 2)).toBe(true);
+    expect(count).toBe(without + 1);
+  });
+
+  it('reads the list of 200 mailboxes with group, category and health in at most 4 statements', async () => {
+    const { count, result: list } = await statementsOf(() => t.admin.execute(ServerList));
+    const servers = list.incomingEmailServers;
+    expect(servers.length).toBeGreaterThanOrEqual(200);
+    expect(servers.filter((s) => s.health.connectionState === 'connected').length).toBe(100);
+    expect(servers.filter((s) => s.category === null).length).toBeGreaterThan(0);
+    expect(servers.every((s) => s.technicianGroup !== null)).toBe(true);
+    console.log(`list of ${servers.length} mailboxes: ${count} SQL statements`);
+    expect(count).toBeLessThanOrEqual(4);
+  });
+});
