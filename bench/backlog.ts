@@ -4,7 +4,7 @@ import { count } from 'drizzle-orm';
 import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import { tickets } from '../server/src/db/schema.ts';
-import type { BatchTimings } from '../server/src/ingest/ingest.service.ts';
+import type { BatchTimings } from '../server/src/ingest/outcomes.ts';
 import { processInfo, processesIn } from '../test/testkit/proc.ts';
 import { addImapServer, cpuSeconds, fmt, percentile, seedMaildir, startApp, startDovecot, treeCpuSeconds } from './common.ts';
 

@@ -2,7 +2,7 @@
 // client in the same run: time from the end of LMTP delivery to its EXISTS notification.
 import { parse } from 'graphql';
 import { ImapFlow } from 'imapflow';
-import type { BatchTimings } from '../server/src/ingest/ingest.service.ts';
+import type { BatchTimings } from '../server/src/ingest/outcomes.ts';
 import { fmt, message, percentile, startApp, startDovecot, addImapServer } from './common.ts';
 import { subscribe } from '../test/testkit/app.ts';
 

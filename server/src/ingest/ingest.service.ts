@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { inTextSet } from '../db/insert-set.js';
-import { incomingServers, messages, type EmailOutcome, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
+import { incomingServers, messages, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { PubSub } from '../lib/pubsub.js';
 import type { AttachmentStore } from './attachments.js';
@@ -12,29 +12,9 @@ import { storableText } from '../lib/text.js';
 import type { ParserPool } from './parser-pool.js';
 import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
 import { rejected } from './prepare.js';
-import { decide, type TraceStep } from './pipeline.js';
+import { decide } from './pipeline.js';
 import { writeBatch, writeFailure } from './write.js';
-
-export interface IngestOutcome {
-  sourceKey: string;
-  /** null when the message had been ingested already (a re-fetch after a crash). */
-  outcome: EmailOutcome | null;
-  reason: string | null;
-  ticketId: string | null;
-}
-
-export interface ReprocessOutcome { outcome: EmailOutcome; reason: string; ticketId: string | null }
-
-export interface DryRunResult {
-  outcome: EmailOutcome;
-  reason: string;
-  trace: TraceStep[];
-  route: { technicianGroupId: string | null; categoryId: string | null; companyId: string | null; requestTypeId: string | null; priorityId: string | null } | null;
-  matchedRules: { id: string; name: string }[];
-  ticketId: string | null;
-  acknowledge: boolean | null;
-  parsed: { subject: string; from: string | null; messageId: string | null } | null;
-}
+import type { BatchTimings, CommittedChanges, DryRunResult, IngestOutcome, PendingMessage, Preparer, ReprocessOutcome } from './outcomes.js';
 
 export interface IngestDeps {
   identity: MailIdentity;
@@ -48,31 +28,6 @@ export interface IngestDeps {
   faultPoint?: string;
   /** After the commit: tickets created, and tickets a requester's reply was appended to (for notifications). */
   onCommitted?: (changes: CommittedChanges) => void;
-}
-
-export interface CommittedChanges { created: string[]; replied: string[] }
-
-/** Starts SPEC §4 steps 2–3 for one fetched message in the parser pool (see IngestService.preparer). */
-export type Preparer = (item: IncomingItem) => PendingMessage;
-
-/** A message handed to the parser pool, with when it was handed over (for the batch timings). */
-export interface PendingMessage { item: IncomingItem; submittedAt: number; prepared: Promise<Prepared> }
-
-/** Where one batch's time went, in ms since `performance.timeOrigin` (see IngestService.observe). */
-export interface BatchTimings {
-  serverId: string;
-  messages: number;
-  /** The first message of the batch was handed to the parser pool. */
-  submittedAt: number;
-  /** Every message of the batch is parsed. */
-  parsedAt: number;
-  /** The transaction began (it may wait for the parse and for the previous batch). */
-  beganAt: number;
-  /** Every message is decided (its transaction's reads and the pipeline's steps). */
-  decidedAt: number;
-  committedAt: number;
-  /** Events are published. */
-  publishedAt: number;
 }
 
 /**

@@ -15,7 +15,7 @@ import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
-import type { PendingMessage } from '../../ingest/ingest.service.js';
+import type { PendingMessage } from '../../ingest/outcomes.js';
 import { OVERSIZE_HEAD_BYTES, headOnly } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';

@@ -3,7 +3,7 @@ import { emailAudit, messages } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
 import { NotFoundErrorRef, ValidationErrorRef, resultUnion } from '../../graphql/errors.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
-import type { DryRunResult } from '../../ingest/ingest.service.js';
+import type { DryRunResult } from '../../ingest/outcomes.js';
 import type { TraceStep } from '../../ingest/pipeline.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { isUuid } from '../../lib/uuid.js';
