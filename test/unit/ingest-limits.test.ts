@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, checkLimits } from '../../server/src/ingest/limits.ts';
+import { OVERSIZE_HEAD_BYTES, downloadBytes, headOnly } from '../../server/src/ingest/plan.ts';
 
 const limits = DEFAULT_LIMITS;
 const MB = 1024 * 1024;
@@ -66,5 +67,15 @@ describe('checkLimits', () => {
 
   it('quarantines the 1 MB content-type header of the report rather than letting it through', () => {
     expect(checkLimits(mail(`Subject2: ${'content-type:'.repeat(80_000)}\r\n`), limits)).toMatch(/header field/);
+  });
+});
+
+describe('mail over the size limit, before download', () => {
+  const limit = 25 * 1024 * 1024;
+
+  it('is fetched as its first 64 KB only when its declared size is over the limit', () => {
+    expect([headOnly(limit, limit), headOnly(limit + 1, limit), headOnly(null, limit), headOnly(undefined, limit)]).toEqual([false, true, false, false]);
+    // What a batch budgets for: the whole of a message within the limit, the head of one over it.
+    expect([downloadBytes(10 * 1024 * 1024, limit), downloadBytes(82 * 1024 * 1024, limit), downloadBytes(null, limit)]).toEqual([10 * 1024 * 1024, OVERSIZE_HEAD_BYTES, 0]);
   });
 });

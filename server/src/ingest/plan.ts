@@ -40,6 +40,9 @@ export const OVERSIZE_HEAD_BYTES = 64 * 1024;
 /** Whether a message of this declared size is fetched as its first OVERSIZE_HEAD_BYTES only. */
 export const headOnly = (size: number | null | undefined, maxMessageBytes: number) => size != null && size > maxMessageBytes;
 
+/** What downloading a message of this declared size costs: all of it, or its first bytes when over the limit. */
+export const downloadBytes = (size: number | null | undefined, maxMessageBytes: number) => (headOnly(size, maxMessageBytes) ? OVERSIZE_HEAD_BYTES : (size ?? 0));
+
 /** Its size: the declared one when only the beginning was read. */
 export const fullSize = (item: IncomingItem) => Math.max(item.raw.length, item.declaredSize ?? 0);
 

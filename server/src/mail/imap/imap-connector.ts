@@ -16,7 +16,7 @@ import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './im
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
 import type { PendingMessage } from '../../ingest/outcomes.js';
-import { OVERSIZE_HEAD_BYTES, headOnly } from '../../ingest/plan.js';
+import { OVERSIZE_HEAD_BYTES, downloadBytes, headOnly } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
@@ -241,7 +241,7 @@ export class ImapConnector extends ConnectorLoop {
       const limit = await this.ours('reading the size limit', () => this.ingest.maxMessageBytes());
       for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) {
         if (headOnly(msg.size, limit)) oversize.set(msg.uid, msg.size!);
-        sizes.set(msg.uid, Math.min(msg.size ?? 0, OVERSIZE_HEAD_BYTES + 1024));
+        sizes.set(msg.uid, downloadBytes(msg.size, limit));
       }
     }
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
