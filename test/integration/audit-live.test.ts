@@ -95,6 +95,8 @@ describe('email audit: search, details, live; sent mail paged', () => {
     expect(new Set(all.map((m) => m.id)).size).toBe(5);
     const times = all.map((m) => Date.parse(m.createdAt));
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    expect(all[0]!.subject).toMatch(/URGENT: server down/);
+    // The last two mails may arrive in one batch, whose acknowledgments share a commit and so a time.
+    expect(all[0]!.subject).toMatch(/URGENT: server down|Not this one/);
+    expect(all.slice(2).map((m) => m.subject).join('\n')).not.toMatch(/URGENT: server down/);
   });
 });

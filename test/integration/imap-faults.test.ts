@@ -68,7 +68,8 @@ describe('IMAP faults and edge cases', () => {
 
     await getDovecot().deliver(good.user, mail({ from: 'carol@customer.example', to: good.user, subject: 'Good mailbox still works', body: 'x' }));
     await waitFor('ticket from the healthy mailbox', async () => (await t.ticketSubjects()).includes('Good mailbox still works'), 20_000);
-    expect((await t.health(goodId)).connectionState).toBe('connected');
+    // The ticket is committed a moment before the mailbox reports itself current again.
+    await waitFor('healthy mailbox connected', async () => (await t.health(goodId)).connectionState === 'connected', 10_000);
 
     await t.seed.updateIncomingServer(badId, imapInput(bad.user, bad.password));
     await waitFor('recovered', async () => (await t.health(badId)).connectionState === 'connected', 20_000);

@@ -213,7 +213,7 @@ describe('OAuth IMAP mailbox (generic provider) with Dovecot checking every XOAU
 
     await dovecot.deliver(userB, mail({ from: 'carol@customer.example', to: userB, subject: 'Other mailbox unaffected', body: 'hi' }));
     await waitFor('ticket from the other OAuth mailbox', async () => (await ticketSubjects()).includes('Other mailbox unaffected'), 30_000);
-    expect((await server(ids.b)).health.connectionState).toBe('connected');
+    await waitFor('the mailbox reports itself current', async () => (await server(ids.b)).health.connectionState === 'connected', 10_000);
 
     // Signing in again is the way out.
     await signInMailbox(admin, idp, ids.a);

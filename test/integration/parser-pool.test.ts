@@ -64,7 +64,7 @@ describe('parser workers that die', () => {
     expect(await t.ticketSubjects(serverId)).toEqual(['after the crashes', 'kills a worker once']);
     const reasons = (await t.admin.execute(Quarantine, { serverId })).quarantinedMessages.map((q) => q.reason);
     expect(reasons).toEqual([expect.stringMatching(/^the message crashed the parser 3 times \(out of memory after \d+ MB\)$/)]);
-    expect((await t.health(serverId)).connectionState).toBe('connected');
+    await waitFor('the mailbox reports itself current', async () => (await t.health(serverId)).connectionState === 'connected', 10_000);
   }, 120_000);
 });
 
