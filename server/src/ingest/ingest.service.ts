@@ -11,7 +11,7 @@ import { faultPoint } from '../lib/faults.js';
 import { storableText } from '../lib/text.js';
 import type { ParserPool } from './parser-pool.js';
 import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
-import { rejected } from './prepare.js';
+import { rejected } from './prepared-mail.js';
 import { decide } from './pipeline.js';
 import { writeBatch, writeFailure } from './write.js';
 import type { BatchTimings, CommittedChanges, DryRunResult, IngestOutcome, PendingMessage, Preparer, ReprocessOutcome } from './outcomes.js';

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { contentHash } from './content-hash.js';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { storableText, storableTextOrNull } from '../lib/text.js';
 import { htmlToDescription } from './mime/body.js';
@@ -51,10 +51,6 @@ function addresses(value: AddressObject | AddressObject[] | undefined): Address[
   return flat
     .filter((a): a is typeof a & { address: string } => Boolean(a.address))
     .map((a) => ({ address: storableText(a.address.trim().toLowerCase()), name: storableText(a.name?.trim() ?? '') || null }));
-}
-
-export function contentHash(raw: Buffer): string {
-  return createHash('sha256').update(raw).digest('hex');
 }
 
 function mailparser(raw: Buffer, textToHtml: boolean): Promise<ParsedMail> {

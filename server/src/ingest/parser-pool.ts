@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
 import type { Logger } from '../lib/logger.js';
-import { rejected, type PreparedMail } from './prepare.js';
+import { rejected, type PreparedMail } from './prepared-mail.js';
 import type { ParseResult, ParseTask } from './parser-worker.js';
 
 /** A message whose worker died this often is quarantined instead of being tried again. */

@@ -9,10 +9,11 @@ import { formatBytes } from './limits.js';
 import { UNKNOWN_SENDER, unreadableMessage } from './mime/fallback.js';
 import { headerSummary, type HeaderSummary } from './mime/summary.js';
 import type { BatchLookups } from './lookups.js';
-import { contentHash, type ParsedMessage } from './parse.js';
+import { contentHash } from './content-hash.js';
+import type { ParsedMessage } from './parse.js';
 import { decide, type DecisionWithTrace } from './pipeline.js';
 import { contentFingerprint } from './steps/duplicates.js';
-import type { PreparedMail } from './prepare.js';
+import type { PreparedMail } from './prepared-mail.js';
 
 /** One fetched message. `sourceKey` names where it came from (server + UIDVALIDITY + UID, UIDL, item id). */
 export interface IncomingItem {

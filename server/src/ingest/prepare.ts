@@ -2,14 +2,9 @@ import { DEFAULT_LIMITS, checkLimits } from './limits.js';
 import { ParseError, parseMessage, type ParsedMessage } from './parse.js';
 import { contentFingerprint } from './steps/duplicates.js';
 import { sanitizeMailHtml } from './sanitize.js';
+import { rejected, type PreparedMail } from './prepared-mail.js';
 
-/**
- * What SPEC §4 steps 2–3 (the checks that need no database) make of one raw message: either the
- * parsed message with its sanitized HTML and content fingerprint, or why it can't be taken.
- */
-export type PreparedMail =
-  | { parsed: ParsedMessage; html: string | null; fingerprint: string; problem: null }
-  | { parsed: null; html: null; fingerprint: null; problem: string };
+export { rejected, type PreparedMail };
 
 /**
  * Limits, parsing, HTML sanitising and the fingerprint: a pure function of the bytes, so it runs
@@ -26,8 +21,4 @@ export async function prepareMail(raw: Buffer, maxMessageBytes: number): Promise
     throw err;
   }
   return { parsed, html: parsed.html ? sanitizeMailHtml(parsed.html) : null, fingerprint: contentFingerprint(parsed), problem: null };
-}
-
-export function rejected(problem: string): PreparedMail {
-  return { parsed: null, html: null, fingerprint: null, problem };
 }

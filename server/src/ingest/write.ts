@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import { storableText } from '../lib/text.js';
 import type { MailIdentity } from './identity.js';
 import { headerSummary } from './mime/summary.js';
-import { contentHash } from './parse.js';
+import { contentHash } from './content-hash.js';
 import { fullSize, type Planned, type Prepared } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
 import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';

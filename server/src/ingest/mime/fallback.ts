@@ -1,5 +1,5 @@
 import type { ParsedMessage } from '../parse.js';
-import { contentHash } from '../parse.js';
+import { contentHash } from '../content-hash.js';
 import { fileStem } from './names.js';
 import { headerSummary } from './summary.js';
 

@@ -2,7 +2,8 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { Queryable } from '../../db/client.js';
 import { messages, outboundMail, type OutgoingServerRow } from '../../db/schema.js';
 import { acknowledgmentMessageId, type MailIdentity } from '../identity.js';
-import { contentHash, type ParsedMessage } from '../parse.js';
+import { contentHash } from '../content-hash.js';
+import type { ParsedMessage } from '../parse.js';
 import { renderAcknowledgment, type AcknowledgmentTemplates } from './acknowledge-template.js';
 import { ticketReference } from './threading.js';
 

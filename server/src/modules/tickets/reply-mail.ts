@@ -1,5 +1,4 @@
 import { replyMessageId, type MailIdentity } from '../../ingest/identity.js';
-import { sanitizeMailHtml } from '../../ingest/sanitize.js';
 import { angle, chainReferences, cleanSubject, compileMail, oneLine, type ComposedMail } from '../../ingest/steps/acknowledge.js';
 import { normalizeSubject, ticketReference } from '../../ingest/steps/threading.js';
 
@@ -15,9 +14,10 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  */
 export async function replyBody(body: string, format: BodyFormat): Promise<ReplyBody> {
   if (format === 'HTML') {
+    // The sanitizer and html-to-text are loaded with the first HTML reply or note, not at start
+    // (the pool's workers sanitize incoming mail; the main thread rarely needs either).
+    const [{ sanitizeMailHtml }, { convert }] = await Promise.all([import('../../ingest/sanitize.js'), import('html-to-text')]);
     const html = sanitizeMailHtml(body);
-    // Loaded with the first HTML reply or note, not at start.
-    const { convert } = await import('html-to-text');
     return { html, text: convert(html, { wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }] }).trim() };
   }
   const text = body.replace(/\r\n?/g, '\n').trim();

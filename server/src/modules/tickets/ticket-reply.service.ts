@@ -6,7 +6,7 @@ import { normalizeContentType, sanitizeFilename, type AttachmentStore, type Stor
 import type { MailIdentity } from '../../ingest/identity.js';
 import { formatBytes } from '../../ingest/limits.js';
 import { outgoingServerForSending } from '../../ingest/lookups.js';
-import { contentHash } from '../../ingest/parse.js';
+import { contentHash } from '../../ingest/content-hash.js';
 import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { storableText } from '../../lib/text.js';
