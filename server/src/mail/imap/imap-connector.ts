@@ -10,6 +10,7 @@ import { decodeImapCursor, encodeImapCursor, type ImapCursor } from './imap-curs
 import { classifyImapError } from './imap-errors.js';
 import { resolveFolder } from './imap-folders.js';
 import { NewsCheck, SessionStale } from './imap-news.js';
+import { LOGIN_BUDGET_MS, loginWithin } from './imap-login.js';
 import { imapClientOptions, imapSourceKey } from './imap-options.js';
 import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search.js';
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
@@ -111,7 +112,7 @@ export class ImapConnector extends ConnectorLoop {
     });
 
     try {
-      await client.connect();
+      await loginWithin(client, LOGIN_BUDGET_MS);
       this.backoff.connected(Date.now());
       const lock = await client.getMailboxLock(FOLDER);
       this.news.selected();
