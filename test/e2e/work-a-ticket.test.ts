@@ -61,7 +61,8 @@ describe('working a ticket in the browser', () => {
 
     await page.getByTestId('assign-to-me').click();
     await page.getByTestId('ticket-event').filter({ hasText: 'You assigned it to Tess Tech' }).waitFor();
-    expect(await page.getByTestId('control-assignee').inputValue()).toBe(tess.id);
+    // The select follows once its list of assignees (loaded beside the ticket) holds the new one.
+    await expect.poll(() => page.getByTestId('control-assignee').inputValue()).toBe(tess.id);
 
     // `r` opens the reply with the cursor in it.
     await page.locator('body').press('r');
