@@ -4,9 +4,9 @@
 // (lib/event-loop-watch.ts): a stretch over 200 ms is logged, and /healthz reports the worst
 // delay of the last minute.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, type GraphQLClient, type ServerProcess } from '../testkit/app.ts';
-import { spawnServerWithMailbox, type SpawnedMailbox } from '../testkit/spawned-mailbox.ts';
+import { describe, expect, it } from 'vitest';
+import { graphql } from '../testkit/app.ts';
+import { useSpawnedMailbox } from '../testkit/spawned-mailbox.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { health } from '../testkit/seed.ts';
 import { watchLatency } from '../testkit/latency.ts';
@@ -48,21 +48,10 @@ function hugeHeaders(to: string): string {
 }
 
 describe('the event loop while large and hostile mail arrives', () => {
-  let mailbox: SpawnedMailbox;
-  let user: string;
-  let server: ServerProcess;
-  let admin: GraphQLClient;
-  let serverId: string;
-
-  beforeAll(async () => {
-    mailbox = await spawnServerWithMailbox('Loop');
-    ({ user, server, admin, serverId } = mailbox);
-  });
-  afterAll(async () => {
-    await mailbox?.dispose();
-  });
+  const spawned = useSpawnedMailbox('Loop');
 
   it('holds the server\'s event loop under 200 ms at every step, and every mail ends as a ticket or a quarantine entry', async () => {
+    const { user, server, admin, serverId } = spawned();
     const marker = server.output().length;
     const latency = watchLatency(`${server.url}/healthz`);
     const dovecot = getDovecot();

@@ -3,9 +3,9 @@
 // read from /proc while the mail arrives, barely moves; the mail is quarantined and the next
 // one becomes a ticket.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, type GraphQLClient, type ServerProcess } from '../testkit/app.ts';
-import { spawnServerWithMailbox, type SpawnedMailbox } from '../testkit/spawned-mailbox.ts';
+import { describe, expect, it } from 'vitest';
+import { graphql } from '../testkit/app.ts';
+import { useSpawnedMailbox } from '../testkit/spawned-mailbox.ts';
 import { getDovecot } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
@@ -17,21 +17,10 @@ const rssBytes = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`
 const MB = 1024 * 1024;
 
 describe('an over-size mail and the server\'s memory', () => {
-  let mailbox: SpawnedMailbox;
-  let user: string;
-  let server: ServerProcess;
-  let admin: GraphQLClient;
-  let serverId: string;
-
-  beforeAll(async () => {
-    mailbox = await spawnServerWithMailbox('Oversize');
-    ({ user, server, admin, serverId } = mailbox);
-  });
-  afterAll(async () => {
-    await mailbox?.dispose();
-  });
+  const spawned = useSpawnedMailbox('Oversize');
 
   it('quarantines a 60 MB mail (limit 25 MB) with its RSS growing by less than 50 MB', async () => {
+    const { user, server, admin, serverId } = spawned();
     const pid = server.child.pid!;
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssBytes(pid);

@@ -1,6 +1,7 @@
 // A server in its own process (spawnServer, as `pnpm start` runs it) with one IMAP mailbox on the
 // shared Dovecot, connected with IDLE: for tests that read that process's memory, event loop or logs.
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,4 +28,16 @@ export async function spawnServerWithMailbox(name: string): Promise<SpawnedMailb
       removeDir(dataDir);
     },
   };
+}
+
+/** One spawned server with its mailbox for the whole file: started before its tests, stopped after; read it inside a test. */
+export function useSpawnedMailbox(name: string): () => SpawnedMailbox {
+  let mailbox: SpawnedMailbox | undefined;
+  beforeAll(async () => {
+    mailbox = await spawnServerWithMailbox(name);
+  });
+  afterAll(async () => {
+    await mailbox?.dispose();
+  });
+  return () => mailbox!;
 }
