@@ -1,6 +1,7 @@
 import { TICKET_STATUSES } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
 import { loaders } from '../../graphql/loaders.js';
+import { argumentsOfSelections } from '../../graphql/selections.js';
 import { UserRef } from '../auth/auth.schema.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
@@ -176,10 +177,12 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: TicketFilter }),
       orderBy: t.arg({ type: TicketOrder, defaultValue: 'LAST_ACTIVITY' }),
     },
-    resolve: (_r, args, ctx) => {
+    resolve: (_r, args, ctx, info) => {
       const f = args.filter;
+      const [counted] = argumentsOfSelections(info, 'TicketConnection', 'totalCount');
       return ctx.services.tickets.list(ctx.viewer!, {
         first: args.first ?? 50,
+        count: counted && { atMost: (counted.atMost as number | null | undefined) ?? null },
         after: args.after,
         order: args.orderBy ?? 'LAST_ACTIVITY',
         filter: f ? { ...f, technicianGroupId: f.technicianGroupId?.toString(), categoryId: f.categoryId?.toString(), incomingServerId: f.incomingEmailServerId?.toString(),

@@ -79,27 +79,35 @@ export class TicketService {
    * search vector of) a large share of all tickets; a capped count stops as soon as it is reached.
    */
   async count(viewer: Viewer, filter: TicketFilter = {}, atMost?: number | null): Promise<number> {
-    const where = whereAll(await this.where(viewer, filter));
-    if (atMost != null) {
-      const capped = this.db.select({ one: sql`1` }).from(tickets).where(where).limit(Math.max(atMost, 0)).as('capped');
-      const [row] = await this.db.select({ n: count() }).from(capped);
-      return row?.n ?? 0;
-    }
-    const [row] = await this.db.select({ n: count() }).from(tickets).where(where);
+    const [row] = await this.counting(whereAll(await this.where(viewer, filter)), atMost);
     return row?.n ?? 0;
   }
 
-  /** Newest activity (or newest ticket) first, keyset-paginated. */
-  async list(viewer: Viewer, opts: { first: number; after?: string | null; filter?: TicketFilter; order?: TicketOrder }): Promise<TicketPage> {
+  /** The count's query, to run or to nest in the page's statement. */
+  private counting(where: SQL | undefined, atMost: number | null | undefined) {
+    if (atMost == null) return this.db.select({ n: count() }).from(tickets).where(where);
+    const capped = this.db.select({ one: sql`1` }).from(tickets).where(where).limit(Math.max(atMost, 0)).as('capped');
+    return this.db.select({ n: count() }).from(capped);
+  }
+
+  /**
+   * Newest activity (or newest ticket) first, keyset-paginated. `count`: the totalCount the caller
+   * will ask for, counted in the page's statement (an init plan, run once); any other is counted apart.
+   */
+  async list(viewer: Viewer, opts: { first: number; after?: string | null; filter?: TicketFilter; order?: TicketOrder; count?: { atMost: number | null } }): Promise<TicketPage> {
     const order = opts.order ?? 'LAST_ACTIVITY';
     const filter = opts.filter ?? {};
     const limit = Math.min(Math.max(opts.first, 1), 200);
     const conditions = await this.where(viewer, filter);
     const after = afterCursor(order, opts.after);
+    const asked = opts.count;
     // Left joins on unique keys (the requester's and the viewer's marker's primary keys): one row
     // per ticket, so the limit and the keyset order are those of the tickets alone.
     const read = await this.db
-      .select({ ticket: listed, requester: getTableColumns(requesters), seenAt: ticketViews.seenAt })
+      .select({
+        ticket: listed, requester: getTableColumns(requesters), seenAt: ticketViews.seenAt,
+        total: (asked ? sql<number | null>`(${this.counting(whereAll(conditions), asked.atMost)})` : sql<number | null>`null`).mapWith(Number),
+      })
       .from(tickets)
       .leftJoin(requesters, eq(requesters.id, tickets.requesterId))
       .leftJoin(ticketViews, and(eq(ticketViews.ticketId, tickets.id), eq(ticketViews.userId, viewer.user.id)))
@@ -108,10 +116,12 @@ export class TicketService {
       .limit(limit + 1);
     const rows: ListedTicket[] = read.map((r) => ({ ...r.ticket, ...(r.requester && { readAlong: { requester: r.requester, seenAt: r.seenAt } }) }));
     const page = rows.slice(0, limit);
+    // An empty page tells nothing of the tickets before its cursor; without a cursor, none match.
+    const total = asked && (read.length ? read[0]!.total : after ? null : 0);
     return {
       edges: page.map((node) => ({ cursor: encodeCursor(order, node), node })),
       pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(order, page[page.length - 1]!) : null },
-      count: (atMost) => this.count(viewer, filter, atMost),
+      count: (atMost) => (total != null && (atMost ?? null) === asked!.atMost ? Promise.resolve(total) : this.count(viewer, filter, atMost)),
     };
   }
 
