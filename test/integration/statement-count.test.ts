@@ -1,8 +1,8 @@
 // How many SQL statements the two longest lists cost: a page of 50 tickets with every relation
 // the requests list and a ticket's thread show, and the list of 200 mailboxes with their health.
-// Each relation resolved per row is read through a DataLoader (graphql/loaders.ts), or for the
-// page's requesters and read markers in the page's own statement, so the count stays the same
-// however many rows the page has; without them it was ~4 per ticket.
+// Each relation resolved per row is read through a DataLoader (graphql/loaders.ts), or, for the
+// page's requesters, read markers and totalCount, in the page's own statement, so the count stays
+// the same however many rows the page has; without them it was ~4 per ticket.
 import { randomUUID } from 'node:crypto';
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
