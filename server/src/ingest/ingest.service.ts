@@ -67,15 +67,22 @@ export class IngestService {
    * previous batch's commit) all work at once.
    */
   async preparer(): Promise<Preparer> {
-    const { maxMessageBytes } = await this.deps.preference();
-    return (item) => {
+    const preference = await this.deps.preference();
+    const { maxMessageBytes } = preference;
+    const prepare = (item: IncomingItem): PendingMessage => {
       const submittedAt = performance.now();
       // Rejects only when the pool is shut down; a PendingMessage nobody awaits (stop) must not
       // become an unhandled rejection, hence the no-op handler on a second branch.
       const prepared = this.prepareOne(item, maxMessageBytes);
       prepared.catch(() => {});
-      return { item, submittedAt, prepared };
+      return { item, submittedAt, prepared, preference };
     };
+    return Object.assign(prepare, { maxMessageBytes });
+  }
+
+  /** A mailbox is being read: keep a parser thread ready for its mail (see ParserPool.keepWarm). */
+  keepParserWarm(): void {
+    this.deps.parser.keepWarm();
   }
 
   /** Each batch's timings to `fn` (the benches); returns the function that stops it. */
@@ -95,7 +102,7 @@ export class IngestService {
     const prepared = await Promise.all(pending.map((m) => m.prepared));
     const parsedAt = performance.now();
     faultPoint(this.deps.faultPoint, 'ingest.afterParseBeforeCommit');
-    const pref = await this.deps.preference();
+    const pref = pending[0]?.preference ?? (await this.deps.preference());
     let outcomes: IngestOutcome[];
     let planned: Planned[] = [];
     const beganAt = performance.now();

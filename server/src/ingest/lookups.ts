@@ -46,27 +46,34 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
 
   /** One query each for the common path (duplicates, sender cap) instead of two per message. */
   async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date): Promise<void> {
+    if (!fingerprints.length && !senders.length) return; // nothing parsed: nothing to decide
     if (fingerprints.length) {
       // Two mailboxes receiving the same mail (To + Cc) are read by two connectors in two concurrent
       // transactions; neither would see the other's row. A transaction-scoped lock per fingerprint
       // makes the second wait for the first to commit, and then see it.
       const keys = [...new Set(fingerprints)].sort();
       await this.q.execute(sql`select pg_advisory_xact_lock(k) from (select distinct hashtextextended(f, 7) as k from unnest(${arrayLiteral(keys)}::text[]) f order by 1) s`);
-      const rows = await this.q
+    }
+    // Independent reads, sent together: postgres.js pipelines them on the transaction's connection.
+    const duplicates = fingerprints.length
+      ? this.q
         .select({ hash: messages.contentHash, messageId: messages.messageId, ticketId: messages.ticketId })
         .from(messages)
-        .where(and(inTextSet(messages.contentHash, fingerprints), gte(messages.receivedAt, duplicateSince), eq(messages.direction, 'INBOUND'), this.notExcluded()));
-      for (const r of rows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
-    }
-    if (senders.length) {
-      const rows = await this.q
+        .where(and(inTextSet(messages.contentHash, fingerprints), gte(messages.receivedAt, duplicateSince), eq(messages.direction, 'INBOUND'), this.notExcluded()))
+        .then((rows) => rows)
+      : Promise.resolve([]);
+    const senderCounts = senders.length
+      ? this.q
         .select({ email: sql<string>`lower(${requesters.email})`, n: sql<number>`count(*)::int` })
         .from(tickets)
         .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
         .where(and(inTextSet(sql`lower(${requesters.email})`, senders.map(lower)), gte(tickets.createdAt, senderSince)))
-        .groupBy(sql`lower(${requesters.email})`);
-      for (const r of rows) this.priorSenderCounts.set(r.email, r.n);
-    }
+        .groupBy(sql`lower(${requesters.email})`)
+        .then((rows) => rows)
+      : Promise.resolve([]);
+    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(), this.rules()]);
+    for (const r of dupRows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
+    for (const r of senderRows) this.priorSenderCounts.set(r.email, r.n);
   }
 
   /** Everything `serverId` ever stored with these fingerprints, for messages the server may have renumbered. */

@@ -1,6 +1,6 @@
 // What ingest reports: per message, per dry run and reprocess, per batch (for notifications and
 // the benches), and the hand-over between a connector's fetch and the parser pool.
-import type { EmailOutcome } from '../db/schema.js';
+import type { EmailOutcome, EmailPreferenceRow } from '../db/schema.js';
 import type { TraceStep } from './pipeline.js';
 import type { IncomingItem, Prepared } from './plan.js';
 
@@ -27,11 +27,17 @@ export interface DryRunResult {
 
 export interface CommittedChanges { created: string[]; replied: string[] }
 
-/** Starts SPEC §4 steps 2–3 for one fetched message in the parser pool (see IngestService.preparer). */
-export type Preparer = (item: IncomingItem) => PendingMessage;
+/**
+ * Starts SPEC §4 steps 2–3 for one fetched message in the parser pool (see IngestService.preparer);
+ * `maxMessageBytes` is the size limit it applies.
+ */
+export type Preparer = ((item: IncomingItem) => PendingMessage) & { maxMessageBytes: number };
 
-/** A message handed to the parser pool, with when it was handed over (for the batch timings). */
-export interface PendingMessage { item: IncomingItem; submittedAt: number; prepared: Promise<Prepared> }
+/**
+ * A message handed to the parser pool, with when it was handed over (for the batch timings) and
+ * the email preference it was prepared under (its batch is decided under the same one).
+ */
+export interface PendingMessage { item: IncomingItem; submittedAt: number; prepared: Promise<Prepared>; preference?: EmailPreferenceRow }
 
 /** Where one batch's time went, in ms since `performance.timeOrigin` (see IngestService.observe). */
 export interface BatchTimings {

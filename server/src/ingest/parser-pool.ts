@@ -49,6 +49,7 @@ export class ParserPool {
   private readonly queue: Job[] = [];
   private running = 0;
   private readonly threads: number;
+  private warm = false;
 
   constructor(private readonly opts: { logger: Logger; faultPoint?: string; threads?: number }) {
     this.threads = opts.threads ?? availableParallelism();
@@ -61,6 +62,17 @@ export class ParserPool {
       this.queue.push({ raw, maxMessageBytes, attempt: 1, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * From now on one worker stays started, idle or not: starting one (loading the parser into a
+   * new thread) takes ~0.4 s, which every new mail would wait for after a quiet minute. Called
+   * once a mailbox is read; an installation without mailboxes holds no parser thread.
+   */
+  keepWarm(): void {
+    if (this.warm || this.closed) return;
+    this.warm = true;
+    this.pool ??= this.start();
   }
 
   async destroy(): Promise<void> {
@@ -124,7 +136,7 @@ export class ParserPool {
       filename: new URL(`./parser-worker.${source ? 'ts' : 'js'}`, import.meta.url).href,
       // Running from the TypeScript sources (tests, `pnpm dev`): the worker needs tsx as well.
       execArgv: source ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
-      minThreads: 0,
+      minThreads: this.warm ? 1 : 0,
       maxThreads: this.threads,
       idleTimeout: IDLE_TIMEOUT_MS,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },

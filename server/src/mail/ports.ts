@@ -23,7 +23,7 @@ export interface HealthReporter {
 }
 
 /** Where fetched messages go: the ingest pipeline. */
-export type MessageSink = Pick<IngestService, 'db' | 'committedSourceKeys' | 'ingestBatch' | 'preparer' | 'ingestPrepared' | 'maxMessageBytes'>;
+export type MessageSink = Pick<IngestService, 'db' | 'committedSourceKeys' | 'ingestBatch' | 'preparer' | 'ingestPrepared' | 'maxMessageBytes' | 'keepParserWarm'>;
 
 /** The configured incoming servers, with their secrets opened for connecting. */
 export interface IncomingServerDirectory {

@@ -134,6 +134,7 @@ export class Supervisor {
     }
     const credentials = this.servers.credentials(server);
     const factory = await load();
+    this.deps.ingest.keepParserWarm();
     const connector = factory(server, {
       ...this.deps,
       credentials,

@@ -1,6 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
 import { faultPoint } from '../../lib/faults.js';
+import { settle, type Settled } from '../../lib/settle.js';
 import type { Checkpoint } from '../checkpoints.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { checkIntervalMs } from '../check-interval.js';
@@ -22,13 +23,6 @@ import { OVERSIZE_HEAD_BYTES, downloadBytes, headOnly } from '../../ingest/plan.
 const FOLDER = 'INBOX';
 const BATCH = 250;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** A promise that never rejects: a prefetch nobody awaits any more (stop, a failed commit) must not become an unhandled rejection. */
-function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
-}
 
 /** What one sync found out about the mailbox beyond the tickets it made (see NewerUids). */
 type SyncResult = Omit<NewerUids, 'uids'>;
@@ -58,6 +52,7 @@ export class ImapConnector extends ConnectorLoop {
   private finder: UidFinder;
   private readonly news: NewsCheck;
   private problem: string | null = null;
+  private announced = false; // EXISTS arrived since the last check
 
   constructor(server: IncomingServerRow, deps: ConnectorDeps) {
     super(server, deps, 'imap');
@@ -108,7 +103,9 @@ export class ImapConnector extends ConnectorLoop {
       if (this.client === client) this.wake();
     });
     client.on('exists', () => {
-      if (this.server.realTimeScanning && this.client === client) this.wake();
+      if (this.client !== client) return;
+      this.announced = true;
+      if (this.server.realTimeScanning) this.wake();
     });
 
     try {
@@ -122,21 +119,22 @@ export class ImapConnector extends ConnectorLoop {
         await this.repairUnflagged(client);
         let firstSync = true;
         while (!this.stopped) {
+          // New mail was announced: its checkpoint is read while the server is asked for news.
+          const early = this.announced ? settle(this.checkpoint()) : null;
+          this.announced = false;
           const view = await this.news.ask(client);
           if (!sameView(this.lastView, view) || this.problem) {
             // Later checks say "syncing" only when there is mail to take (sync() does): a check
             // every 15 s must not make the card flicker.
             if (firstSync) await this.report({ connectionState: 'syncing' });
             firstSync = false;
-            const result = await this.sync(client, view);
+            const result = await this.sync(client, view, early);
             this.lastView = result.settled ? view : null;
             this.problem = result.problem;
-            await this.reportSynced();
-          } else {
-            // Nothing new is news too: the mailbox was just confirmed current ("last checked").
-            // The health service stores such confirmations sparingly.
-            await this.reportSynced();
           }
+          // Nothing new is news too: the mailbox was just confirmed current ("last checked").
+          // The health service stores such confirmations sparingly.
+          await this.reportSynced();
           if (this.stopped) break;
           if (this.server.realTimeScanning && !this.wakePending) void client.idle().catch(() => {});
           // While idling the mailbox is asked for news as well: a silent IDLE costs at most this long.
@@ -215,9 +213,12 @@ export class ImapConnector extends ConnectorLoop {
     }
   }
 
-  private async sync(client: ImapFlow, view: MailboxView): Promise<SyncResult> {
+  private async sync(client: ImapFlow, view: MailboxView, early: Promise<Settled<Checkpoint | undefined>> | null): Promise<SyncResult> {
     const uidValidity = view.uidValidity;
-    let cp = await this.checkpoint();
+    // The email preference is read while the server is searched (settled: stop() may leave it).
+    const preparing = settle(this.ours('reading the email preference', () => this.ingest.preparer()));
+    const checkpointRead = early ? await early : null;
+    let cp = checkpointRead?.ok ? checkpointRead.value : await this.checkpoint();
     let cursor: ImapCursor = decodeImapCursor(cp?.cursor);
     if (!cp || cp.uidValidity !== uidValidity) {
       const baselineUid = await highestUid(client, view);
@@ -238,8 +239,11 @@ export class ImapConnector extends ConnectorLoop {
     // are fetched as their first bytes only (BODY.PEEK[]<0.n>) and quarantined, never pulled whole.
     const sizes = new Map<number, number>();
     const oversize = new Map<number, number>();
+    const prepared = await preparing;
+    if (!prepared.ok) throw prepared.error;
+    const prepare = prepared.value;
     if (newer.uids.length) {
-      const limit = await this.ours('reading the size limit', () => this.ingest.maxMessageBytes());
+      const limit = prepare.maxMessageBytes;
       for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) {
         if (headOnly(msg.size, limit)) oversize.set(msg.uid, msg.size!);
         sizes.set(msg.uid, downloadBytes(msg.size, limit));
@@ -247,9 +251,8 @@ export class ImapConnector extends ConnectorLoop {
     }
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
-    if (waiting) await this.report({ connectionState: 'syncing' });
-
-    const prepare = await this.ours('reading the email preference', () => this.ingest.preparer());
+    // Health is written while the first batch is fetched, and is in before that batch commits.
+    let reported = waiting ? settle(this.report({ connectionState: 'syncing', inboundQueueCount: waiting })) : null;
     // Each message goes to the parser pool as soon as it arrives, so parsing overlaps the fetch.
     const fetchBatch = async (uids: number[]) => {
       const items: PendingMessage[] = [];
@@ -271,10 +274,12 @@ export class ImapConnector extends ConnectorLoop {
     let next = plan.batches.length ? settle(fetchBatch(plan.batches[0]!.uids)) : null;
     for (const [i, batch] of plan.batches.entries()) {
       if (this.stopped) break;
-      await this.report({ inboundQueueCount: waiting });
+      if (i > 0) reported = settle(this.report({ inboundQueueCount: waiting }));
       const fetched = await next!;
       if (!fetched.ok) throw fetched.error;
       next = i + 1 < plan.batches.length ? settle(fetchBatch(plan.batches[i + 1]!.uids)) : null;
+      const health = await reported;
+      if (health && !health.ok) throw health.error;
       const committed: ImapCursor = { ...cursor, move: this.moveTarget ? batch.uids : [] };
       await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestPrepared(this.server, fetched.value, (tx) =>
         this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid, cursor: encodeImapCursor(committed) }),

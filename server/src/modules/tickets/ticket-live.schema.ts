@@ -22,9 +22,10 @@ async function* visibleTickets(ids: AsyncIterable<string>, ctx: Context, filter:
   const { auth, tickets } = ctx.services;
   for await (const id of ids) {
     if (filter?.ticketId != null && String(filter.ticketId) !== id) continue;
-    const viewer = await auth.viewerByTokenId(ctx.viewer!.tokenId);
+    // The viewer and the ticket are read together; the ticket is shown only if that viewer may see it.
+    const [viewer, row] = await Promise.all([auth.viewerByTokenId(ctx.viewer!.tokenId), tickets.get(id)]);
     if (!viewer) return;
-    const ticket = await tickets.getVisible(viewer, id, true);
+    const ticket = row && (await tickets.canSee(viewer, row)) ? row : undefined;
     if (!ticket) continue;
     if (filter?.technicianGroupId != null && ticket.technicianGroupId !== String(filter.technicianGroupId)) continue;
     if (filter?.mine && ticket.assigneeId !== viewer.user.id) continue;

@@ -61,6 +61,11 @@ export class TicketService {
     return row && (await this.access.canSee(viewer, row, fresh)) ? row : undefined;
   }
 
+  /** Whether `viewer` may see `row` now (grants, memberships and the scoping switch read afresh). */
+  canSee(viewer: Viewer, row: TicketRow): Promise<boolean> {
+    return this.access.canSee(viewer, row, true);
+  }
+
   async getByNumber(number: number): Promise<TicketRow | undefined> {
     const [row] = await this.db.select(listed).from(tickets).where(eq(tickets.number, number));
     return row;
