@@ -15,6 +15,17 @@ import { seeder } from '../test/testkit/seed.ts';
 
 export { startDovecot, type Dovecot };
 
+/**
+ * `node` arguments that run the compiled server exactly as `pnpm start` does (its V8 flags
+ * included), read from the root package.json's start script so they are written in one place.
+ */
+export function serverArgv(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(import.meta.dirname, '../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const command = /exec node ((?:--[\w-]+(?:=\S+)? )*)server\/dist\/main\.js/.exec(start);
+  if (!command) throw new Error(`cannot read the server command from the start script: ${start}`);
+  return [...command[1]!.trim().split(/\s+/).filter(Boolean), 'server/dist/main.js'];
+}
+
 export function message(i: number, to: string): string {
   return [
     `From: Customer ${i} <customer${i % 500}@customer.example>`,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { processInfo, processTree, type ProcessInfo } from '../test/testkit/proc.ts';
 import { createDatabase, startPostgres } from '../test/testkit/services/postgres.ts';
-import { fmt } from './common.ts';
+import { fmt, serverArgv } from './common.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 25);
@@ -46,7 +46,7 @@ function print(label: string, s: Sample, baseline: Sample): void {
 export async function footprint(): Promise<void> {
   const build = spawnSync('pnpm', ['--filter', '@mailroom/server', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('server build failed');
-  const server = ['server/dist/main.js'];
+  const server = serverArgv();
   const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', MAILROOM_ADMIN_EMAIL: 'admin@bench.test', MAILROOM_ADMIN_PASSWORD: 'bench-password' };
   const ready = /Mailroom is running at/;
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { ADMIN, GraphQLClient, expectNoGraphQLErrors } from '../test/testkit/client.ts';
 import { processInfo, processTree } from '../test/testkit/proc.ts';
-import { addImapServer, cpuSeconds, fmt, message, startDovecot, treeCpuSeconds, type Dovecot } from './common.ts';
+import { addImapServer, cpuSeconds, fmt, message, serverArgv, startDovecot, treeCpuSeconds, type Dovecot } from './common.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
@@ -72,7 +72,7 @@ async function spawnMailroom(dataDir: string): Promise<{ url: string; pid: numbe
     ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MAILROOM_DATA_DIR: dataDir,
     MAILROOM_ADMIN_EMAIL: ADMIN.email, MAILROOM_ADMIN_PASSWORD: ADMIN.password, MAILROOM_ALLOW_LOOPBACK_MAIL_SERVERS: '1',
   };
-  const child = spawn(process.execPath, ['server/dist/main.js'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, serverArgv(), { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

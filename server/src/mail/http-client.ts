@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import type { Agent, Dispatcher, RequestInit, Response } from 'undici';
 import { TargetRefusedError, guardedLookup, hostWithoutBrackets, refusedAddressReason, type GuardOptions } from './address-guard.js';
 import { MailError } from './connector.js';
 import { proxyDispatcher, type ProxyConfig } from './proxy.js';
@@ -30,17 +30,26 @@ export class RedirectRefusedError extends MailError {
   }
 }
 
-function dispatcherFor(opts: HttpOptions): Dispatcher {
+// undici (~8 MB of heap) loads with the first outbound HTTPS call (OAuth, EWS, Graph, a remote
+// image), not with the process.
+let undici: Promise<typeof import('undici')> | null = null;
+const loadUndici = () => (undici ??= import('undici'));
+
+async function dispatcherFor(opts: HttpOptions): Promise<Dispatcher> {
   const rejectUnauthorized = opts.rejectUnauthorized !== false;
   if (opts.proxy) {
     // Behind a proxy the proxy resolves the name; its own address was vetted by resolveMailRoute.
     let d = proxyDispatchers.get(opts.proxy);
-    if (!d) proxyDispatchers.set(opts.proxy, (d = proxyDispatcher(opts.proxy, { rejectUnauthorized })));
+    if (!d) proxyDispatchers.set(opts.proxy, (d = await proxyDispatcher(opts.proxy, { rejectUnauthorized })));
     return d;
   }
   const key = `${opts.guard.allowLoopback}:${opts.guard.publicOnly === true}:${rejectUnauthorized}`;
   let agent = directAgents.get(key);
-  if (!agent) directAgents.set(key, (agent = new Agent({ connect: { rejectUnauthorized, lookup: guardedLookup(opts.guard) } })));
+  if (!agent) {
+    const { Agent } = await loadUndici();
+    agent = directAgents.get(key) ?? new Agent({ connect: { rejectUnauthorized, lookup: guardedLookup(opts.guard) } });
+    directAgents.set(key, agent);
+  }
   return agent;
 }
 
@@ -59,7 +68,8 @@ function vetLiteralHost(url: URL, opts: HttpOptions): void {
  */
 export async function httpFetch(url: string | URL, init: RequestInit, opts: HttpOptions): Promise<Response> {
   const signal = init.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000);
-  const dispatcher = dispatcherFor(opts);
+  const dispatcher = await dispatcherFor(opts);
+  const { fetch } = await loadUndici();
   let current = new URL(url);
   let request = init;
   for (let hop = 0; ; hop++) {

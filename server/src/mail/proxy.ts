@@ -1,7 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { SocksClient } from 'socks';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 export interface ProxyConfig {
   name: string;
@@ -29,6 +28,7 @@ export function proxyUrl(proxy: ProxyConfig): string {
 export async function connectViaProxy(proxy: ProxyConfig, target: { host: string; port: number }, timeoutMs = 10_000): Promise<net.Socket> {
   if (proxy.type === 'SOCKS5') {
     try {
+      const { SocksClient } = await import('socks');
       const { socket } = await SocksClient.createConnection({
         proxy: { host: proxy.host, port: proxy.port, type: 5, userId: proxy.username ?? undefined, password: proxy.password ?? undefined },
         command: 'connect',
@@ -111,7 +111,8 @@ function httpConnect(proxy: ProxyConfig, target: { host: string; port: number },
 }
 
 /** An undici dispatcher that sends HTTPS requests (EWS, Graph, OAuth token calls) through the proxy. */
-export function proxyDispatcher(proxy: ProxyConfig, tlsOptions: { rejectUnauthorized: boolean } = { rejectUnauthorized: true }): Dispatcher {
+export async function proxyDispatcher(proxy: ProxyConfig, tlsOptions: { rejectUnauthorized: boolean } = { rejectUnauthorized: true }): Promise<Dispatcher> {
+  const { Agent, ProxyAgent } = await import('undici');
   if (proxy.type === 'HTTP') {
     return new ProxyAgent({
       requestTls: tlsOptions,

@@ -3,19 +3,17 @@ import type { PubSub } from '../lib/pubsub.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { LeaseManager } from './leases.js';
 import { MailError, type ConnectorFactory, type MailConnector } from './connector.js';
-import { EwsConnector } from './ews/ews-connector.js';
-import { GraphConnector } from './graph/graph-connector.js';
-import { ImapConnector } from './imap/imap-connector.js';
-import { Pop3Connector } from './pop3/pop3-connector.js';
 import type { HealthReporter, IncomingServerDirectory, MessageSink } from './ports.js';
 import type { ProxyConfig } from './proxy.js';
 import type { IncomingServerRow } from '../db/schema.js';
 
-const factories: Partial<Record<IncomingServerRow['protocol'], ConnectorFactory>> = {
-  IMAP: (server, deps) => new ImapConnector(server, deps),
-  POP3: (server, deps) => new Pop3Connector(server, deps),
-  EWS: (server, deps) => new EwsConnector(server, deps),
-  GRAPH: (server, deps) => new GraphConnector(server, deps),
+// Each protocol's connector (and its client library: imapflow alone is ~10 MB of heap) loads when
+// the first mailbox of that protocol starts, not with the process.
+const factories: Partial<Record<IncomingServerRow['protocol'], () => Promise<ConnectorFactory>>> = {
+  IMAP: () => import('./imap/imap-connector.js').then((m) => (server, deps) => new m.ImapConnector(server, deps)),
+  POP3: () => import('./pop3/pop3-connector.js').then((m) => (server, deps) => new m.Pop3Connector(server, deps)),
+  EWS: () => import('./ews/ews-connector.js').then((m) => (server, deps) => new m.EwsConnector(server, deps)),
+  GRAPH: () => import('./graph/graph-connector.js').then((m) => (server, deps) => new m.GraphConnector(server, deps)),
 };
 
 /**
@@ -121,8 +119,8 @@ export class Supervisor {
       await this.deps.health.report(serverId, { connectionState: 'disabled', inboundQueueCount: 0, error: null });
       return;
     }
-    const factory = factories[server.protocol];
-    if (!factory) {
+    const load = factories[server.protocol];
+    if (!load) {
       const err = new MailError('PROTOCOL', `Reading ${server.protocol} mailboxes is not available in this version of Mailroom`);
       await this.deps.health.report(serverId, { connectionState: 'connectError', error: { kind: err.kind, message: err.message } });
       return;
@@ -135,6 +133,7 @@ export class Supervisor {
       return;
     }
     const credentials = this.servers.credentials(server);
+    const factory = await load();
     const connector = factory(server, {
       ...this.deps,
       credentials,

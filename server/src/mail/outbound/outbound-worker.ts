@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, min } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { messages, outboundMail, type OutboundMailRow } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
@@ -10,6 +10,12 @@ export const RETRY_DELAYS_MS = [60_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 
 
 export interface OutboundWorkerOptions {
   allowLoopback: boolean;
+  /**
+   * The longest sleep between two looks at the queue (default 60 s). The worker wakes earlier
+   * for the next retry that falls due, and at once when this process queues mail (kick); the
+   * periodic look only finds mail queued by a process that died before sending it, or a claim
+   * a crashed process left behind.
+   */
   pollIntervalMs?: number;
   retryDelaysMs?: number[];
   /** How long a claimed row stays invisible to other workers; a crash mid-send is retried after it. */
@@ -112,14 +118,25 @@ export class OutboundWorker {
   }
 
   private async tick(): Promise<void> {
+    const longest = this.opts.pollIntervalMs ?? 60_000;
+    let wait = longest;
     try {
       await this.runOnce();
+      const next = await this.nextDueAt();
+      if (next) wait = Math.min(longest, Math.max(0, next.getTime() - Date.now()));
     } catch (err) {
       this.logger.error({ err }, 'outbound mail queue run failed');
+      wait = Math.min(longest, 5000);
     }
     const again = this.again;
     this.again = false;
-    this.schedule(again ? 0 : (this.opts.pollIntervalMs ?? 5000));
+    this.schedule(again ? 0 : wait);
+  }
+
+  /** When the earliest waiting mail falls due (a retry, or a claim that will lapse); null: none waits. */
+  private async nextDueAt(): Promise<Date | null> {
+    const [row] = await this.db.select({ at: min(outboundMail.nextAttemptAt) }).from(outboundMail).where(eq(outboundMail.status, 'PENDING'));
+    return row?.at ?? null;
   }
 
   /** One pass over the mail due at `now`. Serialised: a second call waits for the first. */

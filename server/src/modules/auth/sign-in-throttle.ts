@@ -1,4 +1,4 @@
-import { RateLimiterDrizzle, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterDrizzle, RateLimiterRes } from 'rate-limiter-flexible';
 import { lt } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rateLimits } from '../../db/schema.js';
@@ -20,19 +20,25 @@ const seconds = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext 
  * work. A correct password gives the account's points back.
  */
 export class SignInThrottle {
-  private readonly byAccount: RateLimiterDrizzle;
-  private readonly byIp: RateLimiterDrizzle;
+  // The library loads with the first sign-in, not with the process.
+  private limiters: Promise<{ byAccount: RateLimiterDrizzle; byIp: RateLimiterDrizzle; RateLimiterRes: typeof RateLimiterRes }> | null = null;
 
-  constructor(private readonly db: Db) {
-    // clearExpiredByTimeout off: its timer logs with console.warn; housekeeping purges instead.
-    this.byAccount = new RateLimiterDrizzle({ storeClient: db, schema: rateLimits, keyPrefix: 'signin-account', clearExpiredByTimeout: false, ...SIGN_IN_LIMITS.account });
-    this.byIp = new RateLimiterDrizzle({ storeClient: db, schema: rateLimits, keyPrefix: 'signin-ip', clearExpiredByTimeout: false, ...SIGN_IN_LIMITS.ip });
+  constructor(private readonly db: Db) {}
+
+  private load() {
+    return (this.limiters ??= import('rate-limiter-flexible').then(({ RateLimiterDrizzle, RateLimiterRes }) => ({
+      // clearExpiredByTimeout off: its timer logs with console.warn; housekeeping purges instead.
+      byAccount: new RateLimiterDrizzle({ storeClient: this.db, schema: rateLimits, keyPrefix: 'signin-account', clearExpiredByTimeout: false, ...SIGN_IN_LIMITS.account }),
+      byIp: new RateLimiterDrizzle({ storeClient: this.db, schema: rateLimits, keyPrefix: 'signin-ip', clearExpiredByTimeout: false, ...SIGN_IN_LIMITS.ip }),
+      RateLimiterRes,
+    })));
   }
 
   /** Takes one attempt for the account and the address; refuses when either is spent. */
   async admit(email: string, ip: string | null): Promise<Admission> {
     const account = email.trim().toLowerCase();
-    const results = await Promise.allSettled([this.byAccount.consume(account), ip ? this.byIp.consume(ip) : Promise.resolve(null)]);
+    const { byAccount, byIp, RateLimiterRes } = await this.load();
+    const results = await Promise.allSettled([byAccount.consume(account), ip ? byIp.consume(ip) : Promise.resolve(null)]);
     const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [{ scope: i === 0 ? ('account' as const) : ('ip' as const), reason: r.reason as unknown }] : []));
     if (!refused.length) return { ok: true };
     for (const r of refused) if (!(r.reason instanceof RateLimiterRes)) throw r.reason; // the database failed, not the limit
@@ -44,7 +50,8 @@ export class SignInThrottle {
   }
 
   async succeeded(email: string, ip: string | null): Promise<void> {
-    await Promise.all([this.byAccount.delete(email.trim().toLowerCase()), ip ? this.byIp.reward(ip, 1) : null]);
+    const { byAccount, byIp } = await this.load();
+    await Promise.all([byAccount.delete(email.trim().toLowerCase()), ip ? byIp.reward(ip, 1) : null]);
   }
 
   /** Rows whose window ended more than an hour ago (housekeeping). */

@@ -1,4 +1,4 @@
-import { testConnection, type ConnectionTestResult, type ConnectionTestTarget, type ProgressListener } from '../../mail/connection-test/connection-test.js';
+import type { ConnectionTestResult, ConnectionTestTarget, ProgressListener } from '../../mail/connection-test/connection-test.js';
 import { ewsServiceUrl } from '../../mail/ews/ews-service.js';
 import { graphBaseUrl } from '../../mail/graph/graph-client.js';
 import { tokenFailureResult } from '../../mail/oauth/token-test-result.js';
@@ -63,6 +63,8 @@ export class ConnectionTester {
         causes: [],
       };
     }
+    // The probes (and imapflow, undici) load with the first test, not with the process.
+    const { testConnection } = await import('../../mail/connection-test/connection-test.js');
     return testConnection(target, { allowLoopback: this.allowLoopback, onProgress: opts.onProgress });
   }
 }

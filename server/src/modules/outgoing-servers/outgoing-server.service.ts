@@ -6,7 +6,6 @@ import { outgoingServerForSending } from '../../ingest/lookups.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { SecretBox } from '../../lib/secrets.js';
 import type { ConnectionTestResult, ProgressListener } from '../../mail/connection-test/connection-test.js';
-import { testSmtpConnection } from '../../mail/connection-test/smtp-probe.js';
 import type { OutgoingServerDirectory } from '../../mail/ports.js';
 import type { SmtpTarget } from '../../mail/outbound/smtp.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
@@ -157,7 +156,8 @@ export class OutgoingServerService implements OutgoingServerDirectory {
     }, onProgress);
   }
 
-  private run(target: SmtpTarget, onProgress?: ProgressListener): Promise<OutgoingTestResult> {
+  private async run(target: SmtpTarget, onProgress?: ProgressListener): Promise<OutgoingTestResult> {
+    const { testSmtpConnection } = await import('../../mail/connection-test/smtp-probe.js');
     return testSmtpConnection(target, { timeoutMs: this.opts.testTimeoutMs ?? OUTGOING_TEST_TIMEOUT_MS, allowLoopback: this.opts.allowLoopback, onProgress });
   }
 

@@ -1,15 +1,19 @@
 import { eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { technicianGroupMembers, tickets } from '../../db/schema.js';
+import { emailPreference, technicianGroupMembers, tickets } from '../../db/schema.js';
 import { NotAllowedError, NotFoundError } from '../../lib/errors.js';
 import type { Viewer } from '../auth/auth.service.js';
-import { loadEmailPreference } from '../settings/settings.service.js';
 
 /**
  * Everything (admins, or scoping off), or only the tickets of these groups and those assigned to
  * this user; `memberOf`: the user's groups either way (what they may change).
  */
 export type TicketScope = ({ all: true } | { all: false; groupIds: string[] }) & { userId: string; admin: boolean; memberOf: string[] };
+
+const scopingOn = sql<boolean>`coalesce(
+  (select ${emailPreference.technicianGroupScoping} from ${emailPreference} where ${emailPreference.id} = 1),
+  exists (select 1 from ${technicianGroupMembers})
+)`;
 
 type Reachable = Pick<typeof tickets.$inferSelect, 'technicianGroupId' | 'assigneeId'>;
 
@@ -40,12 +44,14 @@ export class TicketAccess {
     return scope;
   }
 
+  /** A technician's groups and the switch in one statement: every page of tickets reads them. */
   private async readScope(viewer: Viewer): Promise<TicketScope> {
     const userId = viewer.user.id;
-    const admin = isTicketAdmin(viewer);
-    const memberOf = admin ? [] : await this.groupsOf(userId);
-    if (admin || !(await this.scopingOn())) return { all: true, userId, admin, memberOf };
-    return { all: false, userId, admin, memberOf, groupIds: memberOf };
+    if (isTicketAdmin(viewer)) return { all: true, userId, admin: true, memberOf: [] };
+    const groups = this.db.select({ groupId: technicianGroupMembers.groupId }).from(technicianGroupMembers).where(eq(technicianGroupMembers.userId, userId));
+    const [row] = await this.db.select({ memberOf: sql<string[]>`array(${groups})::text[]`, scoping: scopingOn }).from(sql`(values (1)) as one`);
+    const memberOf = row!.memberOf;
+    return row!.scoping ? { all: false, userId, admin: false, memberOf, groupIds: memberOf } : { all: true, userId, admin: false, memberOf };
   }
 
   async groupsOf(userId: string): Promise<string[]> {
@@ -53,12 +59,10 @@ export class TicketAccess {
     return rows.map((r) => r.groupId);
   }
 
-  /** The email preference's switch; automatic (null) means on once any group has a member. */
+  /** The email preference's switch; automatic (null, or no preference saved yet) means on once any group has a member. */
   async scopingOn(): Promise<boolean> {
-    const pref = await loadEmailPreference(this.db);
-    if (pref.technicianGroupScoping !== null) return pref.technicianGroupScoping;
-    const [member] = await this.db.select({ one: sql<number>`1` }).from(technicianGroupMembers).limit(1);
-    return member !== undefined;
+    const [row] = await this.db.select({ on: scopingOn }).from(sql`(values (1)) as one`);
+    return row!.on;
   }
 
   /** The WHERE condition of the tickets in scope; undefined when all are. */

@@ -1,11 +1,12 @@
 import { TICKET_STATUSES } from '../../db/schema.js';
 import { builder } from '../../graphql/builder.js';
 import { loaders } from '../../graphql/loaders.js';
+import { argumentsOfSelections } from '../../graphql/selections.js';
 import { UserRef } from '../auth/auth.schema.js';
 import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import {
-  messageKind, ticketNumber, type DeliveryRow, type MessageRow, type RequesterRow, type TicketEventRow, type TicketPage, type TicketRow,
+  isUnread, messageKind, ticketNumber, type DeliveryRow, type ListedTicket, type MessageRow, type RequesterRow, type TicketEventRow, type TicketPage,
 } from './ticket.service.js';
 
 export const RequesterRef = builder.objectRef<RequesterRow>('Requester').implement({
@@ -70,7 +71,7 @@ const TicketEventRef = builder.objectRef<TicketEventRow>('TicketEvent').implemen
   }),
 });
 
-export const TicketRef = builder.objectRef<TicketRow>('Ticket');
+export const TicketRef = builder.objectRef<ListedTicket>('Ticket');
 TicketRef.implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -82,7 +83,7 @@ TicketRef.implement({
     closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
     requester: t.field({
       type: RequesterRef,
-      resolve: async (ticket, _a, ctx) => (await loaders(ctx).requester.load(ticket.requesterId))!,
+      resolve: async (ticket, _a, ctx) => ticket.readAlong?.requester ?? (await loaders(ctx).requester.load(ticket.requesterId))!,
     }),
     technicianGroup: t.field({
       type: TechnicianGroupRef,
@@ -114,7 +115,7 @@ TicketRef.implement({
     lastActivityAt: t.expose('lastActivityAt', { type: 'DateTime', description: 'Last requester mail, reply, note or change.' }),
     unread: t.boolean({
       description: 'The requester\'s side wrote since you last opened it (markTicketSeen); a ticket you never opened is unread.',
-      resolve: (ticket, _a, ctx) => loaders(ctx).unread.load(ticket),
+      resolve: (ticket, _a, ctx) => (ticket.readAlong ? isUnread(ticket.readAlong.seenAt, ticket.requesterActivityAt) : loaders(ctx).unread.load(ticket)),
     }),
     canChange: t.boolean({
       description: 'Whether you may reply, add notes and change it (a technician works their groups\' tickets).',
@@ -130,7 +131,7 @@ TicketRef.implement({
   }),
 });
 
-const TicketEdge = builder.objectRef<{ cursor: string; node: TicketRow }>('TicketEdge').implement({
+const TicketEdge = builder.objectRef<{ cursor: string; node: ListedTicket }>('TicketEdge').implement({
   fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: TicketRef, resolve: (e) => e.node }) }),
 });
 const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
@@ -176,10 +177,12 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: TicketFilter }),
       orderBy: t.arg({ type: TicketOrder, defaultValue: 'LAST_ACTIVITY' }),
     },
-    resolve: (_r, args, ctx) => {
+    resolve: (_r, args, ctx, info) => {
       const f = args.filter;
+      const [counted] = argumentsOfSelections(info, 'TicketConnection', 'totalCount');
       return ctx.services.tickets.list(ctx.viewer!, {
         first: args.first ?? 50,
+        count: counted && { atMost: (counted.atMost as number | null | undefined) ?? null },
         after: args.after,
         order: args.orderBy ?? 'LAST_ACTIVITY',
         filter: f ? { ...f, technicianGroupId: f.technicianGroupId?.toString(), categoryId: f.categoryId?.toString(), incomingServerId: f.incomingEmailServerId?.toString(),

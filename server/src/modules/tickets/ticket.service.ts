@@ -24,8 +24,21 @@ export function messageKind(m: Pick<MessageRow, 'kind' | 'direction'>): MessageK
   return m.kind ?? (m.direction === 'OUTBOUND' ? 'ACKNOWLEDGMENT' : m.direction === 'INTERNAL' ? 'NOTE' : 'INCOMING');
 }
 
+/**
+ * A ticket as the list reads it: with its requester and the viewer's read marker, read in the
+ * page's statement (they differ from row to row, unlike the named lists), so resolving them sends
+ * nothing more. They travel on the row, not in a DataLoader's cache: the loaders keep none (see
+ * graphql/loaders.ts), and a row's relations are exactly as fresh as the row.
+ */
+export interface ListedTicket extends TicketRow {
+  readAlong?: { requester: RequesterRow; seenAt: Date | null };
+}
+
+/** Whether the requester's side wrote since the user last opened the ticket (`seenAt`; null: never, so unread). */
+export const isUnread = (seenAt: Date | null | undefined, requesterActivityAt: Date) => !seenAt || seenAt < requesterActivityAt;
+
 export interface TicketPage {
-  edges: { cursor: string; node: TicketRow }[];
+  edges: { cursor: string; node: ListedTicket }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   /** For totalCount, computed only when asked for; `atMost` stops counting there. */
   count: (atMost?: number | null) => Promise<number>;
@@ -55,7 +68,8 @@ export class TicketService {
 
   private async where(viewer: Viewer, filter: TicketFilter): Promise<SQL[]> {
     const scope = await this.access.scope(viewer);
-    const groupIds = filter.myGroups ? await this.access.groupsOf(viewer.user.id) : [];
+    // The scope holds a technician's groups already; an admin's are not part of it.
+    const groupIds = !filter.myGroups ? [] : scope.admin ? await this.access.groupsOf(viewer.user.id) : scope.memberOf;
     const scoped = this.access.condition(scope);
     return [...(scoped ? [scoped] : []), ...filterConditions(this.db, filter, { userId: viewer.user.id, groupIds })];
   }
@@ -65,34 +79,49 @@ export class TicketService {
    * search vector of) a large share of all tickets; a capped count stops as soon as it is reached.
    */
   async count(viewer: Viewer, filter: TicketFilter = {}, atMost?: number | null): Promise<number> {
-    const where = whereAll(await this.where(viewer, filter));
-    if (atMost != null) {
-      const capped = this.db.select({ one: sql`1` }).from(tickets).where(where).limit(Math.max(atMost, 0)).as('capped');
-      const [row] = await this.db.select({ n: count() }).from(capped);
-      return row?.n ?? 0;
-    }
-    const [row] = await this.db.select({ n: count() }).from(tickets).where(where);
+    const [row] = await this.counting(whereAll(await this.where(viewer, filter)), atMost);
     return row?.n ?? 0;
   }
 
-  /** Newest activity (or newest ticket) first, keyset-paginated. */
-  async list(viewer: Viewer, opts: { first: number; after?: string | null; filter?: TicketFilter; order?: TicketOrder }): Promise<TicketPage> {
+  /** The count's query, to run or to nest in the page's statement. */
+  private counting(where: SQL | undefined, atMost: number | null | undefined) {
+    if (atMost == null) return this.db.select({ n: count() }).from(tickets).where(where);
+    const capped = this.db.select({ one: sql`1` }).from(tickets).where(where).limit(Math.max(atMost, 0)).as('capped');
+    return this.db.select({ n: count() }).from(capped);
+  }
+
+  /**
+   * Newest activity (or newest ticket) first, keyset-paginated. `count`: the totalCount the caller
+   * will ask for, counted in the page's statement (an init plan, run once); any other is counted apart.
+   */
+  async list(viewer: Viewer, opts: { first: number; after?: string | null; filter?: TicketFilter; order?: TicketOrder; count?: { atMost: number | null } }): Promise<TicketPage> {
     const order = opts.order ?? 'LAST_ACTIVITY';
     const filter = opts.filter ?? {};
     const limit = Math.min(Math.max(opts.first, 1), 200);
     const conditions = await this.where(viewer, filter);
     const after = afterCursor(order, opts.after);
-    const rows = await this.db
-      .select(listed)
+    const asked = opts.count;
+    // Left joins on unique keys (the requester's and the viewer's marker's primary keys): one row
+    // per ticket, so the limit and the keyset order are those of the tickets alone.
+    const read = await this.db
+      .select({
+        ticket: listed, requester: getTableColumns(requesters), seenAt: ticketViews.seenAt,
+        total: (asked ? sql<number | null>`(${this.counting(whereAll(conditions), asked.atMost)})` : sql<number | null>`null`).mapWith(Number),
+      })
       .from(tickets)
+      .leftJoin(requesters, eq(requesters.id, tickets.requesterId))
+      .leftJoin(ticketViews, and(eq(ticketViews.ticketId, tickets.id), eq(ticketViews.userId, viewer.user.id)))
       .where(whereAll([...conditions, after ?? undefined]))
       .orderBy(...orderBy(order))
       .limit(limit + 1);
+    const rows: ListedTicket[] = read.map((r) => ({ ...r.ticket, ...(r.requester && { readAlong: { requester: r.requester, seenAt: r.seenAt } }) }));
     const page = rows.slice(0, limit);
+    // An empty page tells nothing of the tickets before its cursor; without a cursor, none match.
+    const total = asked && (read.length ? read[0]!.total : after ? null : 0);
     return {
       edges: page.map((node) => ({ cursor: encodeCursor(order, node), node })),
       pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(order, page[page.length - 1]!) : null },
-      count: (atMost) => this.count(viewer, filter, atMost),
+      count: (atMost) => (total != null && (atMost ?? null) === asked!.atMost ? Promise.resolve(total) : this.count(viewer, filter, atMost)),
     };
   }
 
@@ -141,21 +170,12 @@ export class TicketService {
     return this.db.select(listed).from(tickets).where(and(eq(tickets.previousTicketId, ticketId), scoped)).orderBy(desc(tickets.number));
   }
 
-  /** Whether the requester's side wrote since the user last opened the ticket (a ticket never opened is unread). */
-  /** unread() for many tickets at once, in their order. */
+  /** Whether each ticket is unread for the user (isUnread), in their order. */
   async unreadMany(userId: string, list: readonly Pick<TicketRow, 'id' | 'requesterActivityAt'>[]): Promise<boolean[]> {
     if (!list.length) return [];
     const views = await this.db.select({ ticketId: ticketViews.ticketId, seenAt: ticketViews.seenAt }).from(ticketViews)
       .where(and(eq(ticketViews.userId, userId), inArray(ticketViews.ticketId, [...new Set(list.map((t) => t.id))])));
     const seen = new Map(views.map((v) => [v.ticketId, v.seenAt]));
-    return list.map((t) => {
-      const at = seen.get(t.id);
-      return !at || at < t.requesterActivityAt;
-    });
-  }
-
-  async unread(userId: string, ticket: Pick<TicketRow, 'id' | 'requesterActivityAt'>): Promise<boolean> {
-    const [view] = await this.db.select({ seenAt: ticketViews.seenAt }).from(ticketViews).where(and(eq(ticketViews.ticketId, ticket.id), eq(ticketViews.userId, userId)));
-    return !view || view.seenAt < ticket.requesterActivityAt;
+    return list.map((t) => isUnread(seen.get(t.id), t.requesterActivityAt));
   }
 }
