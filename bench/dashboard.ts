@@ -19,6 +19,9 @@ const webDist = path.resolve(import.meta.dirname, '../web/dist');
 interface Timing { dataMs: number; idleMs: number }
 interface Ready { page: 'servers' | 'requests'; count: number }
 
+/** The servers page draws its cards a page at a time (web/src/composables/useProgressiveList.ts). */
+const FIRST_PAGE = 24;
+
 // Runs inside the page. A string, not a function: tsx would wrap a function with helpers the page lacks.
 const PAGE_PROBE = `(async ({ page: kind, count }) => {
   const text = () => document.body?.textContent ?? '';
@@ -28,7 +31,7 @@ const PAGE_PROBE = `(async ({ page: kind, count }) => {
       const summary = document.querySelector('[data-testid="servers-summary"]')?.textContent ?? '';
       return count === 0
         ? text().includes('No incoming email servers yet')
-        : document.querySelectorAll('[data-testid="server-card"]').length === Math.min(count, 60) && summary.includes(count.toLocaleString() + ' server');
+        : document.querySelectorAll('[data-testid="server-card"]').length === Math.min(count, ${FIRST_PAGE}) && summary.includes(count.toLocaleString() + ' server');
     }
     if (count === 0) return text().includes('No requests yet');
     const total = document.querySelector('[data-testid="requests-total"]')?.textContent ?? '';

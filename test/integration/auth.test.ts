@@ -14,6 +14,7 @@ const CreateApiToken = graphql(`
 `);
 const TicketCreated = graphql(`subscription AuthTicketCreated { ticketCreated { id } }`);
 const ServerUpdated = graphql(`subscription AuthServerUpdated { incomingEmailServerUpdated { id } }`);
+const ServersUpdated = graphql(`subscription AuthServersUpdated { incomingEmailServersUpdated { id } }`);
 const Tickets = graphql(`query AuthTickets { tickets { nodes { id } } }`);
 const Servers = graphql(`query AuthServers { incomingEmailServers { id } }`);
 const AuditLog = graphql(`query AuthAuditLog { emailAuditLog { nodes { id } } }`);
@@ -94,8 +95,8 @@ describe('auth', () => {
       expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     const ws = tech.ws();
-    const sub = subscribe(ws, ServerUpdated);
-    await expect(sub.next(5000)).rejects.toThrow(/Not allowed/);
+    await expect(subscribe(ws, ServerUpdated).next(5000)).rejects.toThrow(/Not allowed/);
+    await expect(subscribe(ws, ServersUpdated).next(5000)).rejects.toThrow(/Not allowed/);
     await ws.dispose();
 
     const roleId = await t.seed.role('Channel admins', ['MANAGE_SUPPORT_CHANNELS']);

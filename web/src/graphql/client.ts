@@ -67,6 +67,43 @@ export function onUnauthenticated(handler: () => void): void {
   unauthenticatedHandler = handler;
 }
 
+/** Queries on their way to or from the server (subscriptions aside): what the page still waits for. */
+const inFlight = new Set<number>();
+let onSettled: (() => void)[] = [];
+function settle(key: number): void {
+  if (!inFlight.delete(key) || inFlight.size) return;
+  const waiting = onSettled;
+  onSettled = [];
+  waiting.forEach((run) => run());
+}
+const trackInFlight = mapExchange({
+  onOperation(operation) {
+    if (operation.kind === 'query') inFlight.add(operation.key);
+    else if (operation.kind === 'teardown') settle(operation.key);
+  },
+  onResult(result) {
+    settle(result.operation.key);
+  },
+});
+
+/**
+ * Runs `callback` once the page has its data: no query in flight and the main thread idle (or
+ * after `maxWaitMs` whatever happens). For what the page can do without, like the bell's list,
+ * which otherwise fetched at the first idle moment — while the page waited for its own data.
+ */
+export function afterPageQueries(callback: () => void, maxWaitMs = 3000): void {
+  const idle = window.requestIdleCallback ?? ((run: () => void) => setTimeout(run, 200));
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    callback();
+  };
+  const check = () => idle(() => (inFlight.size ? onSettled.push(check) : finish()));
+  setTimeout(finish, maxWaitMs);
+  check();
+}
+
 export const client = new Client({
   url: httpUrl,
   preferGetMethod: false,
@@ -80,6 +117,7 @@ export const client = new Client({
     }),
     refetchOnReconnectExchange(onLiveReconnect),
     cacheExchange,
+    trackInFlight,
     fetchExchange,
     subscriptionExchange({
       forwardSubscription(request) {
