@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { createPubSub } from 'graphql-yoga';
+import { createPubSub, Repeater } from 'graphql-yoga';
 import type { Logger } from './logger.js';
 
 /** Event name → payload. Payloads are ids so every subscriber reads the committed row itself. */
@@ -60,15 +60,50 @@ class PostgresEventTarget extends EventTarget {
   }
 }
 
+/** Events a subscriber may fall behind by before its subscription ends. */
+export const MAX_EVENTS_BEHIND = 1000;
+
+/** A subscriber that stopped reading: its subscription ends (the client subscribes again and re-reads what it shows). */
+export class SubscriberBehind extends Error {
+  constructor() {
+    super(`The subscription fell more than ${MAX_EVENTS_BEHIND} events behind and was ended; subscribe again`);
+  }
+}
+
+/**
+ * A subscription's events, ended with SubscriberBehind once its reader is MAX_EVENTS_BEHIND
+ * behind. graphql-yoga's own queue throws from the publisher's dispatch after 1,024 unread
+ * events (an uncaught exception: the process went down when one client stopped reading).
+ */
+function bounded<T>(source: Repeater<T>): Repeater<T> {
+  return new Repeater<T>(async (push, stop) => {
+    let behind = 0;
+    void stop.then(() => source.return());
+    for await (const value of source) {
+      if (behind >= MAX_EVENTS_BEHIND) {
+        stop(new SubscriberBehind());
+        break;
+      }
+      behind++;
+      push(value).then(() => behind--, () => {});
+    }
+    stop();
+  });
+}
+
+function withBoundedSubscriptions(inner: PubSub): PubSub {
+  return { publish: inner.publish, subscribe: ((...args: Parameters<PubSub['subscribe']>) => bounded(inner.subscribe(...args))) as PubSub['subscribe'] };
+}
+
 export async function createEventBus(transport: NotifyTransport | null, logger: Logger): Promise<PubSub> {
   // Every open subscription is a listener; hundreds are normal, not a leak.
   if (!transport) {
     const local = new EventTarget();
     setMaxListeners(0, local);
-    return createPubSub<Events>({ eventTarget: local });
+    return withBoundedSubscriptions(createPubSub<Events>({ eventTarget: local }));
   }
   const eventTarget = new PostgresEventTarget(transport, logger);
   setMaxListeners(0, eventTarget);
   await eventTarget.start();
-  return createPubSub<Events>({ eventTarget });
+  return withBoundedSubscriptions(createPubSub<Events>({ eventTarget }));
 }

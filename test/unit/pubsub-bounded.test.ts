@@ -1,0 +1,62 @@
+// A subscriber that stops reading must never take the process down: graphql-yoga's own queue
+// threw from the publisher after 1,024 unread events. Ours ends that one subscription instead.
+import { setImmediate as tick } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../server/src/lib/logger.ts';
+import { MAX_EVENTS_BEHIND, SubscriberBehind, createEventBus } from '../../server/src/lib/pubsub.ts';
+
+const logger = createLogger('silent');
+
+describe('event bus subscriptions', () => {
+  it('deliver every event, in order, to a reader that keeps up', async () => {
+    const bus = await createEventBus(null, logger);
+    const sub = bus.subscribe('ticketCreated')[Symbol.asyncIterator]();
+    const got: string[] = [];
+    for (let i = 0; i < 3 * MAX_EVENTS_BEHIND; i++) {
+      const next = sub.next(); // a subscription starts listening on its first read
+      bus.publish('ticketCreated', `t${i}`);
+      got.push((await next).value as string);
+    }
+    expect(got).toEqual(Array.from({ length: 3 * MAX_EVENTS_BEHIND }, (_, i) => `t${i}`));
+    await sub.return?.();
+  });
+
+  it('end only the subscription that stopped reading, with SubscriberBehind, while the others and the publisher go on', async () => {
+    const bus = await createEventBus(null, logger);
+    const stalled = bus.subscribe('ticketCreated')[Symbol.asyncIterator]();
+    const live = bus.subscribe('ticketCreated')[Symbol.asyncIterator]();
+    void stalled.next(); // started, then never read again
+    const seen: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const r = await live.next();
+        if (r.done) return;
+        seen.push(r.value as string);
+      }
+    })();
+    const total = MAX_EVENTS_BEHIND + 500;
+    for (let i = 0; i < total; i++) {
+      expect(() => bus.publish('ticketCreated', `t${i}`)).not.toThrow();
+      if (i % 100 === 99) await tick(); // events arrive over many turns, as NOTIFY delivers them
+    }
+    await tick();
+    await tick();
+    expect(seen).toHaveLength(total);
+    // What the stalled reader still holds, then the end.
+    let read = 0;
+    let error: unknown = null;
+    try {
+      for (;;) {
+        const r = await stalled.next();
+        if (r.done) break;
+        read++;
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SubscriberBehind);
+    expect(read).toBeLessThanOrEqual(MAX_EVENTS_BEHIND);
+    await live.return?.();
+    await reading;
+  });
+});
