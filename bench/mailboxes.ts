@@ -106,14 +106,30 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
 
     const bare = await baseline(dovecot, users);
 
+    // The mailboxes are added through the API (timed on its own, 8 requests at a time); "connect
+    // all" is then measured as bare imapflow's is: from Mailroom's start (the process spawned on
+    // the installation that has them) until every one reports connected.
+    const setup = await spawnMailroom(dataDir);
+    let createMs: number;
+    try {
+      const admin = new GraphQLClient(setup.url);
+      await admin.signIn();
+      const t = performance.now();
+      let nextUser = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (nextUser < users.length) await addImapServer(admin, dovecot, users[nextUser++]!, 'pw', true);
+      }));
+      createMs = performance.now() - t;
+    } finally {
+      await setup.stop();
+    }
+    const t0 = performance.now();
     const server = await spawnMailroom(dataDir);
     try {
       const admin = new GraphQLClient(server.url);
       await admin.signIn();
       const connected = async () => expectNoGraphQLErrors(await admin.raw('{ incomingEmailServers { health { connectionState } } }')).incomingEmailServers
         .filter((s: { health: { connectionState: string } }) => s.health.connectionState === 'connected').length;
-      const t0 = performance.now();
-      for (const u of users) await addImapServer(admin, dovecot, u, 'pw', true);
       while ((await connected()) < n) await sleep(200);
       const connectMs = performance.now() - t0;
 
@@ -134,6 +150,7 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
       console.log(`\n${fmt(n)} mailboxes with IDLE (Mailroom as its own process, embedded PostgreSQL; idle ${idleSeconds} s)`);
       console.log(`  baseline  bare imapflow IDLE   connect all ${fmt(bare.connectMs)} ms   RSS +${fmt(bare.rssMb, 1)} MB in the bench process   idle CPU ${fmt(bare.idleCpuPct, 2)} %   one mail to each: all fetched after ${fmt(bare.allMailMs)} ms`);
       console.log(`  mailroom  server process       connect all ${fmt(connectMs)} ms   RSS ${fmt(serverRss, 1)} MB (tree with PostgreSQL ${fmt(treeRss, 1)} MB)   idle CPU ${fmt(idleCpuPct, 2)} % (tree ${fmt(treeIdleCpuPct, 2)} %)   one mail to each: all tickets after ${fmt(allMailMs)} ms`);
+      console.log(`  (adding the ${fmt(n)} mailboxes through the API before: ${fmt(createMs)} ms)`);
       console.log(`  ratio     connect all ${fmt(connectMs / bare.connectMs, 2)}   all mail → tickets ${fmt(allMailMs / bare.allMailMs, 2)}`);
     } finally {
       await server.stop();

@@ -9,6 +9,7 @@ import { health, ticketSubjects } from '../testkit/seed.ts';
 
 const TicketCreated = graphql(`subscription ScaleTicketCreated { ticketCreated { subject } }`);
 const TicketCount = graphql(`query ScaleTicketCount { tickets(first: 50) { totalCount } }`);
+const AuditAdded = graphql(`subscription ScaleAuditAdded($serverId: ID) { emailAuditEntryAdded(serverId: $serverId) { id outcome } }`);
 import { mail } from '../testkit/mail.ts';
 import { waitFor } from '../testkit/services/util.ts';
 
@@ -35,9 +36,29 @@ describe('scale-out on one PostgreSQL', () => {
     if (!aStopped) await a?.stop();
   });
 
+  it('tells subscribers of the other process of every audit entry of a full batch (NOTIFY carries at most 8,000 bytes)', async () => {
+    const clientB = new GraphQLClient(b.url);
+    await clientB.signIn();
+    const ws = clientB.ws();
+    const { id } = await a.seed.incomingServer({ name: 'Batch', email: `batch-${user}`, protocol: 'IMAP', host: '127.0.0.1', port: 1, security: 'NONE', password: 'x', enabled: false });
+    const added = subscribe(ws, AuditAdded, { serverId: id });
+    await new Promise((r) => setTimeout(r, 300));
+    const server = (await a.app.services.servers.get(id))!;
+    const n = 250; // one IMAP batch: 250 ids did not fit one notification
+    const items = Array.from({ length: n }, (_, i) => ({ sourceKey: `batch:${id}:${i}`, raw: Buffer.from(mail({ from: `sender${i}@customer.example`, to: server.email, subject: `Batch ${i}`, body: 'x' })) }));
+    const outcomes = await a.app.services.ingest.ingestBatch(server, items);
+    expect(outcomes.filter((o) => o.outcome === 'TICKET_CREATED')).toHaveLength(n);
+    const seen = new Set<string>();
+    while (seen.size < n) seen.add((await added.next(20_000)).emailAuditEntryAdded.id);
+    expect(seen.size).toBe(n);
+    added.dispose();
+    await ws.dispose();
+  });
+
   it('reads a mailbox in exactly one process, pushes its tickets to subscribers of the other, and fails over', async () => {
     const clientB = new GraphQLClient(b.url);
     await clientB.signIn();
+    const before = (await a.admin.execute(TicketCount)).tickets.totalCount;
     const ws = clientB.ws();
     const created = subscribe(ws, TicketCreated);
     await new Promise((r) => setTimeout(r, 300));
@@ -50,7 +71,7 @@ describe('scale-out on one PostgreSQL', () => {
     const seen = [];
     for (let i = 0; i < 5; i++) seen.push((await created.next(20_000)).ticketCreated.subject);
     expect(seen.sort()).toEqual(['Scale 0', 'Scale 1', 'Scale 2', 'Scale 3', 'Scale 4']);
-    expect((await a.admin.execute(TicketCount)).tickets.totalCount).toBe(5);
+    expect((await a.admin.execute(TicketCount)).tickets.totalCount).toBe(before + 5);
 
     // Whoever holds it, stopping that process hands the mailbox to the other within the lease TTL.
     const owner = (await a.app.services.db.query.mailboxLeases.findFirst())!.owner;
@@ -64,7 +85,7 @@ describe('scale-out on one PostgreSQL', () => {
     await getDovecot().deliver(user, mail({ from: 'x@customer.example', to: user, subject: 'After failover', body: 'x' }));
     await waitFor('failover', async () => (await ticketSubjects(survivor)).includes('After failover'), 30_000)
       .catch((err: Error) => { throw new Error(`${err.message}\n--- process B output ---\n${b.output().slice(-3000)}`); });
-    expect((await survivor.execute(TicketCount)).tickets.totalCount).toBe(6);
+    expect((await survivor.execute(TicketCount)).tickets.totalCount).toBe(before + 6);
     created.dispose();
     await Promise.resolve(ws.dispose()).catch(() => {});
   }, 90_000);

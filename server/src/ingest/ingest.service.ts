@@ -16,6 +16,8 @@ import { decide } from './pipeline.js';
 import { writeBatch, writeFailure } from './write.js';
 import type { BatchTimings, CommittedChanges, DryRunResult, IngestOutcome, PendingMessage, Preparer, ReprocessOutcome } from './outcomes.js';
 
+const AUDIT_IDS_PER_EVENT = 100;
+
 export interface IngestDeps {
   identity: MailIdentity;
   /** The email preference (the settings module reads it). */
@@ -221,7 +223,8 @@ export class IngestService {
   }
 
   private afterCommit(server: IncomingServerRow, planned: Planned[], audited: string[]): void {
-    if (audited.length) this.pubsub.publish('emailAuditAdded', audited.join(','));
+    // NOTIFY carries at most 8,000 bytes: a batch's entries go out 100 ids (3,700 bytes) at a time.
+    for (let i = 0; i < audited.length; i += AUDIT_IDS_PER_EVENT) this.pubsub.publish('emailAuditAdded', audited.slice(i, i + AUDIT_IDS_PER_EVENT).join(','));
     for (const f of planned) {
       if (f.outcome === 'TICKET_CREATED' && f.ticketId) this.pubsub.publish('ticketCreated', f.ticketId);
       // The long-closed ticket now lists its follow-up.
