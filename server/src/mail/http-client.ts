@@ -3,6 +3,7 @@ import type { Agent, Dispatcher, RequestInit, Response } from 'undici';
 import { TargetRefusedError, guardedLookup, hostWithoutBrackets, refusedAddressReason, type GuardOptions } from './address-guard.js';
 import { MailError } from './connector.js';
 import { proxyDispatcher, type ProxyConfig } from './proxy.js';
+import { loadUndici } from './undici.js';
 
 const proxyDispatchers = new WeakMap<ProxyConfig, Dispatcher>();
 const directAgents = new Map<string, Agent>();
@@ -29,11 +30,6 @@ export class RedirectRefusedError extends MailError {
     super('PROTOCOL', `${new URL(from).origin} answered with a redirect to ${to}, which Mailroom does not follow: enter the final address in the settings`, { permanent: true });
   }
 }
-
-// undici (~8 MB of heap) loads with the first outbound HTTPS call (OAuth, EWS, Graph, a remote
-// image), not with the process.
-let undici: Promise<typeof import('undici')> | null = null;
-const loadUndici = () => (undici ??= import('undici'));
 
 async function dispatcherFor(opts: HttpOptions): Promise<Dispatcher> {
   const rejectUnauthorized = opts.rejectUnauthorized !== false;

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { loadUndici } from './undici.js';
 
 export interface ProxyConfig {
   name: string;
@@ -112,7 +113,7 @@ function httpConnect(proxy: ProxyConfig, target: { host: string; port: number },
 
 /** An undici dispatcher that sends HTTPS requests (EWS, Graph, OAuth token calls) through the proxy. */
 export async function proxyDispatcher(proxy: ProxyConfig, tlsOptions: { rejectUnauthorized: boolean } = { rejectUnauthorized: true }): Promise<Dispatcher> {
-  const { Agent, ProxyAgent } = await import('undici');
+  const { Agent, ProxyAgent } = await loadUndici();
   if (proxy.type === 'HTTP') {
     return new ProxyAgent({
       requestTls: tlsOptions,

@@ -3,6 +3,7 @@ import type { PubSub } from '../lib/pubsub.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { LeaseManager } from './leases.js';
 import { MailError, type ConnectorFactory, type MailConnector } from './connector.js';
+import { importInSteps } from '../lib/import-in-steps.js';
 import type { HealthReporter, IncomingServerDirectory, MessageSink } from './ports.js';
 import type { ProxyConfig } from './proxy.js';
 import type { IncomingServerRow } from '../db/schema.js';
@@ -10,8 +11,10 @@ import type { IncomingServerRow } from '../db/schema.js';
 // Each protocol's connector (and its client library: imapflow alone is ~10 MB of heap) loads when
 // the first mailbox of that protocol starts, not with the process.
 const factories: Partial<Record<IncomingServerRow['protocol'], () => Promise<ConnectorFactory>>> = {
-  IMAP: () => import('./imap/imap-connector.js').then((m) => (server, deps) => new m.ImapConnector(server, deps)),
-  POP3: () => import('./pop3/pop3-connector.js').then((m) => (server, deps) => new m.Pop3Connector(server, deps)),
+  IMAP: () => importInSteps([() => import('socks'), () => import('imapflow')])
+    .then(() => import('./imap/imap-connector.js')).then((m) => (server, deps) => new m.ImapConnector(server, deps)),
+  POP3: () => importInSteps([() => import('socks'), () => import('./pop3/pop3-client.js')])
+    .then(() => import('./pop3/pop3-connector.js')).then((m) => (server, deps) => new m.Pop3Connector(server, deps)),
   EWS: () => import('./ews/ews-connector.js').then((m) => (server, deps) => new m.EwsConnector(server, deps)),
   GRAPH: () => import('./graph/graph-connector.js').then((m) => (server, deps) => new m.GraphConnector(server, deps)),
 };

@@ -6,6 +6,7 @@ import type { ProxyConfig } from '../../mail/proxy.js';
 import type { IncomingServerRow, ServerCredentials } from '../../db/schema.js';
 import type { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { IncomingServerService } from './incoming-server.service.js';
+import { importInSteps } from '../../lib/import-in-steps.js';
 
 export interface TestOptions {
   /** Secrets to test with instead of the stored ones (settings not saved yet). */
@@ -63,7 +64,8 @@ export class ConnectionTester {
         causes: [],
       };
     }
-    // The probes (and imapflow, undici) load with the first test, not with the process.
+    // The probes (and imapflow) load with the first test, not with the process, in parts (importInSteps).
+    await importInSteps([() => import('socks'), () => import('imapflow')]);
     const { testConnection } = await import('../../mail/connection-test/connection-test.js');
     return testConnection(target, { allowLoopback: this.allowLoopback, onProgress: opts.onProgress });
   }
