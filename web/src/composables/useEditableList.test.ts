@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { effectScope, nextTick, ref } from 'vue';
 import { useEditableList } from '@/composables/useEditableList';
 
@@ -46,5 +46,34 @@ describe('useEditableList', () => {
     list.removed('p1');
     expect(list.items.value.map((p) => p.id)).toEqual(['p2']);
     stop();
+  });
+
+  it('keeps what was saved or deleted over an answer that left before the change, until an answer agrees or 15 s pass', async () => {
+    vi.useFakeTimers();
+    try {
+      const { fresh, list, stop } = setup([{ id: 'p1', name: 'Office' }, { id: 'p2', name: 'Branch' }]);
+      list.saved({ id: 'p1', name: 'Head office' });
+      list.removed('p2');
+      list.saved({ id: 'p3', name: 'Lab' });
+      // A refetch that was on its way: none of the three changes in it.
+      fresh.value = [{ id: 'p1', name: 'Office' }, { id: 'p2', name: 'Branch' }];
+      await nextTick();
+      expect(list.items.value).toEqual([{ id: 'p1', name: 'Head office' }, { id: 'p3', name: 'Lab' }]);
+      // The answer asked for after the changes agrees: from now on the list follows the answers again.
+      fresh.value = [{ id: 'p1', name: 'Head office' }, { id: 'p3', name: 'Lab' }];
+      await nextTick();
+      fresh.value = [{ id: 'p1', name: 'Renamed elsewhere' }, { id: 'p3', name: 'Lab' }];
+      await nextTick();
+      expect(list.items.value.map((p) => p.name)).toEqual(['Renamed elsewhere', 'Lab']);
+      // A hold no answer confirmed ends after 15 s.
+      list.saved({ id: 'p3', name: 'Lab 2' });
+      vi.advanceTimersByTime(16_000);
+      fresh.value = [{ id: 'p1', name: 'Renamed elsewhere' }, { id: 'p3', name: 'Lab (changed by someone else)' }];
+      await nextTick();
+      expect(list.items.value.map((p) => p.name)).toEqual(['Renamed elsewhere', 'Lab (changed by someone else)']);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
