@@ -106,17 +106,26 @@ export function percentile(sorted: number[], p: number): number {
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** CPU seconds (user + system) a process has used so far, all its threads, from /proc; 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
+/** utime, stime, cutime, cstime of `pid` in seconds (clock ticks, USER_HZ = 100); zeros once it is gone. */
+function cpuTimes(pid: number): number[] {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 15).map((ticks) => Number(ticks) / 100);
   } catch {
-    return 0;
+    return [0, 0, 0, 0];
   }
 }
 
-/** CPU seconds of `pid` and every process below it (the server and its PostgreSQL). */
+export function cpuSeconds(pid: number): number {
+  const [user, system] = cpuTimes(pid);
+  return user! + system!;
+}
+
+/**
+ * CPU seconds of `pid` and every process below it (the server and its PostgreSQL), with what
+ * their children that already ended used (a backend closed for being idle, reaped by the
+ * postmaster): summing the living ones alone went down when one ended.
+ */
 export function treeCpuSeconds(pid: number): number {
-  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p), 0);
+  return processTree(pid).reduce((sum, p) => sum + cpuTimes(p).reduce((a, b) => a + b, 0), 0);
 }
