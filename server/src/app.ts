@@ -114,7 +114,10 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
     plugins: [
       // A form post or a multipart upload (no preflight) must carry the SPA's header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
-      EnvelopArmorPlugin({ maxDepth: { n: 12 }, costLimit: { maxCost: 20000 }, maxAliases: { n: 30 } }),
+      // Depth and cost count fields: by default graphql-armor also counts every fragment spread and
+      // inline fragment as a level (and multiplies the cost by 1.5 for each), so a result union's
+      // `... on X { ...Fields }` cost three levels for none.
+      EnvelopArmorPlugin({ maxDepth: { n: 12, flattenFragments: true }, costLimit: { maxCost: 20000, flattenFragments: true }, maxAliases: { n: 30 } }),
       introspectionForAdmins,
       setCookies,
     ],

@@ -179,6 +179,27 @@ describe('the HTTP edge', () => {
     expect(plain.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     await alive(t.url);
   });
+
+  it('refuses a query nested deeper than 12 fields, however it is written, and counts fields, not fragments', async () => {
+    // Ticket.previousTicket makes a chain as deep as asked; every field counts, the leaf too:
+    // tickets › edges › node › previousTicket … › id.
+    const chain = (levels: number) => `{ tickets(first: 1) { edges { node { ${'previousTicket { '.repeat(levels - 4)}id${' }'.repeat(levels - 4)} } } } }`;
+    const depthError = /depth/i;
+    expect((await t.admin.raw(chain(12))).errors).toBeUndefined();
+    expect((await t.admin.raw(chain(13))).errors?.[0]?.message).toMatch(depthError);
+    // The same 13 levels hidden in fragments are still 13.
+    const viaFragments = `{ tickets(first: 1) { edges { node { ...A } } } }
+      fragment A on Ticket { previousTicket { ... on Ticket { previousTicket { ...B } } } }
+      fragment B on Ticket { ${'previousTicket { '.repeat(7)}id${' }'.repeat(7)} }`;
+    expect((await t.admin.raw(viaFragments)).errors?.[0]?.message).toMatch(depthError);
+    // Fragments add no level: twenty nested inline fragments around two fields are a depth of 2.
+    const fragmentsOnly = `{ me { ${'... on User { '.repeat(20)}id${' }'.repeat(20)} } }`;
+    expect((await t.admin.raw(fragmentsOnly)).errors).toBeUndefined();
+    // A fragment cycle is refused by validation, without looping.
+    const cycle = '{ me { ...A } } fragment A on User { technicianGroups { members { ...A } } }';
+    expect((await t.admin.raw(cycle)).errors?.length).toBeGreaterThan(0);
+    await alive(t.url);
+  });
 });
 
 describe('the session cookie over https', () => {
