@@ -174,7 +174,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   async function healthz(res: ServerResponse): Promise<void> {
     try {
       await services.db.execute(sql`select 1`);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', database: database.kind, eventLoopMaxDelayMs: eventLoop.worstRecentMs() }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', database: database.kind, eventLoopMaxDelayMs: eventLoop.worstRecentMs(), eventLoopMaxHeldMs: eventLoop.worstRecentHeldMs() }));
     } catch {
       res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable' }));
     }

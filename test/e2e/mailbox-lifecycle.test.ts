@@ -126,27 +126,30 @@ describe('a mailbox from setup to outage and back, in the browser', () => {
     expect(await admin.getByTestId('notifications-unread').count()).toBe(0);
 
     await dovecot.stop();
-    await expect.poll(() => status().getAttribute('data-status'), { timeout: 20_000 }).toBe('UNREACHABLE');
-    await card().getByTestId('server-last-error').waitFor();
-    // The notification arrives over the subscription: the badge appears without a reload.
-    await admin.getByTestId('notifications-unread').waitFor({ timeout: 10_000 });
-    await admin.getByTestId('toast').first().waitFor();
-    await screenshot(admin, 'server-unreachable');
+    try {
+      await expect.poll(() => status().getAttribute('data-status'), { timeout: 20_000 }).toBe('UNREACHABLE');
+      await card().getByTestId('server-last-error').waitFor();
+      // The notification arrives over the subscription: the badge appears without a reload.
+      await admin.getByTestId('notifications-unread').waitFor({ timeout: 10_000 });
+      await admin.getByTestId('toast').first().waitFor();
+      await screenshot(admin, 'server-unreachable');
 
-    await card().getByTestId('server-error-details').click();
-    await admin.getByTestId('server-error-panel').waitFor();
-    await admin.waitForTimeout(300); // the drawer slides in
-    await screenshot(admin, 'server-details');
-    await admin.keyboard.press('Escape');
+      await card().getByTestId('server-error-details').click();
+      await admin.getByTestId('server-error-panel').waitFor();
+      await admin.waitForTimeout(300); // the drawer slides in
+      await screenshot(admin, 'server-details');
+      await admin.keyboard.press('Escape');
 
-    await admin.getByTestId('notifications-bell').click();
-    const unreachable = admin.getByTestId('notification-item').filter({ has: admin.locator('[data-kind="SERVER_UNREACHABLE"]') });
-    await admin.locator('[data-testid="notification-item"][data-kind="SERVER_UNREACHABLE"]').waitFor();
-    expect(await unreachable.count()).toBeLessThanOrEqual(1);
-    await screenshot(admin, 'notifications');
-    await admin.keyboard.press('Escape');
-
-    await dovecot.start();
+      await admin.getByTestId('notifications-bell').click();
+      const unreachable = admin.getByTestId('notification-item').filter({ has: admin.locator('[data-kind="SERVER_UNREACHABLE"]') });
+      await admin.locator('[data-testid="notification-item"][data-kind="SERVER_UNREACHABLE"]').waitFor();
+      expect(await unreachable.count()).toBeLessThanOrEqual(1);
+      await screenshot(admin, 'notifications');
+      await admin.keyboard.press('Escape');
+    } finally {
+      // The next test reads mail: whatever failed above, the server comes back.
+      await dovecot.start();
+    }
     await expect.poll(() => status().getAttribute('data-status'), { timeout: 30_000 }).toBe('REACHABLE');
     await admin.getByTestId('notifications-bell').click();
     await admin.locator('[data-testid="notification-item"][data-kind="SERVER_RECOVERED"]').waitFor({ timeout: 15_000 });

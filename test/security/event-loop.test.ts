@@ -1,8 +1,8 @@
 // Large and hostile mail must not freeze the server: parsing and sanitising run in the parser
 // pool's worker threads, and what stays on the main thread is linear and small. The server runs
 // as its own process (as `pnpm start` runs it) and watches its own event loop
-// (lib/event-loop-watch.ts): a stretch over 200 ms is logged, and /healthz reports the worst
-// delay of the last minute.
+// (lib/event-loop-watch.ts): a stretch over 200 ms in which its main thread ran is logged, and
+// /healthz reports the worst delay of the last minute and how much of it the server held.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../testkit/app.ts';
@@ -62,10 +62,15 @@ describe('the event loop while large and hostile mail arrives', () => {
     const audited = async () => (await admin.execute(AuditLog, { id: serverId })).emailAuditLog.nodes;
     await waitFor('every message handled', async () => (await audited()).some((n) => n.subject === 'after the hostile ones'), 120_000, 500);
     const slowest = await latency.stop();
-    const healthz = (await (await fetch(`${server.url}/healthz`)).json()) as { eventLoopMaxDelayMs: number };
-    const blocked = server.output().slice(marker).split('\n').filter((line) => line.includes('blocked longer than its budget'));
-    console.log(`server event loop: worst delay in the last minute ${healthz.eventLoopMaxDelayMs} ms; slowest /healthz ${slowest.toFixed(0)} ms`);
-    // Each line is one second whose worst delay was over 200 ms (the minute /healthz reports may include the start-up).
+    const healthz = (await (await fetch(`${server.url}/healthz`)).json()) as { eventLoopMaxDelayMs: number; eventLoopMaxHeldMs: number };
+    const logged = server.output().slice(marker).split('\n');
+    const blocked = logged.filter((line) => line.includes('blocked longer than its budget'));
+    const waited = logged.filter((line) => line.includes('waited for the CPU'));
+    console.log(`server event loop: worst delay in the last minute ${healthz.eventLoopMaxDelayMs} ms, of which held by the server ${healthz.eventLoopMaxHeldMs} ms; slowest /healthz ${slowest.toFixed(0)} ms`);
+    if (waited.length) console.log(`seconds the host did not run the server for over 200 ms (not counted):\n${waited.join('\n')}`);
+    // Each line is one second in which the server's main thread itself ran over 200 ms without
+    // yielding (the minute /healthz reports may include the start-up). A stretch the machine
+    // spent running other processes is logged apart and is not ours to count (lib/event-loop-watch.ts).
     expect(blocked).toEqual([]);
 
     const outcomes = new Map((await audited()).map((n) => [n.subject, n.outcome]));
