@@ -23,7 +23,9 @@ export function serverArgv(): string[] {
   const start = (JSON.parse(readFileSync(path.join(import.meta.dirname, '../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const command = /exec node ((?:--[\w-]+(?:=\S+)? )*)server\/dist\/main\.js/.exec(start);
   if (!command) throw new Error(`cannot read the server command from the start script: ${start}`);
-  return [...command[1]!.trim().split(/\s+/).filter(Boolean), 'server/dist/main.js'];
+  // BENCH_SERVER_NODE_ARGS: more flags for the server's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return [...command[1]!.trim().split(/\s+/).filter(Boolean), ...extra, 'server/dist/main.js'];
 }
 
 export function message(i: number, to: string): string {
