@@ -61,6 +61,10 @@ describe('scale-out on one PostgreSQL', () => {
     const before = (await a.admin.execute(TicketCount)).tickets.totalCount;
     const ws = clientB.ws();
     const created = subscribe(ws, TicketCreated);
+    // A subscriber on A as well: whichever process reads the mail, each side hears each ticket once
+    // (the publisher's own subscribers at once, never again when its NOTIFY comes back).
+    const wsA = a.admin.ws();
+    const createdOnA = subscribe(wsA, TicketCreated);
     await new Promise((r) => setTimeout(r, 300));
 
     // Created through process A; whichever process holds the lease reads it.
@@ -71,6 +75,14 @@ describe('scale-out on one PostgreSQL', () => {
     const seen = [];
     for (let i = 0; i < 5; i++) seen.push((await created.next(20_000)).ticketCreated.subject);
     expect(seen.sort()).toEqual(['Scale 0', 'Scale 1', 'Scale 2', 'Scale 3', 'Scale 4']);
+    const seenOnA = [];
+    for (let i = 0; i < 5; i++) seenOnA.push((await createdOnA.next(20_000)).ticketCreated.subject);
+    expect(seenOnA.sort()).toEqual(['Scale 0', 'Scale 1', 'Scale 2', 'Scale 3', 'Scale 4']);
+    // No echo: a sixth event on either side would be one of them again.
+    const more = await Promise.allSettled([created.next(1_500), createdOnA.next(1_500)]);
+    expect(more.map((m) => m.status)).toEqual(['rejected', 'rejected']);
+    createdOnA.dispose();
+    await Promise.resolve(wsA.dispose()).catch(() => {});
     expect((await a.admin.execute(TicketCount)).tickets.totalCount).toBe(before + 5);
 
     // Whoever holds it, stopping that process hands the mailbox to the other within the lease TTL.
