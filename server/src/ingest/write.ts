@@ -28,16 +28,21 @@ export async function writeBatch(
   ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
 ): Promise<string[]> {
   const creates = planned.filter((f) => f.created);
+  // The inserts that need no answer of another go out pipelined (sendInOrder): one round trip
+  // instead of one each (a one-message batch spent ~9 ms writing, most of it waiting). They are
+  // all insertSet statements, so they reach postgres.js in the order they are sent.
+  const statements: Statement[] = [];
   if (creates.length) {
     const people = new Map<string, string | null>();
     for (const c of creates) {
       const from = c.p.parsed!.from!;
       if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
     }
+    // The select must see the insert's rows, so it waits for it.
     await insertSet(tx, requesters, [...people].map(([email, name]) => ({ email, name })), sql`on conflict do nothing`);
     const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(sql`lower(${requesters.email}) = any(${arrayLiteral([...people.keys()])}::text[])`);
     const requesterId = new Map(found.map((r) => [lower(r.email), r.id]));
-    await insertSet(tx, tickets, creates.map((c) => {
+    statements.push(() => insertSet(tx, tickets, creates.map((c) => {
       const route = c.created!.decision.route;
       return {
         id: c.ticketId!,
@@ -55,31 +60,24 @@ export async function writeBatch(
         incomingServerId: server.id,
         searchText: searchPiece(c.p.parsed!.subject, c.p.parsed!.from!.address, c.p.parsed!.from!.name, c.p.parsed!.text),
       };
-    }));
+    })));
   }
 
   const fresh = planned.filter((f) => !f.existingRow);
-  await insertInChunks(fresh, (f) => f.p.item.raw.length, (chunk) => insertSet(tx, messages, chunk.map((f) => {
-    const row = messageRow(server, f);
-    return f.p.item.raw.length > SEPARATE_RAW_BYTES ? { ...row, raw: Buffer.alloc(0) } : row;
-  })));
-  // A large message's raw bytes go in a statement of their own: encoding one statement is one
-  // synchronous stretch of the event loop, and its parsed text and HTML are large already.
-  for (const f of fresh.filter((x) => x.p.item.raw.length > SEPARATE_RAW_BYTES)) {
-    await tx.execute(sql`update ${messages} set ${sql.identifier(messages.raw.name)} = decode(${f.p.item.raw.toString('base64')}, 'base64') where ${messages.id} = ${f.messageRowId}`);
-  }
-  for (const f of planned.filter((x) => x.existingRow)) {
-    const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(server, f);
-    await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
+  for (const chunk of inChunks(fresh, (f) => f.p.item.raw.length)) {
+    statements.push(() => insertSet(tx, messages, chunk.map((f) => {
+      const row = messageRow(server, f);
+      return f.p.item.raw.length > SEPARATE_RAW_BYTES ? { ...row, raw: Buffer.alloc(0) } : row;
+    })));
   }
 
   const participants = planned.flatMap((f) =>
     f.ticketId && (f.created || f.outcome === 'APPENDED') ? [...new Set(f.participants.map(lower))].map((email) => ({ ticketId: f.ticketId!, email })) : [],
   );
-  if (participants.length) await insertSet(tx, ticketParticipants, participants, sql`on conflict do nothing`);
+  if (participants.length) statements.push(() => insertSet(tx, ticketParticipants, participants, sql`on conflict do nothing`));
 
   const files = planned.flatMap((f) => f.files.map((file) => ({ ...file, messageRowId: f.messageRowId, ticketId: f.ticketId })));
-  if (files.length) await insertSet(tx, attachments, files);
+  if (files.length) statements.push(() => insertSet(tx, attachments, files));
 
   const quarantined = planned.filter((f) => f.outcome === 'QUARANTINED');
   const entries: { messageRowId: string; serverId: string; reason: string }[] = [];
@@ -90,18 +88,35 @@ export async function writeBatch(
       : [];
     if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: server.id, reason: storableText(f.reason) });
   }
-  if (entries.length) await insertSet(tx, quarantine, entries);
+  if (entries.length) statements.push(() => insertSet(tx, quarantine, entries));
 
-  const audited = !planned.length ? [] : (await insertSet(tx, emailAudit, planned.map((f) => ({
-      serverId: server.id,
-      messageRowId: f.messageRowId,
-      messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
-      fromAddress: f.p.parsed?.from?.address ?? f.summary?.from?.address ?? null,
-      subject: f.p.parsed?.subject ?? f.summary?.subject ?? null,
-      outcome: f.outcome,
-      reason: storableText(f.reason),
-      ticketId: f.ticketId,
-    })), sql`returning id`)) as { id: string }[];
+  let audited: { id: string }[] = [];
+  if (planned.length) {
+    statements.push(async () => {
+      audited = (await insertSet(tx, emailAudit, planned.map((f) => ({
+        serverId: server.id,
+        messageRowId: f.messageRowId,
+        messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
+        fromAddress: f.p.parsed?.from?.address ?? f.summary?.from?.address ?? null,
+        subject: f.p.parsed?.subject ?? f.summary?.subject ?? null,
+        outcome: f.outcome,
+        reason: storableText(f.reason),
+        ticketId: f.ticketId,
+      })), sql`returning id`)) as { id: string }[];
+    });
+  }
+  await sendInOrder(statements, planned.length > 1);
+
+  // A large message's raw bytes go in a statement of their own: encoding one statement is one
+  // synchronous stretch of the event loop, and its parsed text and HTML are large already.
+  for (const f of fresh.filter((x) => x.p.item.raw.length > SEPARATE_RAW_BYTES)) {
+    await tx.execute(sql`update ${messages} set ${sql.identifier(messages.raw.name)} = decode(${f.p.item.raw.toString('base64')}, 'base64') where ${messages.id} = ${f.messageRowId}`);
+  }
+  // Reprocessing a stored message (rare): its row takes the new ticket, now written.
+  for (const f of planned.filter((x) => x.existingRow)) {
+    const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(server, f);
+    await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
+  }
 
   for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
@@ -189,21 +204,45 @@ function messageRow(server: IncomingServerRow, f: Planned) {
   };
 }
 
+/** An insertSet statement to send: called when its turn comes, so it is built and encoded then. */
+type Statement = () => Promise<unknown>;
+
 /**
- * Multi-row inserts, split so one statement carries at most ~2 MB of raw mail (or one larger
- * message): encoding a statement is one synchronous stretch of the event loop.
+ * Sends the statements one after another without waiting for each answer: postgres.js pipelines
+ * them on the transaction's connection and PostgreSQL runs them in this order, so a row is written
+ * before one that refers to it. With `yieldBetween` each is built in its own turn of the event
+ * loop (a statement may carry ~2 MB of mail). The first failure is the result; the statements
+ * after it fail as well (the transaction is aborted) and everything is rolled back.
  */
-async function insertInChunks<T>(rows: T[], sizeOf: (row: T) => number, insert: (chunk: T[]) => Promise<unknown>, maxBytes = 2 * 1024 * 1024): Promise<void> {
+async function sendInOrder(statements: Statement[], yieldBetween: boolean): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const [i, send] of statements.entries()) {
+    if (i && yieldBetween) await new Promise((resolve) => setImmediate(resolve));
+    const answer = send();
+    // Handled by Promise.all below; until then a failure must not count as unhandled.
+    answer.catch(() => {});
+    sent.push(answer);
+  }
+  await Promise.all(sent);
+}
+
+/**
+ * Rows for multi-row inserts, split so one statement carries at most ~2 MB of raw mail (or one
+ * larger message): encoding a statement is one synchronous stretch of the event loop.
+ */
+function inChunks<T>(rows: T[], sizeOf: (row: T) => number, maxBytes = 2 * 1024 * 1024): T[][] {
+  const chunks: T[][] = [];
   let chunk: T[] = [];
   let bytes = 0;
   for (const row of rows) {
     if (chunk.length && bytes + sizeOf(row) > maxBytes) {
-      await insert(chunk);
+      chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
     chunk.push(row);
     bytes += sizeOf(row);
   }
-  if (chunk.length) await insert(chunk);
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
 }
