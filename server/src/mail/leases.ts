@@ -11,17 +11,23 @@ export class LeaseManager {
   constructor(private readonly db: Db, readonly owner: string, private readonly ttlSeconds: number) {}
 
   async acquire(serverId: string): Promise<boolean> {
+    return (await this.acquireMany([serverId])).has(serverId);
+  }
+
+  /** acquire() for many mailboxes in one statement (at start); returns the ones now ours. */
+  async acquireMany(serverIds: readonly string[]): Promise<Set<string>> {
+    if (!serverIds.length) return new Set();
     const expiresAt = sql`now() + make_interval(secs => ${this.ttlSeconds})`;
     const rows = await this.db
       .insert(mailboxLeases)
-      .values({ serverId, owner: this.owner, expiresAt })
+      .values(serverIds.map((serverId) => ({ serverId, owner: this.owner, expiresAt })))
       .onConflictDoUpdate({
         target: mailboxLeases.serverId,
         set: { owner: this.owner, expiresAt },
         setWhere: or(lt(mailboxLeases.expiresAt, sql`now()`), eq(mailboxLeases.owner, this.owner)),
       })
       .returning({ serverId: mailboxLeases.serverId });
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.serverId));
   }
 
   /** Extends the given leases; returns the ones still ours. */

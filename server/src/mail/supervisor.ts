@@ -8,6 +8,9 @@ import type { HealthReporter, IncomingServerDirectory, MessageSink } from './por
 import type { ProxyConfig } from './proxy.js';
 import type { IncomingServerRow } from '../db/schema.js';
 
+/** What start() already knows of a mailbox: its row, and whether its lease is ours (undefined: not asked). */
+interface Known { server: IncomingServerRow; leased: boolean | undefined }
+
 // Each protocol's connector (and its client library: imapflow alone is ~10 MB of heap) loads when
 // the first mailbox of that protocol starts, not with the process.
 const factories: Partial<Record<IncomingServerRow['protocol'], () => Promise<ConnectorFactory>>> = {
@@ -49,7 +52,10 @@ export class Supervisor {
         for await (const id of changes) this.serverChanged(id);
       })();
     }
-    for (const server of await this.servers.list()) this.serverChanged(server.id);
+    // Every mailbox at once: one list and one lease statement, not two statements per mailbox.
+    const servers = await this.servers.list();
+    const leased = await this.leases?.acquireMany(servers.filter((s) => s.enabled).map((s) => s.id));
+    for (const server of servers) this.serverChanged(server.id, { server, leased: leased?.has(server.id) });
     await Promise.all(this.pending.values());
     if (this.leases) this.leaseTimer = setInterval(() => void this.renewLeases(), this.leaseRenewMs);
   }
@@ -92,21 +98,22 @@ export class Supervisor {
     return this.connectors.size;
   }
 
-  serverChanged(serverId: string): void {
+  /** `known`: the row just read and whether its lease was just taken (start), so neither is asked again. */
+  serverChanged(serverId: string, known?: Known): void {
     if (!this.running) return;
-    const next = (this.pending.get(serverId) ?? Promise.resolve()).then(() => this.reload(serverId)).catch((err: unknown) => {
+    const next = (this.pending.get(serverId) ?? Promise.resolve()).then(() => this.reload(serverId, known)).catch((err: unknown) => {
       this.deps.logger.error({ err, serverId }, 'could not (re)start the mailbox connector');
     });
     this.pending.set(serverId, next);
   }
 
-  private async reload(serverId: string): Promise<void> {
+  private async reload(serverId: string, known?: Known): Promise<void> {
     const current = this.connectors.get(serverId);
     if (current) {
       this.connectors.delete(serverId);
       await current.stop();
     }
-    const server = await this.servers.get(serverId);
+    const server = known ? known.server : await this.servers.get(serverId);
     if (!this.running) return;
     this.waitingForLease.delete(serverId);
     if (!server || !server.enabled) await this.leases?.release([serverId]);
@@ -114,7 +121,7 @@ export class Supervisor {
       this.deps.health.forget(serverId);
       return;
     }
-    if (server.enabled && this.leases && !(await this.leases.acquire(serverId))) {
+    if (server.enabled && this.leases && !(known?.leased ?? (await this.leases.acquire(serverId)))) {
       this.waitingForLease.add(serverId); // another process reads it; it reports health too
       return;
     }
