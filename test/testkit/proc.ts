@@ -25,6 +25,17 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
+/** Processes whose command line starts with `prefix` (Dovecot titles its own `dovecot-<instance>/<service>`). */
+export function processesTitled(prefix: string): number[] {
+  return pids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith(prefix);
+    } catch {
+      return false; // raced with its exit
+    }
+  });
+}
+
 /** `pid` and every process below it. */
 export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();

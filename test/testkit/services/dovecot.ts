@@ -3,9 +3,10 @@
 // Dovecot daemonizes (its master is not our child), so every handle — the one returned by
 // startDovecot() and the ones rebuilt in test workers with connectDovecot(info) — controls it
 // through files only: the config path, base_dir/master.pid and the per-user passwd files.
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processesTitled } from '../proc.ts';
 import { lmtpDeliver, LmtpError, type LmtpResult } from './lmtp.ts';
 import { generateSelfSignedCert } from './tls.ts';
 import {
@@ -277,30 +278,17 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
   }
 }
 
-/** The processes of a Dovecot instance: their titles start with `dovecot-<instance_name>/`. */
-function instancePids(instance: string): number[] {
-  const prefix = `dovecot-${instance}/`;
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').startsWith(prefix)) pids.push(Number(name));
-    } catch {
-      /* raced with exit */
-    }
-  }
-  return pids;
-}
-
+/** Ends what is left of a stopped instance: its processes are titled `dovecot-<instance_name>/…`. */
 async function killLingering(instance: string): Promise<void> {
-  for (const pid of instancePids(instance)) {
+  const lingering = () => processesTitled(`dovecot-${instance}/`);
+  for (const pid of lingering()) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       /* already gone */
     }
   }
-  await waitFor(`Dovecot ${instance}'s processes to end`, () => instancePids(instance).length === 0, 5_000);
+  await waitFor(`Dovecot ${instance}'s processes to end`, () => lingering().length === 0, 5_000);
 }
 
 /** A handle on an instance described by `info` (e.g. started by the global setup in another process). */
