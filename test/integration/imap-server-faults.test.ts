@@ -59,9 +59,9 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     await Promise.all(proxies.map((p) => p.close()));
   });
 
-  it.concurrent('a UID range search that finds nothing (GNU Mailutils): the server\'s numbers give it away, SEARCH ALL finds the mail, health stays connected', async () => {
+  it.concurrent('a UID range lookup that finds nothing (GNU Mailutils): the server\'s numbers give it away, SEARCH ALL finds the mail, health stays connected', async () => {
     const box = await newBox();
-    const p = await proxy({ emptyUidRangeSearch: true });
+    const p = await proxy({ emptyUidRange: true });
     await deliver(box, 'Missed by UID SEARCH 1');
     await deliver(box, 'Missed by UID SEARCH 2');
     const id = await create(t.admin, input(box, p));

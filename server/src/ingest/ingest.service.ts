@@ -13,7 +13,7 @@ import type { ParserPool } from './parser-pool.js';
 import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
 import { rejected } from './prepared-mail.js';
 import { decide } from './pipeline.js';
-import { writeBatch, writeFailure } from './write.js';
+import { writeBatch, writeFailure, type Written } from './write.js';
 import type { BatchTimings, CommittedChanges, DryRunResult, IngestOutcome, PendingMessage, Preparer, ReprocessOutcome } from './outcomes.js';
 
 const AUDIT_IDS_PER_EVENT = 100;
@@ -109,14 +109,14 @@ export class IngestService {
     let planned: Planned[] = [];
     const beganAt = performance.now();
     let decidedAt = beganAt;
-    let audited: string[] = [];
+    let written: Written = { audited: [], acknowledgments: 0 };
     try {
       outcomes = await this.db.transaction(async (tx) => {
         const fresh = await skipCommitted(tx, prepared);
         const lookups = new BatchLookups(tx, this.deps.identity);
         planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
         decidedAt = performance.now();
-        audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
+        written = await writeBatch(tx, server, planned, this.ack(lookups, pref));
         if (checkpoint) await checkpoint(tx);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
         return prepared.map((p) => {
@@ -136,7 +136,7 @@ export class IngestService {
       return outcomes;
     }
     const committedAt = performance.now();
-    this.afterCommit(server, planned, audited);
+    this.afterCommit(server, planned, written);
     if (this.observers.length) {
       const t = { serverId: server.id, messages: pending.length, submittedAt, parsedAt, beganAt, decidedAt, committedAt, publishedAt: performance.now() };
       for (const o of this.observers) o(t);
@@ -191,18 +191,18 @@ export class IngestService {
     const declaredSize = row.rawSize > row.raw.length ? row.rawSize : undefined;
     const p = await this.prepareOne({ sourceKey: row.sourceKey, raw: row.raw, declaredSize }, opts.force ? Number.MAX_SAFE_INTEGER : pref.maxMessageBytes);
     let planned: Planned[] = [];
-    let audited: string[] = [];
+    let written: Written = { audited: [], acknowledgments: 0 };
     const result = await this.db.transaction(async (tx) => {
       const lookups = new BatchLookups(tx, this.deps.identity, messageRowId);
       planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
-      audited = await writeBatch(tx, server, planned, this.ack(lookups, pref));
+      written = await writeBatch(tx, server, planned, this.ack(lookups, pref));
       const f = planned[0]!;
       const outcome: ReprocessOutcome = { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
       // The caller's bookkeeping (closing the quarantine entry) commits with the ticket, or not at all.
       await opts.within?.(tx, outcome);
       return outcome;
     });
-    this.afterCommit(server, planned, audited);
+    this.afterCommit(server, planned, written);
     return result;
   }
 
@@ -222,7 +222,7 @@ export class IngestService {
     return { lookups, identity: this.deps.identity, logger: this.logger, templates };
   }
 
-  private afterCommit(server: IncomingServerRow, planned: Planned[], audited: string[]): void {
+  private afterCommit(server: IncomingServerRow, planned: Planned[], { audited, acknowledgments }: Written): void {
     // NOTIFY carries at most 8,000 bytes: a batch's entries go out 100 ids (3,700 bytes) at a time.
     for (let i = 0; i < audited.length; i += AUDIT_IDS_PER_EVENT) this.pubsub.publish('emailAuditAdded', audited.slice(i, i + AUDIT_IDS_PER_EVENT).join(','));
     for (const f of planned) {
@@ -232,7 +232,8 @@ export class IngestService {
       if (f.outcome === 'APPENDED' && f.ticketId) this.pubsub.publish('ticketUpdated', f.ticketId);
       if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
     }
-    if (planned.some((f) => f.created)) this.deps.onQueued?.();
+    // The outbound worker looks at its queue only when this batch put an acknowledgment in it.
+    if (acknowledgments) this.deps.onQueued?.();
     const created = planned.filter((f) => f.outcome === 'TICKET_CREATED' && f.ticketId).map((f) => f.ticketId!);
     const replied = [...new Set(planned.filter((f) => f.outcome === 'APPENDED').map((f) => f.ticketId!))];
     if (created.length || replied.length) {

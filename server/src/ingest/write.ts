@@ -15,6 +15,9 @@ import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 const lower = (s: string) => s.trim().toLowerCase();
 const SEPARATE_RAW_BYTES = 1024 * 1024;
 
+/** What writeBatch wrote: the audit entries' ids (announced after the commit) and how many acknowledgments it queued. */
+export interface Written { audited: string[]; acknowledgments: number }
+
 /**
  * Everything a planned batch changes, inside the batch's transaction: requesters, tickets,
  * messages, participants, attachments, quarantine entries, exactly one audit entry per message,
@@ -26,7 +29,7 @@ export async function writeBatch(
   server: IncomingServerRow,
   planned: Planned[],
   ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
-): Promise<string[]> {
+): Promise<Written> {
   const creates = planned.filter((f) => f.created);
   // The inserts that need no answer of another go out pipelined (sendInOrder): one round trip
   // instead of one each (a one-message batch spent ~9 ms writing, most of it waiting). They are
@@ -120,6 +123,7 @@ export async function writeBatch(
 
   for (const f of planned.filter((x) => x.outcome === 'APPENDED')) await recordRequesterReply(tx, f);
 
+  let acknowledgments = 0;
   for (const c of creates) {
     if (!c.created!.decision.acknowledge) continue;
     const parsed = c.p.parsed!;
@@ -130,9 +134,10 @@ export async function writeBatch(
       parsedMessage: parsed,
       identity: ack.identity,
     });
-    if (!queued.queued) ack.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
+    if (queued.queued) acknowledgments++;
+    else ack.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
   }
-  return audited.map((a) => a.id);
+  return { audited: audited.map((a) => a.id), acknowledgments };
 }
 
 /**

@@ -9,8 +9,8 @@
 import net from 'node:net';
 
 export interface ImapFaults {
-  /** `UID SEARCH UID n:*` answers an empty `* SEARCH` (SEARCH ALL still works), like GNU Mailutils 3.15. */
-  emptyUidRangeSearch?: boolean;
+  /** A UID range lookup finds nothing (SEARCH ALL still works), as GNU Mailutils 3.15's `UID SEARCH UID n:*` does: `UID SEARCH UID n:*` answers an empty `* SEARCH` and `UID FETCH n:*` no message. */
+  emptyUidRange?: boolean;
   /** Every SEARCH answers nothing and every FETCH returns no message: the counts announce mail nobody can list. */
   hideMessages?: boolean;
   /** No UIDNEXT anywhere: SELECT omits `[UIDNEXT]` (as Courier does) and STATUS leaves it out too. */
@@ -181,13 +181,14 @@ export async function startImapFaultProxy(upstream: { host: string; port: number
       const current = [...inFlight.values()].pop() ?? '';
       if (/^\* (SEARCH|ESEARCH)\b/i.test(head)) {
         const uidRange = /^UID SEARCH\b.*\bUID \d+:\*/i.test(current);
-        if (faults.hideMessages || (faults.emptyUidRangeSearch && uidRange)) {
+        if (faults.hideMessages || (faults.emptyUidRange && uidRange)) {
           const esearch = /^(\* ESEARCH(?: \(TAG "[^"]*"\))?(?: UID)?)/i.exec(head);
           return Buffer.from(`${esearch ? esearch[1] : '* SEARCH'}\r\n`);
         }
       }
       if (/^\* \d+ FETCH\b/i.test(head)) {
         if (faults.hideMessages && /FETCH/i.test(current)) return null;
+        if (faults.emptyUidRange && /^UID FETCH \d+:\*/i.test(current)) return null;
         if (faults.silentIdle && idling) return null;
       }
       if (faults.silentIdle && idling && /^\* \d+ (EXISTS|RECENT|EXPUNGE)\b/i.test(head)) return null;

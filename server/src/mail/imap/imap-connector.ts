@@ -4,12 +4,13 @@ import { faultPoint } from '../../lib/faults.js';
 import { settle, type Settled } from '../../lib/settle.js';
 import type { Checkpoint } from '../checkpoints.js';
 import { ConnectorLoop } from '../connector-loop.js';
+import { SyncNotice } from '../sync-notice.js';
 import { checkIntervalMs } from '../check-interval.js';
 import { MailError, type ConnectorDeps } from '../connector.js';
 import { resolveMailRoute, routeProxyUrl } from '../mail-route.js';
 import { decodeImapCursor, encodeImapCursor, type ImapCursor } from './imap-cursor.js';
 import { classifyImapError } from './imap-errors.js';
-import { resolveFolder } from './imap-folders.js';
+import { findMoveTarget } from './imap-folders.js';
 import { NewsCheck, SessionStale } from './imap-news.js';
 import { LOGIN_BUDGET_MS, loginWithin } from './imap-login.js';
 import { imapClientOptions, imapSourceKey } from './imap-options.js';
@@ -114,23 +115,30 @@ export class ImapConnector extends ConnectorLoop {
       const lock = await client.getMailboxLock(FOLDER);
       this.news.selected();
       try {
-        this.moveTarget = this.server.afterProcessing === 'MOVE' ? await this.findMoveTarget(client) : null;
-        await this.finishPending(client);
-        await this.repairUnflagged(client);
+        this.moveTarget = this.server.afterProcessing === 'MOVE' ? await findMoveTarget(client, this.server.moveToFolder ?? '') : null;
+        // The checkpoint is read once for the session's start: the repairs and the first sync.
+        const start = await this.finishPending(client, await this.checkpoint());
+        await this.repairUnflagged(client, start);
         let firstSync = true;
         while (!this.stopped) {
           // New mail was announced: its checkpoint is read while the server is asked for news.
-          const early = this.announced ? settle(this.checkpoint()) : null;
+          const announced = this.announced;
+          const early = firstSync ? settle(Promise.resolve(start)) : announced ? settle(this.checkpoint()) : null;
           this.announced = false;
-          const view = await this.news.ask(client);
+          const view = await this.news.ask(client, { announced });
           if (!sameView(this.lastView, view) || this.problem) {
-            // Later checks say "syncing" only when there is mail to take (sync() does): a check
-            // every 15 s must not make the card flicker.
-            if (firstSync) await this.report({ connectionState: 'syncing' });
+            // The first sync of a session says "syncing" if it lasts; later ones only when there
+            // is mail to take (sync() does): a check every 15 s must not make the card flicker.
+            const notice = new SyncNotice((patch) => this.report(patch));
+            if (firstSync) notice.set({ connectionState: 'syncing' });
             firstSync = false;
-            const result = await this.sync(client, view, early);
-            this.lastView = result.settled ? view : null;
-            this.problem = result.problem;
+            try {
+              const result = await this.sync(client, view, early, notice);
+              this.lastView = result.settled ? view : null;
+              this.problem = result.problem;
+            } finally {
+              notice.end();
+            }
           }
           // Nothing new is news too: the mailbox was just confirmed current ("last checked").
           // The health service stores such confirmations sparingly.
@@ -163,16 +171,6 @@ export class ImapConnector extends ConnectorLoop {
     return this.ours('reading the mailbox checkpoint', () => this.deps.checkpoints.get(this.server.id, FOLDER));
   }
 
-  /** The folder processed mail goes to, as the server names it (its own delimiter, under INBOX or not). */
-  private async findMoveTarget(client: ImapFlow): Promise<string> {
-    const name = this.server.moveToFolder ?? '';
-    const folders = await client.list();
-    const target = resolveFolder(name, folders.map((f) => ({ path: f.path, delimiter: f.delimiter })), client.namespace?.prefix ?? '');
-    if (target && target.toUpperCase() !== FOLDER) return target;
-    const known = folders.map((f) => f.path).filter((p) => p.toUpperCase() !== FOLDER).slice(0, 10);
-    throw new MailError('PROTOCOL', `The folder "${name}" to move processed mail to does not exist on the mail server${known.length ? ` (its folders: ${known.join(', ')})` : ' (it has no folders besides INBOX)'}`);
-  }
-
   /** `\Seen` for committed messages, then the move when the mailbox moves processed mail. */
   private async afterCommit(client: ImapFlow, uids: number[]): Promise<void> {
     if (!uids.length) return;
@@ -184,10 +182,9 @@ export class ImapConnector extends ConnectorLoop {
   }
 
   /** Moves (or marks) what a crash left between a commit and its post-commit actions, then clears the list. */
-  private async finishPending(client: ImapFlow): Promise<void> {
-    const cp = await this.checkpoint();
+  private async finishPending(client: ImapFlow, cp: Checkpoint | undefined): Promise<Checkpoint | undefined> {
     const cursor = decodeImapCursor(cp?.cursor);
-    if (!cp || !cursor.move.length) return;
+    if (!cp || !cursor.move.length) return cp;
     const current = serverNumber(client.mailbox ? client.mailbox.uidValidity : null);
     if (cp.uidValidity === current) {
       // UIDs already moved before the crash are gone; only what is still here is moved.
@@ -195,12 +192,13 @@ export class ImapConnector extends ConnectorLoop {
       await this.afterCommit(client, present.filter((uid) => cursor.move.includes(uid)));
       this.log.info({ count: present.length }, 'finished moving already-committed messages');
     }
-    await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.setCursor(this.ingest.db, this.server.id, FOLDER, encodeImapCursor({ ...cursor, move: [] })));
+    const rest = encodeImapCursor({ ...cursor, move: [] });
+    await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.setCursor(this.ingest.db, this.server.id, FOLDER, rest));
+    return { ...cp, cursor: rest };
   }
 
   /** After a crash between commit and `\Seen`: committed messages that are still unread get their flag now. */
-  private async repairUnflagged(client: ImapFlow): Promise<void> {
-    const cp = await this.checkpoint();
+  private async repairUnflagged(client: ImapFlow, cp: Checkpoint | undefined): Promise<void> {
     const uidValidity = serverNumber(client.mailbox ? client.mailbox.uidValidity : null);
     if (!cp || cp.uidValidity !== uidValidity || uidValidity === null || cp.lastUid === 0) return;
     const unseen = (await searchUids(client, { uid: `1:${cp.lastUid}`, seen: false })) ?? [];
@@ -213,7 +211,7 @@ export class ImapConnector extends ConnectorLoop {
     }
   }
 
-  private async sync(client: ImapFlow, view: MailboxView, early: Promise<Settled<Checkpoint | undefined>> | null): Promise<SyncResult> {
+  private async sync(client: ImapFlow, view: MailboxView, early: Promise<Settled<Checkpoint | undefined>> | null, notice: SyncNotice): Promise<SyncResult> {
     const uidValidity = view.uidValidity;
     // The email preference is read while the server is searched (settled: stop() may leave it).
     const preparing = settle(this.ours('reading the email preference', () => this.ingest.preparer()));
@@ -242,17 +240,18 @@ export class ImapConnector extends ConnectorLoop {
     const prepared = await preparing;
     if (!prepared.ok) throw prepared.error;
     const prepare = prepared.value;
-    if (newer.uids.length) {
-      const limit = prepare.maxMessageBytes;
-      for await (const msg of client.fetch(uidSet(newer.uids), { uid: true, size: true }, { uid: true })) {
-        if (headOnly(msg.size, limit)) oversize.set(msg.uid, msg.size!);
-        sizes.set(msg.uid, downloadBytes(msg.size, limit));
-      }
-    }
+    const limit = prepare.maxMessageBytes;
+    const sized = (uid: number, size: number | undefined) => {
+      if (headOnly(size, limit)) oversize.set(uid, size!);
+      sizes.set(uid, downloadBytes(size, limit));
+    };
+    for (const uid of newer.uids) if (newer.sizes?.has(uid)) sized(uid, newer.sizes.get(uid));
+    const unsized = newer.uids.filter((uid) => !sizes.has(uid));
+    if (unsized.length) for await (const msg of client.fetch(uidSet(unsized), { uid: true, size: true }, { uid: true })) sized(msg.uid, msg.size);
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
-    // Health is written while the first batch is fetched, and is in before that batch commits.
-    let reported = waiting ? settle(this.report({ connectionState: 'syncing', inboundQueueCount: waiting })) : null;
+    // Health (once the sync has lasted: SyncNotice) is written while a batch is fetched, and is in before that batch commits.
+    if (waiting) notice.set({ connectionState: 'syncing', inboundQueueCount: waiting });
     // Each message goes to the parser pool as soon as it arrives, so parsing overlaps the fetch.
     const fetchBatch = async (uids: number[]) => {
       const items: PendingMessage[] = [];
@@ -274,12 +273,11 @@ export class ImapConnector extends ConnectorLoop {
     let next = plan.batches.length ? settle(fetchBatch(plan.batches[0]!.uids)) : null;
     for (const [i, batch] of plan.batches.entries()) {
       if (this.stopped) break;
-      if (i > 0) reported = settle(this.report({ inboundQueueCount: waiting }));
+      if (i > 0) notice.set({ inboundQueueCount: waiting });
       const fetched = await next!;
       if (!fetched.ok) throw fetched.error;
       next = i + 1 < plan.batches.length ? settle(fetchBatch(plan.batches[i + 1]!.uids)) : null;
-      const health = await reported;
-      if (health && !health.ok) throw health.error;
+      await notice.flushed();
       const committed: ImapCursor = { ...cursor, move: this.moveTarget ? batch.uids : [] };
       await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestPrepared(this.server, fetched.value, (tx) =>
         this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid, cursor: encodeImapCursor(committed) }),

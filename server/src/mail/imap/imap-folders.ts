@@ -1,3 +1,6 @@
+import type { ImapFlow } from 'imapflow';
+import { MailError } from '../connector.js';
+
 export interface ListedFolder {
   path: string;
   delimiter: string | null;
@@ -27,4 +30,13 @@ export function resolveFolder(name: string, folders: ListedFolder[], personalPre
     if (loose.length === 1) return loose[0]!;
   }
   return null;
+}
+
+/** The folder processed mail goes to, as the server names it (its own delimiter, under INBOX or not). */
+export async function findMoveTarget(client: ImapFlow, name: string): Promise<string> {
+  const folders = await client.list();
+  const target = resolveFolder(name, folders.map((f) => ({ path: f.path, delimiter: f.delimiter })), client.namespace?.prefix ?? '');
+  if (target && target.toUpperCase() !== 'INBOX') return target;
+  const known = folders.map((f) => f.path).filter((p) => p.toUpperCase() !== 'INBOX').slice(0, 10);
+  throw new MailError('PROTOCOL', `The folder "${name}" to move processed mail to does not exist on the mail server${known.length ? ` (its folders: ${known.join(', ')})` : ' (it has no folders besides INBOX)'}`);
 }

@@ -8,6 +8,27 @@ export async function searchUids(client: ImapFlow, query: SearchObject): Promise
   return Array.isArray(found) ? found : null;
 }
 
+/**
+ * UIDs above `lastUid` with their RFC822.SIZE, in one `UID FETCH n:*`: what a search and a size
+ * fetch found in two round trips. Null when the server refused it. (`n:*` returns the last message
+ * even when it is older than n; the caller keeps only UIDs above lastUid.)
+ */
+export async function fetchNewer(client: ImapFlow, lastUid: number): Promise<{ uids: number[]; sizes: Map<number, number> } | null> {
+  const uids: number[] = [];
+  const sizes = new Map<number, number>();
+  try {
+    for await (const msg of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+      if (!serverNumber(msg.uid)) continue;
+      uids.push(msg.uid);
+      if (typeof msg.size === 'number') sizes.set(msg.uid, msg.size);
+    }
+  } catch (err) {
+    if ((err as { responseStatus?: string } | null)?.responseStatus) return null; // NO / BAD: the server refused
+    throw err;
+  }
+  return { uids, sizes };
+}
+
 /** UIDs by FETCH over sequence numbers: works where a server's SEARCH does not. */
 export async function fetchUids(client: ImapFlow, range: string): Promise<number[]> {
   const uids: number[] = [];
@@ -24,6 +45,8 @@ export async function highestUid(client: ImapFlow, view: MailboxView): Promise<n
 
 export interface NewerUids {
   uids: number[];
+  /** RFC822.SIZE of the UIDs it has them for (the range FETCH brings them). */
+  sizes?: Map<number, number>;
   /** Set when the server says there is mail Mailroom cannot see: the mailbox is `degraded`, with this reason. */
   problem: string | null;
   /** False when the server's numbers could not be accounted for: the next check must search again. */
@@ -31,11 +54,11 @@ export interface NewerUids {
 }
 
 /**
- * Finds the UIDs above the checkpoint, one per session. The UID range search first; when the
- * server's numbers say it may have missed mail, the last message's UID decides, and if mail is
- * indeed missing the search falls back to SEARCH ALL, then to FETCH over sequence numbers, and
- * keeps using what worked for the rest of the session (GNU Mailutils' `UID SEARCH UID n:*`
- * returns nothing while `UID SEARCH ALL` works).
+ * Finds the UIDs above the checkpoint, one per session. The UID range FETCH first (UIDs and sizes
+ * at once); when the server's numbers say it may have missed mail, the last message's UID decides,
+ * and if mail is indeed missing the search falls back to SEARCH ALL, then to FETCH over sequence
+ * numbers, and keeps using what worked for the rest of the session (GNU Mailutils' `UID SEARCH UID
+ * n:*` returns nothing while `UID SEARCH ALL` works).
  */
 export class UidFinder {
   private broad: 'search' | 'fetch' | null = null;
@@ -45,8 +68,16 @@ export class UidFinder {
   async newerThan(client: ImapFlow, view: MailboxView, lastUid: number): Promise<NewerUids> {
     const above = (uids: number[]) => uids.filter((uid) => uid > lastUid);
     if (this.broad === 'fetch' && view.exists > 0) return { uids: above(await fetchUids(client, '1:*')), problem: null, settled: true };
-    const found = await searchUids(client, this.broad === 'search' ? { all: true } : { uid: `${lastUid + 1}:*` });
-    if (!searchMayHaveMissed(view, lastUid, found === null ? null : above(found))) return { uids: above(found ?? []), problem: null, settled: true };
+    let found: number[] | null;
+    let sizes: Map<number, number> | undefined;
+    if (this.broad === 'search') found = await searchUids(client, { all: true });
+    else if (view.exists === 0) found = [];
+    else {
+      const range = await fetchNewer(client, lastUid);
+      found = range?.uids ?? null;
+      sizes = range?.sizes;
+    }
+    if (!searchMayHaveMissed(view, lastUid, found === null ? null : above(found))) return { uids: above(found ?? []), sizes, problem: null, settled: true };
 
     const seen = above(found ?? []).reduce((a, b) => Math.max(a, b), lastUid);
     const last = (await fetchUids(client, '*'))[0] ?? null;

@@ -153,6 +153,9 @@ export class HealthService implements HealthReporter {
         if (row.lastSyncAt) this.storedSyncAt.set(serverId, row.lastSyncAt.getTime());
         await this.pubsub.publish('incomingEmailServerUpdated', serverId);
       }
+    } else if (!this.cache.has(serverId)) {
+      // Nothing changed: what was read is what the database holds, and the next report needs no read.
+      this.cache.set(serverId, current);
     }
     await this.run(serverId, effects, values, now);
   }
