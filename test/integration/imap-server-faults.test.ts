@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
+import { GraphQLClient, graphql, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
 import type { IncomingEmailServerInput } from '../testkit/gql/graphql.ts';
 import { seeder, ticketSubjects } from '../testkit/seed.ts';
@@ -34,6 +34,8 @@ function input(box: Box, proxy: ImapFaultProxy, extra: Partial<IncomingEmailServ
 }
 
 const create = async (client: GraphQLClient, values: IncomingEmailServerInput): Promise<string> => (await seeder(client).incomingServer(values)).id;
+
+const ServerCheck = graphql(`query FaultServerCheck($id: ID!) { incomingEmailServer(id: $id) { checkIntervalSeconds health { idlePush } } }`);
 const subjects = (client: GraphQLClient, id: string) => ticketSubjects(client, id);
 
 const ticketsArrive = (client: GraphQLClient, id: string, wanted: string[], ms = CHECK_WITHIN_MS) =>
@@ -49,6 +51,11 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     const p = await startImapFaultProxy({ host: '127.0.0.1', port: getDovecot().ports.imap }, faults);
     proxies.push(p);
     return p;
+  };
+
+  const serverCheck = async (id: string) => {
+    const s = (await t.admin.execute(ServerCheck, { id })).incomingEmailServer!;
+    return { checkIntervalSeconds: s.checkIntervalSeconds, idlePush: s.health.idlePush };
   };
 
   beforeAll(async () => {
@@ -111,9 +118,9 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     expect((await t.health(id)).lastError).toBeNull();
   }, 90_000);
 
-  it.concurrent('an IDLE that never pushes: the check while idling finds new mail within its interval', async () => {
+  it.concurrent('an IDLE that never pushes, on a server not known to push: the check while idling finds new mail within its 15 s', async () => {
     const box = await newBox();
-    const p = await proxy({ silentIdle: true });
+    const p = await proxy({ silentIdle: true, anonymous: true });
     const id = await create(t.admin, input(box, p));
     await waitFor('idling', async () => (await t.health(id)).connectionState === 'connected' && p.commands.includes('IDLE'), 20_000);
     const sentAt = Date.now();
@@ -121,7 +128,38 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     await ticketsArrive(t.admin, id, ['Not pushed by IDLE']);
     expect(Date.now() - sentAt).toBeLessThan(CHECK_WITHIN_MS);
     expect(p.commands.filter((c) => c === 'NOOP').length).toBeGreaterThan(0);
+    expect(await serverCheck(id)).toEqual({ checkIntervalSeconds: 15, idlePush: null });
   }, 90_000);
+
+  it.concurrent('a server known to push (Dovecot): idling costs no command until its poll interval, and a pushed mail costs five', async () => {
+    const box = await newBox();
+    const p = await proxy({});
+    const id = await create(t.admin, input(box, p, { pollIntervalSeconds: 60 }));
+    await waitFor('idling', async () => (await t.health(id)).connectionState === 'connected' && p.commands.includes('IDLE'), 20_000);
+    expect(await serverCheck(id)).toEqual({ checkIntervalSeconds: 60, idlePush: true });
+    const idleFrom = p.commands.length;
+    await sleep(20_000);
+    expect(p.commands.slice(idleFrom)).toEqual([]);
+    await deliver(box, 'Pushed by IDLE');
+    await ticketsArrive(t.admin, id, ['Pushed by IDLE'], 10_000);
+    await waitFor('idling again', async () => p.commands.at(-1) === 'IDLE', 10_000);
+    // DONE (no tag, not listed), STATUS, the UIDs above the checkpoint with their sizes, the message, \Seen, IDLE.
+    expect(p.commands.slice(idleFrom).map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['STATUS INBOX', 'UID FETCH', 'UID FETCH', 'UID STORE', 'IDLE']);
+  }, 90_000);
+
+  it.concurrent('a server that says it pushes but whose IDLE stays silent: found at its poll interval, then no longer trusted and checked every 15 s', async () => {
+    const box = await newBox();
+    const p = await proxy({ silentIdle: true });
+    const id = await create(t.admin, input(box, p, { pollIntervalSeconds: 20 }));
+    await waitFor('idling', async () => (await t.health(id)).connectionState === 'connected' && p.commands.includes('IDLE'), 20_000);
+    expect(await serverCheck(id)).toEqual({ checkIntervalSeconds: 20, idlePush: true });
+    for (const subject of ['Missed once', 'Missed twice']) {
+      await deliver(box, subject);
+      await ticketsArrive(t.admin, id, [subject], 20_000 + CHECK_WITHIN_MS);
+    }
+    await waitFor('no longer trusted', async () => (await serverCheck(id)).idlePush === false, 10_000);
+    expect(await serverCheck(id)).toEqual({ checkIntervalSeconds: 15, idlePush: false });
+  }, 150_000);
 
   it.concurrent('Test Connection passes but the connector fails: the card shows the connector\'s real error, not a generic one', async () => {
     const box = await newBox();

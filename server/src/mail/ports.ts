@@ -14,10 +14,14 @@ export interface HealthPatch {
   /** Arrival of the oldest message still waiting, when the protocol can tell; otherwise approximated (see HealthService.apply). */
   oldestWaitingAt?: Date | null;
   error?: { kind: ErrorKind; message: string } | null;
+  /** IMAP: whether the server's IDLE pushes new mail (imap/imap-push.ts). */
+  idlePush?: boolean | null;
 }
 
 export interface HealthReporter {
   report(serverId: string, patch: HealthPatch): Promise<void>;
+  /** What is known of the server (the last report's state), for a connector that starts. */
+  get(serverId: string): Promise<{ idlePush: boolean | null }>;
   /** The server was deleted: drop what is held for it. */
   forget(serverId: string): void;
 }

@@ -17,6 +17,8 @@ export interface ImapFaults {
   hideUidNext?: boolean;
   /** While a client is in IDLE, untagged EXISTS / RECENT / EXPUNGE / FETCH are dropped: an IDLE that never pushes. */
   silentIdle?: boolean;
+  /** ID answers `* ID NIL`: a server that does not say who it is (so nothing is known of its IDLE). */
+  anonymous?: boolean;
   /** Commands matching this (the line after the tag) are answered `NO [SERVERBUG]` without reaching the server. */
   refuse?: RegExp | null;
   /** After a command matching this, the server's answers wait until `release()`. */
@@ -176,6 +178,7 @@ export async function startImapFaultProxy(upstream: { host: string; port: number
         return unit;
       }
       if (!head.startsWith('* ')) return unit;
+      if (faults.anonymous && /^\* ID\b/i.test(head)) return Buffer.from('* ID NIL\r\n');
       if (faults.hideUidNext && /^\* OK \[UIDNEXT \d+\]/i.test(head)) return null;
       if (faults.hideUidNext && /^\* STATUS /i.test(head)) return Buffer.from(unit.toString('latin1').replace(/ ?\bUIDNEXT \d+/i, '').replace('( ', '('), 'latin1');
       const current = [...inFlight.values()].pop() ?? '';

@@ -5,6 +5,12 @@ describe('checkingLabel: how current "last checked" is', () => {
   it('says real-time mailboxes are still checked, and how often', () => {
     expect(checkingLabel({ protocol: 'IMAP', realTimeScanning: true, checkIntervalSeconds: 15 })).toBe('Real-time · checked every 15 s');
     expect(checkingLabel({ protocol: 'GRAPH', realTimeScanning: true, checkIntervalSeconds: 15 })).toBe('Real-time · checked every 15 s');
+    expect(checkingLabel({ protocol: 'IMAP', realTimeScanning: true, checkIntervalSeconds: 15, health: { idlePush: false } })).toBe('Real-time · checked every 15 s');
+  });
+
+  it('says when the server pushes, so the longer interval is no surprise', () => {
+    expect(checkingLabel({ protocol: 'IMAP', realTimeScanning: true, checkIntervalSeconds: 120, health: { idlePush: true } })).toBe('Real-time · pushed by the server, checked every 2 min');
+    expect(checkingLabel({ protocol: 'IMAP', realTimeScanning: false, checkIntervalSeconds: 120, health: { idlePush: true } })).toBe('Checked every 2 min');
   });
 
   it('gives polled mailboxes their interval, exactly', () => {

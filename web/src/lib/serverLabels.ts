@@ -76,12 +76,16 @@ export function connectionStateLabel(state: string): string {
   return words ? words.charAt(0).toUpperCase() + words.slice(1).toLowerCase() : 'Unknown';
 }
 
-/** "Real-time · checked every 15 s", "Checked every 2 min": how current "last checked" is. */
-export function checkingLabel(server: { realTimeScanning: boolean; protocol: MailProtocol; checkIntervalSeconds: number }): string {
+/**
+ * "Real-time · checked every 15 s", "Real-time · pushed by the server, checked every 2 min" (an
+ * IMAP server whose IDLE is known to push), "Checked every 2 min": how current "last checked" is.
+ */
+export function checkingLabel(server: { realTimeScanning: boolean; protocol: MailProtocol; checkIntervalSeconds: number; health?: { idlePush?: boolean | null } }): string {
   const seconds = server.checkIntervalSeconds;
   // formatDuration rounds down to whole minutes; 90 s must not read "1 min".
   const every = seconds % 60 ? `${seconds} s` : formatDuration(seconds);
-  return server.realTimeScanning && server.protocol !== 'POP3' ? `Real-time · checked every ${every}` : `Checked every ${every}`;
+  if (!server.realTimeScanning || server.protocol === 'POP3') return `Checked every ${every}`;
+  return server.protocol === 'IMAP' && server.health?.idlePush ? `Real-time · pushed by the server, checked every ${every}` : `Real-time · checked every ${every}`;
 }
 
 export function options<T extends string>(labels: Record<T, string>): { value: T; label: string }[] {

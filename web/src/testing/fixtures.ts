@@ -43,6 +43,7 @@ export const savedServer: IncomingEmailServerFieldsFragment = {
     downSince: null,
     outageCount: 0,
     consecutiveAuthFailures: 0,
+    idlePush: null,
     updatedAt: '2026-01-01T00:00:00Z',
     lastError: null,
   },

@@ -1,4 +1,4 @@
-import { bigint, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, updatedAt } from './columns.js';
 import { users } from './auth.js';
 import { incomingServers } from './mail-servers.js';
@@ -27,6 +27,8 @@ export const serverHealth = pgTable('server_health', {
   /** Down/up transitions within the current outage window (flapping). */
   flapCount: integer('flap_count').notNull().default(0),
   consecutiveAuthFailures: integer('consecutive_auth_failures').notNull().default(0),
+  /** IMAP: whether the server's IDLE pushes new mail (mail/imap/imap-push.ts); null until known. */
+  idlePush: boolean('idle_push'),
   updatedAt: updatedAt(),
 });
 

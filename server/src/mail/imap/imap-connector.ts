@@ -12,21 +12,22 @@ import { decodeImapCursor, encodeImapCursor, type ImapCursor } from './imap-curs
 import { classifyImapError } from './imap-errors.js';
 import { findMoveTarget } from './imap-folders.js';
 import { NewsCheck, SessionStale } from './imap-news.js';
+import { IdlePush } from './imap-push.js';
 import { LOGIN_BUDGET_MS, loginWithin } from './imap-login.js';
 import { imapClientOptions, imapSourceKey } from './imap-options.js';
-import { UidFinder, highestUid, searchUids, type NewerUids } from './imap-search.js';
+import { UidFinder, downloadSizes, highestUid, searchUids, type NewerUids } from './imap-search.js';
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
 import type { PendingMessage } from '../../ingest/outcomes.js';
-import { OVERSIZE_HEAD_BYTES, downloadBytes, headOnly } from '../../ingest/plan.js';
+import { OVERSIZE_HEAD_BYTES } from '../../ingest/plan.js';
 
 const FOLDER = 'INBOX';
 const BATCH = 250;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 /** What one sync found out about the mailbox beyond the tickets it made (see NewerUids). */
-type SyncResult = Omit<NewerUids, 'uids'>;
+type SyncResult = Omit<NewerUids, 'uids' | 'sizes'> & { took: number };
 
 /**
  * Reads one IMAP mailbox. States: connecting → syncing → connected (IDLE or waiting for the next
@@ -54,6 +55,9 @@ export class ImapConnector extends ConnectorLoop {
   private readonly news: NewsCheck;
   private problem: string | null = null;
   private announced = false; // EXISTS arrived since the last check
+  private idled = false; // the wait before this check was spent in IDLE
+  /** Whether this server's IDLE pushes (read from its health when the connector first logs in). */
+  private push: IdlePush | null = null;
 
   constructor(server: IncomingServerRow, deps: ConnectorDeps) {
     super(server, deps, 'imap');
@@ -112,6 +116,9 @@ export class ImapConnector extends ConnectorLoop {
     try {
       await loginWithin(client, LOGIN_BUDGET_MS);
       this.backoff.connected(Date.now());
+      const push = (this.push ??= new IdlePush((await this.deps.health.get(this.server.id)).idlePush, this.log));
+      const known = push.identified(client.serverInfo?.name);
+      if (known !== undefined) await this.report({ idlePush: known });
       const lock = await client.getMailboxLock(FOLDER);
       this.news.selected();
       try {
@@ -122,9 +129,10 @@ export class ImapConnector extends ConnectorLoop {
         let firstSync = true;
         while (!this.stopped) {
           // New mail was announced: its checkpoint is read while the server is asked for news.
-          const announced = this.announced;
+          const announced = this.announced && this.server.realTimeScanning; // a poll's own NOOP announces too
+          const idled = this.idled;
           const early = firstSync ? settle(Promise.resolve(start)) : announced ? settle(this.checkpoint()) : null;
-          this.announced = false;
+          this.announced = this.idled = false;
           const view = await this.news.ask(client, { announced });
           if (!sameView(this.lastView, view) || this.problem) {
             // The first sync of a session says "syncing" if it lasts; later ones only when there
@@ -136,6 +144,9 @@ export class ImapConnector extends ConnectorLoop {
               const result = await this.sync(client, view, early, notice);
               this.lastView = result.settled ? view : null;
               this.problem = result.problem;
+              // New mail that IDLE announced, or that a check found while IDLE kept quiet.
+              if (result.took && announced) push.announced();
+              else if (result.took && idled && push.missed() === false) await this.report({ idlePush: false });
             } finally {
               notice.end();
             }
@@ -144,9 +155,13 @@ export class ImapConnector extends ConnectorLoop {
           // The health service stores such confirmations sparingly.
           await this.reportSynced();
           if (this.stopped) break;
-          if (this.server.realTimeScanning && !this.wakePending) void client.idle().catch(() => {});
-          // While idling the mailbox is asked for news as well: a silent IDLE costs at most this long.
-          await this.sleep(checkIntervalMs(this.server));
+          if (this.server.realTimeScanning && !this.wakePending) {
+            this.idled = true;
+            void client.idle().catch(() => {});
+          }
+          // While idling the mailbox is asked for news as well: a silent IDLE costs at most this long
+          // (every 15 s while degraded: no push announces that hidden mail became readable).
+          await this.sleep(checkIntervalMs(this.server, this.problem ? null : push.pushes));
           if (closed && !this.stopped) throw new MailError('NETWORK', 'the mail server closed the connection');
         }
       } catch (err) {
@@ -233,21 +248,11 @@ export class ImapConnector extends ConnectorLoop {
     const unseenBaseline = lastUid < baselineUid
       ? ((await searchUids(client, { uid: `${lastUid + 1}:${baselineUid}`, seen: false })) ?? [])
       : [];
-    // RFC822.SIZE: what a batch will download, and which messages are over the size limit — those
-    // are fetched as their first bytes only (BODY.PEEK[]<0.n>) and quarantined, never pulled whole.
-    const sizes = new Map<number, number>();
-    const oversize = new Map<number, number>();
+    // RFC822.SIZE: what a batch will download, and which messages are fetched as their first bytes only.
     const prepared = await preparing;
     if (!prepared.ok) throw prepared.error;
     const prepare = prepared.value;
-    const limit = prepare.maxMessageBytes;
-    const sized = (uid: number, size: number | undefined) => {
-      if (headOnly(size, limit)) oversize.set(uid, size!);
-      sizes.set(uid, downloadBytes(size, limit));
-    };
-    for (const uid of newer.uids) if (newer.sizes?.has(uid)) sized(uid, newer.sizes.get(uid));
-    const unsized = newer.uids.filter((uid) => !sizes.has(uid));
-    if (unsized.length) for await (const msg of client.fetch(uidSet(unsized), { uid: true, size: true }, { uid: true })) sized(msg.uid, msg.size);
+    const { sizes, oversize } = await downloadSizes(client, newer, prepare.maxMessageBytes);
     const plan = planSync({ lastUid, baselineUid, newer: newer.uids, unseenBaseline, batchSize: BATCH, sizes, maxBatchBytes: MAX_BATCH_BYTES });
     let waiting = plan.toProcess;
     // Health (once the sync has lasted: SyncNotice) is written while a batch is fetched, and is in before that batch commits.
@@ -289,6 +294,6 @@ export class ImapConnector extends ConnectorLoop {
       }
       waiting -= batch.uids.length;
     }
-    return { problem: newer.problem, settled: newer.settled && !this.stopped };
+    return { problem: newer.problem, settled: newer.settled && !this.stopped, took: plan.toProcess };
   }
 }

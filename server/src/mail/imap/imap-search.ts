@@ -1,6 +1,7 @@
 import type { ImapFlow, SearchObject } from 'imapflow';
 import type { Logger } from '../../lib/logger.js';
-import { searchMayHaveMissed, serverNumber, type MailboxView } from './imap-sync-plan.js';
+import { downloadBytes, headOnly } from '../../ingest/plan.js';
+import { searchMayHaveMissed, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 
 /** UIDs matching `query`, or null when the server refused the search (imapflow reports that as `false`). */
 export async function searchUids(client: ImapFlow, query: SearchObject): Promise<number[] | null> {
@@ -27,6 +28,24 @@ export async function fetchNewer(client: ImapFlow, lastUid: number): Promise<{ u
     throw err;
   }
   return { uids, sizes };
+}
+
+/**
+ * RFC822.SIZE per UID, as it counts against a batch's bytes, and the messages over the size limit
+ * — those are fetched as their first bytes only (BODY.PEEK[]<0.n>) and quarantined, never pulled
+ * whole. Sizes the range FETCH brought are not asked again.
+ */
+export async function downloadSizes(client: ImapFlow, newer: NewerUids, limit: number): Promise<{ sizes: Map<number, number>; oversize: Map<number, number> }> {
+  const sizes = new Map<number, number>();
+  const oversize = new Map<number, number>();
+  const sized = (uid: number, size: number | undefined) => {
+    if (headOnly(size, limit)) oversize.set(uid, size!);
+    sizes.set(uid, downloadBytes(size, limit));
+  };
+  for (const uid of newer.uids) if (newer.sizes?.has(uid)) sized(uid, newer.sizes.get(uid));
+  const unsized = newer.uids.filter((uid) => !sizes.has(uid));
+  if (unsized.length) for await (const msg of client.fetch(uidSet(unsized), { uid: true, size: true }, { uid: true })) sized(msg.uid, msg.size);
+  return { sizes, oversize };
 }
 
 /** UIDs by FETCH over sequence numbers: works where a server's SEARCH does not. */

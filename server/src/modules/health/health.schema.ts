@@ -48,6 +48,11 @@ export const ServerHealthRef = builder.objectRef<HealthView>('ServerHealth').imp
     }),
     outageCount: t.int({ description: 'Failures folded into the current outage (flapping); 0 when there is none.', resolve: (h) => h.flapCount }),
     consecutiveAuthFailures: t.exposeInt('consecutiveAuthFailures'),
+    idlePush: t.boolean({
+      nullable: true,
+      description: 'IMAP with real-time scanning: true when the server\'s IDLE is known to push new mail (Dovecot, Gmail), so the mailbox is checked at its poll interval besides; false once checks found mail IDLE had not announced, twice in a row; null when not known (checked every 15 s).',
+      resolve: (h) => h.idlePush ?? null,
+    }),
     lastError: t.field({ type: ServerErrorRef, nullable: true, resolve: (h) => (h.lastErrorMessage ? h : null) }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

@@ -33,7 +33,7 @@ const defaultSchedule = (fn: () => void, ms: number) => {
 
 const COMPARED = [
   'connectionState', 'status', 'lastSyncAt', 'inboundQueueCount', 'lastErrorKind', 'lastErrorMessage', 'oldestWaitingAt',
-  'downSince', 'outageNotifiedAt', 'flapCount', 'consecutiveAuthFailures',
+  'downSince', 'outageNotifiedAt', 'flapCount', 'consecutiveAuthFailures', 'idlePush',
 ] as const satisfies readonly (keyof HealthRow)[];
 
 /**
@@ -126,6 +126,7 @@ export class HealthService implements HealthReporter {
       values.lastErrorMessage = patch.error?.message ?? null;
       values.lastErrorAt = patch.error ? now : current.lastErrorAt;
     }
+    if (patch.idlePush !== undefined) values.idlePush = patch.idlePush;
     if (patch.oldestWaitingAt !== undefined) values.oldestWaitingAt = patch.oldestWaitingAt;
     // Most protocols only count what waits: lag then runs from when we first saw the queue non-empty.
     else if (values.inboundQueueCount === 0) values.oldestWaitingAt = null;
@@ -256,6 +257,6 @@ function defaultHealth(serverId: string): HealthRow {
   return {
     serverId, status: 'UNKNOWN', connectionState: 'connecting', lastSyncAt: null, inboundQueueCount: 0,
     lastErrorMessage: null, lastErrorKind: null, lastErrorAt: null, oldestWaitingAt: null, downSince: null,
-    outageNotifiedAt: null, flapCount: 0, consecutiveAuthFailures: 0, updatedAt: new Date(),
+    outageNotifiedAt: null, flapCount: 0, consecutiveAuthFailures: 0, idlePush: null, updatedAt: new Date(),
   };
 }

@@ -64,8 +64,8 @@ export const IncomingEmailServerRef = builder.objectRef<IncomingServerRow>('Inco
     allowSelfSignedCertificate: t.exposeBoolean('allowSelfSignedCertificate'),
     pollIntervalSeconds: t.exposeInt('pollIntervalSeconds'),
     checkIntervalSeconds: t.int({
-      description: 'How often Mailroom asks the mailbox for news: the poll interval, or 15 s with real-time scanning (besides what IMAP IDLE pushes).',
-      resolve: (s) => Math.round(checkIntervalMs(s) / 1000),
+      description: 'How often Mailroom asks the mailbox for news: the poll interval, or 15 s with real-time scanning (besides what IMAP IDLE pushes) unless the server\'s IDLE is known to push (health.idlePush).',
+      resolve: async (s, _a, ctx) => Math.round(checkIntervalMs(s, s.protocol === 'IMAP' && s.realTimeScanning ? (await loaders(ctx).health.load(s.id)).idlePush : null) / 1000),
     }),
     technicianGroup: t.field({
       type: TechnicianGroupRef,

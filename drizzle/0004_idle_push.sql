@@ -1,0 +1,1 @@
+ALTER TABLE "server_health" ADD COLUMN "idle_push" boolean;
