@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../server/src/ingest/parse.ts';
-import { detectOwnMail, type OwnIdentity } from '../../server/src/ingest/steps/loop.ts';
+import { addressesToCheck, detectOwnMail, type OwnIdentity } from '../../server/src/ingest/steps/loop.ts';
 import { checkSenderCap } from '../../server/src/ingest/steps/sender-cap.ts';
 
 const own: OwnIdentity = {
@@ -35,6 +35,14 @@ describe('detectOwnMail', () => {
     expect(detectOwnMail(fromIt, own)?.reason).toBe("sender it@help.example is one of Mailroom's own mailboxes");
     const onBehalf = await mail(`${customer}\nSender: support@help.example`);
     expect(detectOwnMail(onBehalf, own)?.check).toBe('own-mailbox');
+  });
+
+  it('asks the database about every address it checks, lower-cased, and no other (addressesToCheck)', async () => {
+    const m = await mail(`${customer.replace('To: support@help.example', 'To: Support <Support@Help.example>, bob@customer.example\nCc: IT@help.example')}\nSender: Desk <desk@help.example>\nX-MS-Exchange-Inbox-Rules-Loop: Rules@Help.example`);
+    expect(addressesToCheck(m).sort()).toEqual(['alice@customer.example', 'bob@customer.example', 'desk@help.example', 'it@help.example', 'rules@help.example', 'support@help.example']);
+    // What detectOwnMail is told is what the database returned for those addresses: it decides the same.
+    const known = new Set(addressesToCheck(m).filter((a) => a.endsWith('@help.example')));
+    expect(detectOwnMail(m, { ...own, addresses: known })?.check).toBe('own-mailbox');
   });
 
   it('catches a Message-ID in our domain (our acknowledgment coming back)', async () => {

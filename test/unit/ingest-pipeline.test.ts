@@ -27,7 +27,7 @@ function fakeLookups(over: {
   const calls: string[] = [];
   return {
     calls,
-    ourAddresses: async () => ['support@help.example', 'it@help.example'],
+    ourAddresses: async () => new Set(['support@help.example', 'it@help.example']),
     ourMessageIdDomain: 'mailroom.help.example',
     ourLoopValue: 'mailroom@help.example',
     ticketByNumber: async (n) => { calls.push(`ticketByNumber(${n})`); const t = tickets.find((x) => x.number === n); return t ? lifecycle(t) : null; },

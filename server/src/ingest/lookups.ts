@@ -28,7 +28,9 @@ const fresh = (t: PendingTicket): LifecycleTicket => ({ id: t.id, number: t.numb
 export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   readonly ourMessageIdDomain: string;
   readonly ourLoopValue: string;
-  private addresses: Promise<string[]> | null = null;
+  private addresses: Promise<ReadonlySet<string>> | null = null;
+  /** The batch's addresses that may be our own mailboxes' (prefetch). */
+  private readonly candidates = new Set<string>();
   private ruleRows: Promise<RuleRow[]> | null = null;
   private readonly pendingTickets: PendingTicket[] = [];
   private readonly pendingMessages: { messageId: string | null; fingerprint: string; ticketId: string | null }[] = [];
@@ -45,7 +47,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   }
 
   /** One query each for the common path (duplicates, sender cap) instead of two per message. */
-  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date): Promise<void> {
+  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = []): Promise<void> {
+    for (const a of addresses) this.candidates.add(lower(a));
     if (!fingerprints.length && !senders.length) return; // nothing parsed: nothing to decide
     if (fingerprints.length) {
       // Two mailboxes receiving the same mail (To + Cc) are read by two connectors in two concurrent
@@ -97,8 +100,11 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     return this.excludeMessageRowId ? ne(messages.id, this.excludeMessageRowId) : undefined;
   }
 
-  ourAddresses(): Promise<string[]> {
-    return (this.addresses ??= this.q.select({ email: incomingServers.email }).from(incomingServers).then((rows) => rows.map((r) => lower(r.email))));
+  ourAddresses(): Promise<ReadonlySet<string>> {
+    const candidates = [...this.candidates];
+    return (this.addresses ??= candidates.length
+      ? this.q.select({ email: sql<string>`lower(${incomingServers.email})` }).from(incomingServers).where(inTextSet(sql`lower(${incomingServers.email})`, candidates)).then((rows) => new Set(rows.map((r) => r.email)))
+      : Promise.resolve(new Set<string>()));
   }
 
   rules(): Promise<RuleRow[]> {

@@ -38,8 +38,8 @@ export interface PipelinePreference {
 }
 
 export interface PipelineLookups {
-  /** Every incoming server's address, enabled or not. */
-  ourAddresses(): Promise<string[]>;
+  /** Incoming servers' addresses (enabled or not, lower-cased) among those of the batch's messages (addressesToCheck). */
+  ourAddresses(): Promise<ReadonlySet<string>>;
   /** The domain of Message-IDs Mailroom generates (one only Mailroom uses). */
   ourMessageIdDomain: string;
   /** The X-Loop value Mailroom sends. */

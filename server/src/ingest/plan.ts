@@ -13,6 +13,7 @@ import { contentHash } from './content-hash.js';
 import type { ParsedMessage } from './parse.js';
 import { decide, type DecisionWithTrace } from './pipeline.js';
 import { contentFingerprint } from './steps/duplicates.js';
+import { addressesToCheck } from './steps/loop.js';
 import type { PreparedMail } from './prepared-mail.js';
 
 /** One fetched message. `sourceKey` names where it came from (server + UIDVALIDITY + UID, UIDL, item id). */
@@ -118,6 +119,7 @@ export async function planBatch(
     parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
     new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
     new Date(now.getTime() - 3_600_000),
+    parsed.flatMap((p) => addressesToCheck(p.parsed)),
   );
   await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => p.fingerprint));
   let placeholders = 0;
@@ -159,7 +161,7 @@ export async function planBatch(
       ({ html: planned.html, files: planned.files } = showInlineImages(p.html, put.files));
       if (put.note) planned.reason += ` (${put.note})`;
     }
-    const ours = new Set(await lookups.ourAddresses());
+    const ours = await lookups.ourAddresses();
     const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
       .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
     planned.participants = people;
