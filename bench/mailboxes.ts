@@ -37,7 +37,7 @@ async function deliverToEach(dovecot: Dovecot, users: string[]): Promise<void> {
   }));
 }
 
-async function baseline(dovecot: Dovecot, users: string[]): Promise<{ connectMs: number; rssMb: number; idleCpuPct: number; allMailMs: number }> {
+async function baseline(dovecot: Dovecot, users: string[]): Promise<{ connectMs: number; rssMb: number; idleCpuPct: number; allMailMs: number; mailCpuMs: number }> {
   const before = await settledRssMb();
   const t0 = performance.now();
   const clients = await Promise.all(users.map(async (u) => {
@@ -60,12 +60,15 @@ async function baseline(dovecot: Dovecot, users: string[]): Promise<{ connectMs:
       });
     }
   });
+  const cpu1 = cpuSeconds(process.pid);
   const t1 = performance.now();
   await deliverToEach(dovecot, users);
   await all;
   const allMailMs = performance.now() - t1;
+  // The deliveries run from this process too (LMTP): an upper bound of what the bare clients cost.
+  const mailCpuMs = (cpuSeconds(process.pid) - cpu1) * 1000;
   await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
-  return { connectMs, rssMb, idleCpuPct, allMailMs };
+  return { connectMs, rssMb, idleCpuPct, allMailMs, mailCpuMs };
 }
 
 type StateRow = { id: string; health: { connectionState: string; updatedAt: string } };
@@ -171,16 +174,21 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
       const treeRss = processTree(server.pid).reduce((sum, pid) => sum + (processInfo(pid)?.rssMb ?? 0), 0);
 
       const tickets = async () => expectNoGraphQLErrors(await admin.raw('{ tickets(first: 1) { totalCount } }')).tickets.totalCount as number;
+      const mailCpu0 = cpuSeconds(server.pid);
+      const mailTreeCpu0 = treeCpuSeconds(server.pid);
       const t1 = performance.now();
       await deliverToEach(dovecot, users);
       while ((await tickets()) < n) await sleep(100);
       const allMailMs = performance.now() - t1;
+      const mailCpuMs = (cpuSeconds(server.pid) - mailCpu0) * 1000;
+      const mailPgCpuMs = (treeCpuSeconds(server.pid) - mailTreeCpu0) * 1000 - mailCpuMs;
 
       console.log(`\n${fmt(n)} mailboxes with IDLE (Mailroom as its own process, embedded PostgreSQL; idle ${idleSeconds} s)`);
       console.log(`  baseline  bare imapflow IDLE   connect all ${fmt(bare.connectMs)} ms   RSS +${fmt(bare.rssMb, 1)} MB in the bench process   idle CPU ${fmt(bare.idleCpuPct, 2)} %   one mail to each: all fetched after ${fmt(bare.allMailMs)} ms`);
       console.log(`  mailroom  server process       connect all ${fmt(connectMs)} ms   RSS ${fmt(serverRss, 1)} MB (tree with PostgreSQL ${fmt(treeRss, 1)} MB)   idle CPU ${fmt(idleCpuPct, 2)} % (tree ${fmt(treeIdleCpuPct, 2)} %)   one mail to each: all tickets after ${fmt(allMailMs)} ms`);
       console.log(`  (adding the ${fmt(n)} mailboxes through the API before: ${fmt(createMs)} ms)`);
       console.log(`  ratio     connect all ${fmt(connectMs / bare.connectMs, 2)}   all mail → tickets ${fmt(allMailMs / bare.allMailMs, 2)}`);
+      console.log(`  CPU       per mail while the ${fmt(n)} mails became tickets: server ${fmt(mailCpuMs / n, 2)} ms (all threads), its PostgreSQL ${fmt(mailPgCpuMs / n, 2)} ms; bare imapflow and the LMTP deliveries ${fmt(bare.mailCpuMs / n, 2)} ms`);
     } finally {
       await server.stop();
     }

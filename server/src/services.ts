@@ -155,7 +155,7 @@ export async function createServices(config: Config, logger: Logger, database: D
     rules: new RuleService(db, ticketLists),
     ingest,
     emailAudit: new EmailAuditService(db),
-    emailPreference: new EmailPreferenceService(db),
+    emailPreference: new EmailPreferenceService(db, () => settings.forgetEmailPreference()),
     connectionTester: new ConnectionTester(servers, config.allowLoopbackMailServers, proxies, tokens),
     checkpoints,
     supervisor,

@@ -60,3 +60,25 @@ describe('event bus subscriptions', () => {
     await reading;
   });
 });
+
+describe('event bus between processes (NOTIFY)', () => {
+  it('sends what one turn of the event loop published as one NOTIFY statement, and a later event in its own', async () => {
+    const sent: string[][] = [];
+    let deliver: (payload: string) => void = () => {};
+    const bus = await createEventBus({ listen: async (_channel, onMessage) => void (deliver = onMessage), notify: async (_channel, payloads) => void sent.push(payloads) }, logger);
+    bus.publish('ticketCreated', 't1');
+    bus.publish('emailAuditAdded', 'a1,a2');
+    await tick();
+    bus.publish('ticketUpdated', 't1');
+    await tick();
+    expect(sent.map((batch) => batch.map((p) => (JSON.parse(p) as { topic: string }).topic))).toEqual([['ticketCreated', 'emailAuditAdded'], ['ticketUpdated']]);
+
+    // This process's own subscribers heard each event once: the echo of its NOTIFY is dropped, another process's event is heard.
+    const sub = bus.subscribe('ticketCreated')[Symbol.asyncIterator]();
+    const next = sub.next();
+    for (const p of sent.flat()) deliver(p);
+    deliver(JSON.stringify({ topic: 'ticketCreated', detail: 't2', origin: 'another process' }));
+    expect((await next).value).toBe('t2');
+    await sub.return?.();
+  });
+});

@@ -65,8 +65,9 @@ export async function openDatabase(opts: { url: string; logger: Logger } | { url
       listen: async (channel, onMessage) => {
         await client.listen(channel, onMessage);
       },
-      notify: async (channel, payload) => {
-        await client.notify(channel, payload);
+      notify: async (channel, payloads) => {
+        if (payloads.length === 1) await client.notify(channel, payloads[0]!);
+        else await client`select pg_notify(${channel}, p) from unnest(${client.array(payloads, 25)}::text[]) as p`;
       },
     },
     statementCount: () => statements,

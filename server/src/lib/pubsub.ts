@@ -24,7 +24,8 @@ export type PubSub = ReturnType<typeof createPubSub<Events>>;
 /** LISTEN/NOTIFY on a PostgreSQL server; absent for the embedded database (one process). */
 export interface NotifyTransport {
   listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
-  notify(channel: string, payload: string): Promise<void>;
+  /** One statement for all of them. */
+  notify(channel: string, payloads: string[]): Promise<void>;
 }
 
 const CHANNEL = 'mailroom_events';
@@ -38,6 +39,8 @@ const CHANNEL = 'mailroom_events';
  */
 class PostgresEventTarget extends EventTarget {
   private readonly origin = randomUUID();
+  /** Published in this turn of the event loop, sent together (a committed mail is two events). */
+  private outgoing: string[] = [];
 
   constructor(private readonly transport: NotifyTransport, private readonly logger: Logger) {
     super();
@@ -57,11 +60,18 @@ class PostgresEventTarget extends EventTarget {
   override dispatchEvent(event: Event): boolean {
     const detail = (event as CustomEvent).detail;
     super.dispatchEvent(new CustomEvent(event.type, { detail }));
-    this.transport.notify(CHANNEL, JSON.stringify({ topic: event.type, detail, origin: this.origin })).catch((err: unknown) => {
-      // The database is down: this process's subscribers heard it; the others re-read when they reconnect.
-      this.logger.warn({ err }, 'NOTIFY failed; other processes miss this event');
-    });
+    if (!this.outgoing.length) queueMicrotask(() => this.send());
+    this.outgoing.push(JSON.stringify({ topic: event.type, detail, origin: this.origin }));
     return true;
+  }
+
+  private send(): void {
+    const payloads = this.outgoing;
+    this.outgoing = [];
+    this.transport.notify(CHANNEL, payloads).catch((err: unknown) => {
+      // The database is down: this process's subscribers heard it; the others re-read when they reconnect.
+      this.logger.warn({ err, events: payloads.length }, 'NOTIFY failed; other processes miss these events');
+    });
   }
 }
 

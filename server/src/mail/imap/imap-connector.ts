@@ -1,7 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { DnsError, TargetRefusedError, resolveTarget } from '../address-guard.js';
 import { faultPoint } from '../../lib/faults.js';
-import { settle, type Settled } from '../../lib/settle.js';
+import { settle } from '../../lib/settle.js';
 import type { Checkpoint } from '../checkpoints.js';
 import { ConnectorLoop } from '../connector-loop.js';
 import { SyncNotice } from '../sync-notice.js';
@@ -55,6 +55,8 @@ export class ImapConnector extends ConnectorLoop {
   private readonly news: NewsCheck;
   private problem: string | null = null;
   private announced = false; // EXISTS arrived since the last check
+  /** Per session: the checkpoint as this session last read or committed it (only the lease holder writes it). */
+  private known: { cp: Checkpoint | undefined } | null = null;
   private idled = false; // the wait before this check was spent in IDLE
   /** Whether this server's IDLE pushes (read from its health when the connector first logs in). */
   private push: IdlePush | null = null;
@@ -123,15 +125,13 @@ export class ImapConnector extends ConnectorLoop {
       this.news.selected();
       try {
         this.moveTarget = this.server.afterProcessing === 'MOVE' ? await findMoveTarget(client, this.server.moveToFolder ?? '') : null;
-        // The checkpoint is read once for the session's start: the repairs and the first sync.
-        const start = await this.finishPending(client, await this.checkpoint());
-        await this.repairUnflagged(client, start);
+        this.known = { cp: await this.finishPending(client, await this.checkpoint()) }; // read once a session
+
+        await this.repairUnflagged(client, this.known.cp);
         let firstSync = true;
         while (!this.stopped) {
-          // New mail was announced: its checkpoint is read while the server is asked for news.
           const announced = this.announced && this.server.realTimeScanning; // a poll's own NOOP announces too
           const idled = this.idled;
-          const early = firstSync ? settle(Promise.resolve(start)) : announced ? settle(this.checkpoint()) : null;
           this.announced = this.idled = false;
           const view = await this.news.ask(client, { announced });
           if (!sameView(this.lastView, view) || this.problem) {
@@ -141,7 +141,7 @@ export class ImapConnector extends ConnectorLoop {
             if (firstSync) notice.set({ connectionState: 'syncing' });
             firstSync = false;
             try {
-              const result = await this.sync(client, view, early, notice);
+              const result = await this.sync(client, view, notice);
               this.lastView = result.settled ? view : null;
               this.problem = result.problem;
               // New mail that IDLE announced, or that a check found while IDLE kept quiet.
@@ -151,8 +151,7 @@ export class ImapConnector extends ConnectorLoop {
               notice.end();
             }
           }
-          // Nothing new is news too: the mailbox was just confirmed current ("last checked").
-          // The health service stores such confirmations sparingly.
+          // Nothing new is news too: confirmed current ("last checked"; stored sparingly).
           await this.reportSynced();
           if (this.stopped) break;
           if (this.server.realTimeScanning && !this.wakePending) {
@@ -171,7 +170,7 @@ export class ImapConnector extends ConnectorLoop {
         lock.release();
       }
     } finally {
-      this.client = null;
+      [this.client, this.known] = [null, null];
       if (!closed) await client.logout().catch(() => client.close());
     }
   }
@@ -226,12 +225,11 @@ export class ImapConnector extends ConnectorLoop {
     }
   }
 
-  private async sync(client: ImapFlow, view: MailboxView, early: Promise<Settled<Checkpoint | undefined>> | null, notice: SyncNotice): Promise<SyncResult> {
+  private async sync(client: ImapFlow, view: MailboxView, notice: SyncNotice): Promise<SyncResult> {
     const uidValidity = view.uidValidity;
     // The email preference is read while the server is searched (settled: stop() may leave it).
     const preparing = settle(this.ours('reading the email preference', () => this.ingest.preparer()));
-    const checkpointRead = early ? await early : null;
-    let cp = checkpointRead?.ok ? checkpointRead.value : await this.checkpoint();
+    let cp = this.known ? this.known.cp : await this.checkpoint();
     let cursor: ImapCursor = decodeImapCursor(cp?.cursor);
     if (!cp || cp.uidValidity !== uidValidity) {
       const baselineUid = await highestUid(client, view);
@@ -242,6 +240,7 @@ export class ImapConnector extends ConnectorLoop {
       const fresh = { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: 0, baselineUid, cursor: encodeImapCursor(cursor) };
       await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.save(this.ingest.db, fresh));
       cp = { ...fresh, updatedAt: new Date() };
+      this.known = { cp };
     }
     const { lastUid, baselineUid } = cp;
     const newer = await this.finder.newerThan(client, view, lastUid);
@@ -287,10 +286,12 @@ export class ImapConnector extends ConnectorLoop {
       await this.ours('saving tickets and the mailbox checkpoint', () => this.ingest.ingestPrepared(this.server, fetched.value, (tx) =>
         this.deps.checkpoints.save(tx, { serverId: this.server.id, folder: FOLDER, uidValidity, lastUid: batch.checkpointUid, baselineUid, cursor: encodeImapCursor(committed) }),
       ));
+      this.known = { cp: { ...cp, lastUid: batch.checkpointUid, cursor: encodeImapCursor(committed), updatedAt: new Date() } };
       faultPoint(this.deps.faultPoint, 'imap.afterCommitBeforeSeen');
       await this.afterCommit(client, batch.uids);
       if (committed.move.length) {
         await this.ours('saving the mailbox checkpoint', () => this.deps.checkpoints.setCursor(this.ingest.db, this.server.id, FOLDER, encodeImapCursor(cursor)));
+        this.known = { cp: { ...cp, lastUid: batch.checkpointUid, cursor: encodeImapCursor(cursor), updatedAt: new Date() } };
       }
       waiting -= batch.uids.length;
     }

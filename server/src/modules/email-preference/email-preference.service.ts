@@ -29,7 +29,8 @@ const RANGES = [
 
 /** The email preference: what Mailroom does with mail (SPEC §4) and the words of its acknowledgment. */
 export class EmailPreferenceService {
-  constructor(private readonly db: Db) {}
+  /** `saved`: after a committed change (the settings service's cached copy is dropped). */
+  constructor(private readonly db: Db, private readonly saved: () => void = () => {}) {}
 
   get(): Promise<EmailPreferenceRow> {
     return loadEmailPreference(this.db);
@@ -44,7 +45,7 @@ export class EmailPreferenceService {
     errors.push(...templateErrors(input));
     if (errors.length) return ValidationError.of(errors);
     const before = await loadEmailPreference(this.db);
-    return this.db.transaction(async (tx) => {
+    const after = await this.db.transaction(async (tx) => {
       const [after] = await tx
         .update(emailPreference)
         .set({
@@ -66,6 +67,8 @@ export class EmailPreferenceService {
       await recordConfigChange(tx, { actorUserId, entityType: 'EmailPreference', entityId: '1', action: 'UPDATE', before, after });
       return after!;
     });
+    this.saved();
+    return after;
   }
 
   /**

@@ -35,15 +35,37 @@ export async function mspEnabled(q: Queryable): Promise<boolean> {
 }
 
 /** Installation settings (the Managed Services Provider switch) and the companies it enables. */
+/** How long a read email preference serves (see SettingsService.emailPreference). */
+export const PREFERENCE_FRESH_MS = 2_000;
+
 export class SettingsService {
+  private preference: { at: number; row: Promise<EmailPreferenceRow> } | null = null;
+
   constructor(private readonly db: Db, private readonly pubsub: PubSub) {}
 
   get(): Promise<AppSettingsRow> {
     return loadAppSettings(this.db);
   }
 
+  /**
+   * The email preference, read at most once per PREFERENCE_FRESH_MS: every sync of every mailbox
+   * asks for it (1,000 one-mail syncs read it 1,000 times). A save on this process is seen at once
+   * (forgetEmailPreference); one made on another process within that time.
+   */
   emailPreference(): Promise<EmailPreferenceRow> {
-    return loadEmailPreference(this.db);
+    if (this.preference && Date.now() - this.preference.at < PREFERENCE_FRESH_MS) return this.preference.row;
+    const row = loadEmailPreference(this.db);
+    const entry = { at: Date.now(), row };
+    this.preference = entry;
+    row.catch(() => {
+      if (this.preference === entry) this.preference = null;
+    });
+    return row;
+  }
+
+  /** The preference was saved: the next caller reads it again. */
+  forgetEmailPreference(): void {
+    this.preference = null;
   }
 
   async update(input: { mspEnabled?: boolean | null }, actorUserId: string | null): Promise<AppSettingsRow> {
