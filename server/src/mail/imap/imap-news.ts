@@ -40,9 +40,13 @@ export class NewsCheck {
 
   constructor(private readonly log: Logger) {}
 
+  /** The session's SELECT is what the first check knows: it asks no NOOP, and STATUS only for a missing UIDNEXT. */
+  private fresh = false;
+
   /** INBOX was just selected by a new session. */
   selected(): void {
     this.selectedAt = Date.now();
+    this.fresh = true;
   }
 
   /**
@@ -52,6 +56,8 @@ export class NewsCheck {
    */
   async ask(client: ImapFlow, { announced = false } = {}): Promise<MailboxView> {
     const selected = () => serverNumber(client.mailbox ? client.mailbox.uidValidity : null);
+    const fresh = this.fresh;
+    this.fresh = false;
     if (!announced && Date.now() - this.selectedAt >= RESELECT_MS) {
       const before = selected();
       await client.mailboxOpen(FOLDER).catch((err: { responseStatus?: string }) => {
@@ -60,8 +66,9 @@ export class NewsCheck {
       this.selectedAt = Date.now();
       if (selected() !== before) throw new SessionStale(`a new SELECT reports UIDVALIDITY ${selected()} instead of ${before}`);
     }
-    if (!announced) await client.noop();
-    const status = announced ? false : await client.status(FOLDER, { messages: true, uidNext: true, uidValidity: true }).catch(() => false as const);
+    if (!announced && !fresh) await client.noop();
+    const skipStatus = announced || (fresh && serverNumber(client.mailbox ? client.mailbox.uidNext : null) !== null);
+    const status = skipStatus ? false : await client.status(FOLDER, { messages: true, uidNext: true, uidValidity: true }).catch(() => false as const);
     const statusValidity = status ? serverNumber(status.uidValidity) : null;
     if (statusValidity !== null && statusValidity !== selected() && this.statusValidityTrusted) {
       if (Date.now() - this.staleByStatusAt < STATUS_DOUBT_MS) {
