@@ -47,7 +47,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   }
 
   /** One query each for the common path (duplicates, sender cap) instead of two per message. */
-  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = []): Promise<void> {
+  /** `outgoingFrom`: the mailbox's linked outgoing server, whose row an acknowledgment needs (read in the same round trip). */
+  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = [], outgoingFrom?: string | null): Promise<void> {
     for (const a of addresses) this.candidates.add(lower(a));
     if (!fingerprints.length && !senders.length) return; // nothing parsed: nothing to decide
     if (fingerprints.length) {
@@ -74,7 +75,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
         .groupBy(sql`lower(${requesters.email})`)
         .then((rows) => rows)
       : Promise.resolve([]);
-    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(), this.rules()]);
+    const outgoing = outgoingFrom === undefined ? undefined : this.outgoingServerFor(outgoingFrom);
+    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(), this.rules(), outgoing]);
     for (const r of dupRows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
     for (const r of senderRows) this.priorSenderCounts.set(r.email, r.n);
   }

@@ -120,6 +120,7 @@ export async function planBatch(
     new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
     new Date(now.getTime() - 3_600_000),
     parsed.flatMap((p) => addressesToCheck(p.parsed)),
+    server.outgoingServerId,
   );
   await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => p.fingerprint));
   let placeholders = 0;
