@@ -112,12 +112,12 @@ export class IngestService {
     let written: Written = { audited: [], acknowledgments: 0 };
     try {
       outcomes = await this.db.transaction(async (tx) => {
-        const fresh = await skipCommitted(tx, prepared);
         const lookups = new BatchLookups(tx, this.deps.identity);
+        // One round trip: which messages are committed already, and the batch's duplicate lock.
+        const [fresh] = await Promise.all([skipCommitted(tx, prepared), lookups.lock(prepared.flatMap((p) => (p.parsed ? [p.fingerprint] : [])))]);
         planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
         decidedAt = performance.now();
-        written = await writeBatch(tx, server, planned, this.ack(lookups, pref));
-        if (checkpoint) await checkpoint(tx);
+        written = await writeBatch(tx, server, planned, this.ack(lookups, pref), checkpoint);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
         return prepared.map((p) => {
           const f = bySource.get(p.item.sourceKey);

@@ -40,6 +40,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   /** Message-IDs by fingerprint of what one mailbox stored, whenever (see IncomingItem.recheckStored). */
   private readonly storedByFingerprint = new Map<string, (string | null)[]>();
   private readonly outgoing = new Map<string, Promise<OutgoingServerRow | undefined>>();
+  private readonly lockedKeys = new Set<string>();
+  private locked: Promise<void> = Promise.resolve();
 
   constructor(private readonly q: Queryable, identity: MailIdentity, private readonly excludeMessageRowId: string | null = null) {
     this.ourMessageIdDomain = identity.messageIdDomain;
@@ -47,17 +49,27 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   }
 
   /** One query each for the common path (duplicates, sender cap) instead of two per message. */
+  /**
+   * Two mailboxes receiving the same mail (To + Cc) are read by two connectors in two concurrent
+   * transactions; neither would see the other's row. A transaction-scoped lock per fingerprint
+   * makes the second wait for the first to commit, and then see it. Taken once per batch, in one
+   * sorted statement (no deadlock between batches); the batch may take it early, while it asks
+   * which of its messages are committed already, and prefetch then finds it taken.
+   */
+  lock(fingerprints: string[]): Promise<void> {
+    const keys = [...new Set(fingerprints)].filter((k) => !this.lockedKeys.has(k)).sort();
+    if (!keys.length) return this.locked;
+    for (const k of keys) this.lockedKeys.add(k);
+    const taken = this.q.execute(sql`select pg_advisory_xact_lock(k) from (select distinct hashtextextended(f, 7) as k from unnest(${arrayLiteral(keys)}::text[]) f order by 1) s`).then(() => undefined);
+    this.locked = Promise.all([this.locked, taken]).then(() => undefined);
+    return this.locked;
+  }
+
   /** `outgoingFrom`: the mailbox's linked outgoing server, whose row an acknowledgment needs (read in the same round trip). */
   async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = [], outgoingFrom?: string | null): Promise<void> {
     for (const a of addresses) this.candidates.add(lower(a));
     if (!fingerprints.length && !senders.length) return; // nothing parsed: nothing to decide
-    if (fingerprints.length) {
-      // Two mailboxes receiving the same mail (To + Cc) are read by two connectors in two concurrent
-      // transactions; neither would see the other's row. A transaction-scoped lock per fingerprint
-      // makes the second wait for the first to commit, and then see it.
-      const keys = [...new Set(fingerprints)].sort();
-      await this.q.execute(sql`select pg_advisory_xact_lock(k) from (select distinct hashtextextended(f, 7) as k from unnest(${arrayLiteral(keys)}::text[]) f order by 1) s`);
-    }
+    await this.lock(fingerprints);
     // Independent reads, sent together: postgres.js pipelines them on the transaction's connection.
     const duplicates = fingerprints.length
       ? this.q

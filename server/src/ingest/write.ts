@@ -29,6 +29,8 @@ export async function writeBatch(
   server: IncomingServerRow,
   planned: Planned[],
   ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
+  /** The caller's own statement in the same transaction (the checkpoint), sent with the inserts: it refers to none of them. */
+  alongside?: (tx: Tx) => Promise<void>,
 ): Promise<Written> {
   const creates = planned.filter((f) => f.created);
   // The inserts that need no answer of another go out pipelined (sendInOrder): one round trip
@@ -108,7 +110,7 @@ export async function writeBatch(
       })), sql`returning id`)) as { id: string }[];
     });
   }
-  await sendInOrder(statements, planned.length > 1);
+  await Promise.all([sendInOrder(statements, planned.length > 1), alongside?.(tx)]);
 
   // A large message's raw bytes go in a statement of their own: encoding one statement is one
   // synchronous stretch of the event loop, and its parsed text and HTML are large already.
