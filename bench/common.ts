@@ -1,6 +1,6 @@
 // Shared by the benchmarks: a private Dovecot, a Mailroom app, and bulk mailbox seeding.
 import { randomUUID } from 'node:crypto';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp, type App } from '../server/src/app.ts';
@@ -116,6 +116,28 @@ function cpuTimes(pid: number): number[] {
   } catch {
     return [0, 0, 0, 0];
   }
+}
+
+/** CPU seconds of each thread of `pid` by thread name (MainThread, WorkerThread: the parsers, V8Worker: the garbage collector's helpers…). */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [user, system] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map((ticks) => Number(ticks) / 100);
+      byName.set(name, (byName.get(name) ?? 0) + user! + system!);
+    } catch {
+      // the thread ended
+    }
+  }
+  return byName;
 }
 
 export function cpuSeconds(pid: number): number {

@@ -12,7 +12,7 @@ import { ImapFlow } from 'imapflow';
 import { parse } from 'graphql';
 import { ADMIN, GraphQLClient, expectNoGraphQLErrors, subscribe } from '../test/testkit/client.ts';
 import { processInfo, processTree } from '../test/testkit/proc.ts';
-import { addImapServer, cpuSeconds, fmt, message, serverArgv, startDovecot, treeCpuSeconds, type Dovecot } from './common.ts';
+import { addImapServer, cpuSeconds, fmt, message, serverArgv, startDovecot, threadCpuSeconds, treeCpuSeconds, type Dovecot } from './common.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
@@ -175,6 +175,7 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
 
       const tickets = async () => expectNoGraphQLErrors(await admin.raw('{ tickets(first: 1) { totalCount } }')).tickets.totalCount as number;
       const mailCpu0 = cpuSeconds(server.pid);
+      const threads0 = threadCpuSeconds(server.pid);
       const mailTreeCpu0 = treeCpuSeconds(server.pid);
       const t1 = performance.now();
       await deliverToEach(dovecot, users);
@@ -182,6 +183,8 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
       const allMailMs = performance.now() - t1;
       const mailCpuMs = (cpuSeconds(server.pid) - mailCpu0) * 1000;
       const mailPgCpuMs = (treeCpuSeconds(server.pid) - mailTreeCpu0) * 1000 - mailCpuMs;
+      // Threads that ended during the phase (a parser thread let go) are missing: a lower bound each.
+      const byThread = [...threadCpuSeconds(server.pid)].map(([name, s]) => [name, ((s - (threads0.get(name) ?? 0)) * 1000) / n] as const).filter(([, ms]) => ms >= 0.05);
 
       console.log(`\n${fmt(n)} mailboxes with IDLE (Mailroom as its own process, embedded PostgreSQL; idle ${idleSeconds} s)`);
       console.log(`  baseline  bare imapflow IDLE   connect all ${fmt(bare.connectMs)} ms   RSS +${fmt(bare.rssMb, 1)} MB in the bench process   idle CPU ${fmt(bare.idleCpuPct, 2)} %   one mail to each: all fetched after ${fmt(bare.allMailMs)} ms`);
@@ -189,6 +192,7 @@ export async function mailboxes(n = Number(process.env.BENCH_MAILBOXES ?? 200)):
       console.log(`  (adding the ${fmt(n)} mailboxes through the API before: ${fmt(createMs)} ms)`);
       console.log(`  ratio     connect all ${fmt(connectMs / bare.connectMs, 2)}   all mail → tickets ${fmt(allMailMs / bare.allMailMs, 2)}`);
       console.log(`  CPU       per mail while the ${fmt(n)} mails became tickets: server ${fmt(mailCpuMs / n, 2)} ms (all threads), its PostgreSQL ${fmt(mailPgCpuMs / n, 2)} ms; bare imapflow and the LMTP deliveries ${fmt(bare.mailCpuMs / n, 2)} ms`);
+      console.log(`            the server's threads: ${byThread.map(([name, ms]) => `${name} ${fmt(ms, 2)} ms`).join(', ')}`);
     } finally {
       await server.stop();
     }
