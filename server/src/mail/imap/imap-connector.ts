@@ -119,14 +119,13 @@ export class ImapConnector extends ConnectorLoop {
       await loginWithin(client, LOGIN_BUDGET_MS);
       this.backoff.connected(Date.now());
       const push = (this.push ??= new IdlePush((await this.deps.health.get(this.server.id)).idlePush, this.log));
-      const known = push.identified(client.serverInfo?.name);
-      if (known !== undefined) await this.report({ idlePush: known });
+      const named = push.identified(client.serverInfo?.name);
+      if (named !== undefined) await this.report({ idlePush: named });
       const lock = await client.getMailboxLock(FOLDER);
       this.news.selected();
       try {
         this.moveTarget = this.server.afterProcessing === 'MOVE' ? await findMoveTarget(client, this.server.moveToFolder ?? '') : null;
         this.known = { cp: await this.finishPending(client, await this.checkpoint()) }; // read once a session
-
         await this.repairUnflagged(client, this.known.cp);
         let firstSync = true;
         while (!this.stopped) {
