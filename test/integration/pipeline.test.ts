@@ -205,6 +205,9 @@ describe('email → the right ticket', () => {
     expect(run).toMatchObject({ outcome: 'TICKET_CREATED', route: { technicianGroup: { name: 'VIP desk' }, priority: 'High' }, matchedRules: [{ name: 'VIP customers' }] });
     expect(run.trace.map((s) => s.step)).toContain('filter');
     expect((await t.admin.execute(AuditLog, { id })).emailAuditLog.nodes).toEqual([]);
+    // The dry run knows our own mailboxes too: mail from one of them is a loop, not a ticket.
+    const fromUs = ok((await t.admin.execute(DryRun, { id, raw: mail({ from: user.toUpperCase(), to: user, subject: 'Quarterly numbers', body: 'x' }) })).dryRunIncomingEmail, 'EmailDryRunSuccess').dryRun;
+    expect(fromUs).toMatchObject({ outcome: 'LOOP_SUSPECTED', reason: `sender ${user.toLowerCase()} is one of Mailroom's own mailboxes` });
 
     await getDovecot().deliver(user, raw);
     const [entry] = await audit(id, 1);

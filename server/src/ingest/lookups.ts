@@ -28,9 +28,10 @@ const fresh = (t: PendingTicket): LifecycleTicket => ({ id: t.id, number: t.numb
 export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
   readonly ourMessageIdDomain: string;
   readonly ourLoopValue: string;
-  private addresses: Promise<ReadonlySet<string>> | null = null;
-  /** The batch's addresses that may be our own mailboxes' (prefetch). */
-  private readonly candidates = new Set<string>();
+  /** Addresses already asked about, and those of them that are our own mailboxes'. */
+  private readonly askedAddresses = new Set<string>();
+  private readonly ownAddresses = new Set<string>();
+  private addressesRead: Promise<void> = Promise.resolve();
   private ruleRows: Promise<RuleRow[]> | null = null;
   private readonly pendingTickets: PendingTicket[] = [];
   private readonly pendingMessages: { messageId: string | null; fingerprint: string; ticketId: string | null }[] = [];
@@ -67,7 +68,6 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
 
   /** `outgoingFrom`: the mailbox's linked outgoing server, whose row an acknowledgment needs (read in the same round trip). */
   async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = [], outgoingFrom?: string | null): Promise<void> {
-    for (const a of addresses) this.candidates.add(lower(a));
     if (!fingerprints.length && !senders.length) return; // nothing parsed: nothing to decide
     await this.lock(fingerprints);
     // Independent reads, sent together: postgres.js pipelines them on the transaction's connection.
@@ -88,7 +88,7 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
         .then((rows) => rows)
       : Promise.resolve([]);
     const outgoing = outgoingFrom === undefined ? undefined : this.outgoingServerFor(outgoingFrom);
-    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(), this.rules(), outgoing]);
+    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(addresses), this.rules(), outgoing]);
     for (const r of dupRows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
     for (const r of senderRows) this.priorSenderCounts.set(r.email, r.n);
   }
@@ -114,11 +114,19 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     return this.excludeMessageRowId ? ne(messages.id, this.excludeMessageRowId) : undefined;
   }
 
-  ourAddresses(): Promise<ReadonlySet<string>> {
-    const candidates = [...this.candidates];
-    return (this.addresses ??= candidates.length
-      ? this.q.select({ email: sql<string>`lower(${incomingServers.email})` }).from(incomingServers).where(inTextSet(sql`lower(${incomingServers.email})`, candidates)).then((rows) => new Set(rows.map((r) => r.email)))
-      : Promise.resolve(new Set<string>()));
+  /**
+   * Which of `addresses` are our own mailboxes'. Only addresses not asked about yet are read: a
+   * batch asks for all of its messages' at once (prefetch), so deciding each message reads nothing.
+   */
+  ourAddresses(addresses: string[]): Promise<ReadonlySet<string>> {
+    const missing = [...new Set(addresses.map(lower))].filter((a) => !this.askedAddresses.has(a));
+    if (missing.length) {
+      for (const a of missing) this.askedAddresses.add(a);
+      const read = this.q.select({ email: sql<string>`lower(${incomingServers.email})` }).from(incomingServers).where(inTextSet(sql`lower(${incomingServers.email})`, missing))
+        .then((rows) => void rows.forEach((r) => this.ownAddresses.add(r.email)));
+      this.addressesRead = Promise.all([this.addressesRead, read]).then(() => undefined);
+    }
+    return this.addressesRead.then(() => this.ownAddresses);
   }
 
   rules(): Promise<RuleRow[]> {

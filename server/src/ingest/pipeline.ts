@@ -3,7 +3,7 @@ import type { ParsedMessage } from './parse.js';
 import { acknowledgmentSuppressed, detectAutomated } from './steps/auto-reply.js';
 import { checkDuplicate, contentFingerprint } from './steps/duplicates.js';
 import { applyFilter } from './steps/filter.js';
-import { detectOwnMail } from './steps/loop.js';
+import { addressesToCheck, detectOwnMail } from './steps/loop.js';
 import { trimReply } from './steps/quote-trim.js';
 import { ROUTE_FIELDS, actionLabel, evaluateRules, ruleSubjectOf, type Route, type RuleRow } from './steps/rules.js';
 import { checkSenderCap } from './steps/sender-cap.js';
@@ -38,8 +38,8 @@ export interface PipelinePreference {
 }
 
 export interface PipelineLookups {
-  /** Incoming servers' addresses (enabled or not, lower-cased) among those of the batch's messages (addressesToCheck). */
-  ourAddresses(): Promise<ReadonlySet<string>>;
+  /** Which of these addresses (lower-cased) are incoming servers' (enabled or not). */
+  ourAddresses(addresses: string[]): Promise<ReadonlySet<string>>;
   /** The domain of Message-IDs Mailroom generates (one only Mailroom uses). */
   ourMessageIdDomain: string;
   /** The X-Loop value Mailroom sends. */
@@ -125,7 +125,7 @@ export async function decide(
   // 4. Loop and auto-reply protection. Our own mail first: an acknowledgment coming back also
   // carries Auto-Submitted, and "that is ours" is the more useful reason.
   const own = detectOwnMail(msg, {
-    addresses: await lookups.ourAddresses(),
+    addresses: await lookups.ourAddresses(addressesToCheck(msg)),
     messageIdDomain: lookups.ourMessageIdDomain,
     loopValue: lookups.ourLoopValue,
   });

@@ -162,7 +162,7 @@ export async function planBatch(
       ({ html: planned.html, files: planned.files } = showInlineImages(p.html, put.files));
       if (put.note) planned.reason += ` (${put.note})`;
     }
-    const ours = await lookups.ourAddresses();
+    const ours = await lookups.ourAddresses(addressesToCheck(p.parsed));
     const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
       .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
     planned.participants = people;

@@ -7,7 +7,7 @@ import { bareMessageId, domainOf, headerAddresses, headerValues } from './mail-h
  * a ticket, and its acknowledgment as the next one.
  */
 export interface OwnIdentity {
-  /** Incoming servers' addresses (enabled or not): at least those of this message (addressesToCheck). */
+  /** Incoming servers' addresses (enabled or not): at least those of this message among them (addressesToCheck). */
   addresses: Iterable<string>;
   /** The domain of the Message-IDs Mailroom generates; a domain only Mailroom uses. */
   messageIdDomain: string;
