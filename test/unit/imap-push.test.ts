@@ -11,13 +11,15 @@ describe('IdlePush: whether a mailbox\'s IDLE can be relied on', () => {
     expect(['Courier-IMAP', 'Cyrus IMAPD', 'GNU Mailutils', '', 'Dovecot (Ubuntu)', null, undefined, 42, { name: 'Dovecot' }].map(pushesByName)).toEqual(Array(9).fill(false));
   });
 
-  it('an unknown server becomes trusted once it names itself; a trusted one reports no change again', () => {
+  it('judges each session by the name its server gives: trusted, no change reported again, and not trusted once the mailbox moved to a server that does not say so', () => {
     const push = new IdlePush(null, log);
     expect(push.identified('Courier-IMAP')).toBeUndefined();
     expect(push.pushes).toBeNull();
     expect(push.identified('Dovecot')).toBe(true);
     expect(push.identified('Dovecot')).toBeUndefined();
     expect(push.pushes).toBe(true);
+    expect(push.identified('Courier-IMAP')).toBeNull();
+    expect(push.pushes).toBeNull();
   });
 
   it(`loses trust after ${MISSES_TO_DISTRUST} quiet checks in a row found mail, and a name never gives it back`, () => {

@@ -33,11 +33,16 @@ export class IdlePush {
     return this.state;
   }
 
-  /** A session logged in to a server that called itself `name`; returns the new state when it changed. */
-  identified(name: unknown): boolean | null | undefined {
-    if (this.state === false || !pushesByName(name) || this.state === true) return undefined;
-    this.state = true;
-    return true;
+  /**
+   * A session logged in to a server that called itself `name`; returns the new state when it
+   * changed. Asked on every session: a mailbox moved to another server is judged by that one.
+   */
+  identified(name: unknown): true | null | undefined {
+    if (this.state === false) return undefined;
+    const state = pushesByName(name) ? true : null;
+    if (state === this.state) return undefined;
+    this.state = state;
+    return state;
   }
 
   /** An IDLE announcement brought new mail: the misses so far were races with the push. */
