@@ -78,12 +78,19 @@ export class Supervisor {
     this.leaseRenewMs = ms;
   }
 
+  private renewing = false;
+
   private async renewLeases(): Promise<void> {
-    if (!this.leases || !this.running) return;
+    if (!this.leases || !this.running || this.renewing) return;
+    this.renewing = true;
     try {
-      const held = await this.leases.renew([...this.connectors.keys()]);
-      for (const id of [...this.connectors.keys()]) {
-        if (!held.has(id)) {
+      // Judged against the connectors the renewal was sent for: one started while it was on its
+      // way took its own lease just now, and restarting it as "lost" would make every mailbox
+      // that starts during a renewal reconnect (a storm when hundreds start at once).
+      const sent = [...this.connectors];
+      const held = await this.leases.renew(sent.map(([id]) => id));
+      for (const [id, connector] of sent) {
+        if (!held.has(id) && this.connectors.get(id) === connector) {
           this.deps.logger.warn({ serverId: id }, 'lost the mailbox lease; another process reads it now');
           this.serverChanged(id);
         }
@@ -91,6 +98,8 @@ export class Supervisor {
       for (const id of this.waitingForLease) this.serverChanged(id);
     } catch (err) {
       this.deps.logger.warn({ err }, 'could not renew mailbox leases');
+    } finally {
+      this.renewing = false;
     }
   }
 
