@@ -6,7 +6,7 @@ import { simpleParser } from 'mailparser';
 import { tickets } from '../server/src/db/schema.ts';
 import type { BatchTimings } from '../server/src/ingest/outcomes.ts';
 import { processInfo, processesIn } from '../test/testkit/proc.ts';
-import { addImapServer, cpuSeconds, fmt, percentile, seedMaildir, startApp, startDovecot, treeCpuSeconds } from './common.ts';
+import { addImapServer, cpuSeconds, fmt, percentile, seedMaildir, startApp, startDovecot, threadCpuSeconds, treeCpuSeconds } from './common.ts';
 
 const rssMb = (pid: number) => processInfo(pid)?.rssMb ?? NaN;
 
@@ -65,6 +65,7 @@ export async function backlog(n = Number(process.env.BENCH_MESSAGES ?? 10_000)):
     try {
       const cpu1 = cpuSeconds(process.pid);
       const pg1 = pgCpu();
+      const threads1 = threadCpuSeconds(process.pid);
       const t1 = performance.now();
       await addImapServer(app.admin, dovecot, 'mailroom@bench.test', 'pw');
       let done = 0;
@@ -76,6 +77,8 @@ export async function backlog(n = Number(process.env.BENCH_MESSAGES ?? 10_000)):
       const mailroomMs = performance.now() - t1;
       const mailroomCpu = cpuSeconds(process.pid) - cpu1;
       const databaseCpu = pgCpu() - pg1;
+      // Threads that ended during the run (a parser thread let go) are missing: a lower bound each.
+      const byThread = [...threadCpuSeconds(process.pid)].map(([name, s]) => [name, ((s - (threads1.get(name) ?? 0)) * 1e6) / n] as const).filter(([, ms]) => ms >= 5);
       const baselineRate = (parsed / baselineMs) * 1000;
       const mailroomRate = (n / mailroomMs) * 1000;
       console.log(`\nbacklog ingest of ${fmt(n)} messages (${app.app.services.database.kind})`);
@@ -84,6 +87,7 @@ export async function backlog(n = Number(process.env.BENCH_MESSAGES ?? 10_000)):
       console.log(`  ratio     mailroom / baseline             ${fmt(mailroomRate / baselineRate, 2)}`);
       const perK = (s: number, count: number) => `${fmt((s / count) * 1e6)} ms`;
       console.log(`  CPU       per 1,000 messages: baseline ${perK(baselineCpu, parsed)}; mailroom ${perK(mailroomCpu, n)} in the server (all threads) + ${perK(databaseCpu, n)} in PostgreSQL`);
+      console.log(`  by thread per 1,000 messages: ${byThread.map(([name, ms]) => `${name} ${fmt(ms)} ms`).join(', ')}`);
       printBatches(batches);
       console.log(`  server    RSS ${fmt(rssMb(process.pid), 1)} MB after the backlog (this process runs the server; its parser threads included)`);
     } finally {

@@ -5,7 +5,7 @@
 // connected, memory, idle CPU, and how long one mail to every mailbox takes to become N tickets
 // (baseline: N EXISTS notifications and N fetches).
 import { spawn, spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -110,6 +110,12 @@ async function spawnMailroom(dataDir: string): Promise<{ url: string; pid: numbe
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
+  // BENCH_SERVER_LOG: a file that gets the server's output (its log at BENCH_LOG_LEVEL) as well.
+  if (process.env.BENCH_SERVER_LOG) {
+    const log = createWriteStream(process.env.BENCH_SERVER_LOG, { flags: 'a' });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not running within 120 s:\n${out}`)), 120_000);
