@@ -78,11 +78,8 @@ export class Supervisor {
     this.leaseRenewMs = ms;
   }
 
-  private renewing = false;
-
   private async renewLeases(): Promise<void> {
-    if (!this.leases || !this.running || this.renewing) return;
-    this.renewing = true;
+    if (!this.leases || !this.running) return;
     try {
       // Judged against the connectors the renewal was sent for: one started while it was on its
       // way took its own lease just now, and restarting it as "lost" would make every mailbox
@@ -98,8 +95,6 @@ export class Supervisor {
       for (const id of this.waitingForLease) this.serverChanged(id);
     } catch (err) {
       this.deps.logger.warn({ err }, 'could not renew mailbox leases');
-    } finally {
-      this.renewing = false;
     }
   }
 
