@@ -1,4 +1,4 @@
-import './lib/heap.js';
+import { adaptHeapToLoad } from './lib/heap.js';
 import { SecretKeyMismatch, buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './lib/logger.js';
@@ -39,6 +39,7 @@ try {
   throw err;
 }
 const { url } = await app.start();
+adaptHeapToLoad(logger.child({ source: 'heap' }));
 
 const { embedded } = app.services.database;
 const lines = [`Mailroom is running at ${url}`, `  database: ${embedded ? `embedded PostgreSQL ${embedded.version} in ${embedded.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`];
