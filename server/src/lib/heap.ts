@@ -20,9 +20,10 @@ export type HeapSizing = 'memory' | 'throughput';
  * Which way the heap is sized, from the event loop's utilisation second by second. Sized for
  * memory, V8 collects with a minimal growing factor: under load (a thousand mailboxes each
  * taking a mail at once) that is a full mark-compact every ~0.4 s, and the collector's threads
- * spent twice the CPU the server's own work did (measured: 35–39 ms of CPU per mail against 12
- * ms sized for throughput). So a busy server sizes for throughput, and a calm one goes back to
- * memory, where V8's memory reducer gives what the busy spell took back.
+ * spent more CPU than the server's own work did (`pnpm bench mailboxes 1000`: 35–39 ms of CPU
+ * per mail; 12 ms sized for throughput throughout, 14 ms with this switch). Sized for throughput
+ * throughout, the idle server holds 40 MB more. So a busy server sizes for throughput, and a calm
+ * one goes back to memory, where V8's memory reducer gives back what the busy spell took.
  */
 export class HeapMode {
   private calm = 0;
