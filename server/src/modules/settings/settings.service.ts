@@ -34,10 +34,10 @@ export async function mspEnabled(q: Queryable): Promise<boolean> {
   return row?.on ?? false;
 }
 
-/** Installation settings (the Managed Services Provider switch) and the companies it enables. */
 /** How long a read email preference serves (see SettingsService.emailPreference). */
 export const PREFERENCE_FRESH_MS = 2_000;
 
+/** Installation settings (the Managed Services Provider switch) and the companies it enables. */
 export class SettingsService {
   private preference: { at: number; row: Promise<EmailPreferenceRow> } | null = null;
 
