@@ -8,15 +8,29 @@ import type { AttachmentStore } from './attachments.js';
 import type { MailIdentity } from './identity.js';
 import { BatchLookups } from './lookups.js';
 import { faultPoint } from '../lib/faults.js';
+import { GroupCommit } from './group-commit.js';
 import { storableText } from '../lib/text.js';
 import type { ParserPool } from './parser-pool.js';
 import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
 import { rejected } from './prepared-mail.js';
 import { decide } from './pipeline.js';
-import { writeBatch, writeFailure, type Written } from './write.js';
+import { writeBatch, type Written } from './write.js';
+import { recordFailure } from './failure.js';
 import type { BatchTimings, CommittedChanges, DryRunResult, IngestOutcome, PendingMessage, Preparer, ReprocessOutcome } from './outcomes.js';
 
 const AUDIT_IDS_PER_EVENT = 100;
+/** Batches join a group while it holds at most this many messages (a connector's own batch may be larger, and goes alone). */
+const MAX_GROUP_MESSAGES = 500;
+
+/** A connector's batch, parsed, waiting for its transaction. */
+interface Submission {
+  server: IncomingServerRow;
+  prepared: Prepared[];
+  checkpoint?: (tx: Tx) => Promise<void>;
+  pref: EmailPreferenceRow;
+  submittedAt: number;
+  parsedAt: number;
+}
 
 export interface IngestDeps {
   identity: MailIdentity;
@@ -41,6 +55,8 @@ export interface IngestDeps {
  */
 export class IngestService {
   private observers: ((t: BatchTimings) => void)[] = [];
+  /** Two transactions at once: one commits while the next group, formed meanwhile, is decided and written. */
+  private readonly commits = new GroupCommit<Submission, IngestOutcome[]>((group) => this.commitTogether(group), { concurrency: 2, maxWeight: MAX_GROUP_MESSAGES });
 
   constructor(
     readonly db: Db,
@@ -98,14 +114,24 @@ export class IngestService {
     return this.ingestPrepared(server, items.map(prepare), checkpoint);
   }
 
-  /** One batch, committed together with `checkpoint`; each message was handed to the parser pool already (preparer). */
+  /**
+   * One batch, committed together with `checkpoint`; each message was handed to the parser pool
+   * already (preparer). Batches of other mailboxes that are parsed while earlier transactions run
+   * share one transaction with it (group-commit.ts), each with its own checkpoint.
+   */
   async ingestPrepared(server: IncomingServerRow, pending: PendingMessage[], checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome[]> {
     const submittedAt = Math.min(...pending.map((m) => m.submittedAt));
     const prepared = await Promise.all(pending.map((m) => m.prepared));
     const parsedAt = performance.now();
     faultPoint(this.deps.faultPoint, 'ingest.afterParseBeforeCommit');
     const pref = pending[0]?.preference ?? (await this.deps.preference());
-    let outcomes: IngestOutcome[];
+    return this.commits.submit({ server, prepared, checkpoint, pref, submittedAt, parsedAt }, Math.max(1, prepared.length));
+  }
+
+  /** One transaction for a group of batches (one mailbox's, or several's): decided under the first one's preference. */
+  private async commitTogether(group: Submission[]): Promise<IngestOutcome[][]> {
+    const pref = group[0]!.pref;
+    let outcomes: IngestOutcome[][];
     let planned: Planned[] = [];
     const beganAt = performance.now();
     let decidedAt = beganAt;
@@ -113,33 +139,49 @@ export class IngestService {
     try {
       outcomes = await this.db.transaction(async (tx) => {
         const lookups = new BatchLookups(tx, this.deps.identity);
+        const all = group.flatMap((s) => s.prepared);
         // One round trip: which messages are committed already, and the batch's duplicate lock.
-        const [fresh] = await Promise.all([skipCommitted(tx, prepared), lookups.lock(prepared.flatMap((p) => (p.parsed ? [p.fingerprint] : [])))]);
-        planned = await planBatch(tx, lookups, server, fresh, pref, this.deps.attachments, null);
+        const [fresh] = await Promise.all([skipCommitted(tx, all), lookups.lock(all.flatMap((p) => (p.parsed ? [p.fingerprint] : [])))]);
+        const kept = new Set(fresh);
+        planned = await planBatch(tx, lookups, group.map((s) => ({ server: s.server, fresh: s.prepared.filter((p) => kept.has(p)) })), pref, this.deps.attachments, null);
         decidedAt = performance.now();
-        written = await writeBatch(tx, server, planned, this.ack(lookups, pref), checkpoint);
+        const checkpoints = group.flatMap((s) => (s.checkpoint ? [s.checkpoint] : []));
+        const alongside = checkpoints.length ? (t: Tx) => Promise.all(checkpoints.map((c) => c(t))).then(() => undefined) : undefined;
+        written = await writeBatch(tx, planned, this.ack(lookups, pref), alongside);
         const bySource = new Map(planned.map((f) => [f.p.item.sourceKey, f]));
-        return prepared.map((p) => {
+        return group.map((s) => s.prepared.map((p) => {
           const f = bySource.get(p.item.sourceKey);
           return { sourceKey: p.item.sourceKey, outcome: f?.outcome ?? null, reason: f?.reason ?? null, ticketId: f?.ticketId ?? null };
-        });
+        }));
       });
     } catch (err) {
-      if (prepared.length === 1) return [await this.recordFailure(server, prepared[0]!, err, checkpoint)];
-      // One bad message must not block the batch: retry them one by one so only the culprit fails.
-      this.logger.warn({ err, serverId: server.id }, 'batch failed; retrying message by message');
-      outcomes = [];
-      for (const [i, p] of prepared.entries()) {
-        const one = { item: p.item, submittedAt: parsedAt, prepared: Promise.resolve(p) };
-        outcomes.push(...(await this.ingestPrepared(server, [one], i === prepared.length - 1 ? checkpoint : undefined)));
-      }
-      return outcomes;
+      // One mailbox's batch must not fail the others': each goes again in a transaction of its own.
+      if (group.length > 1) return (await Promise.all(group.map((s) => this.commitTogether([s])))).map(([o]) => o!);
+      return [await this.commitOneByOne(group[0]!, err)];
     }
     const committedAt = performance.now();
-    this.afterCommit(server, planned, written);
+    this.afterCommit(planned, written);
     if (this.observers.length) {
-      const t = { serverId: server.id, messages: pending.length, submittedAt, parsedAt, beganAt, decidedAt, committedAt, publishedAt: performance.now() };
-      for (const o of this.observers) o(t);
+      for (const s of group) {
+        const t = { serverId: s.server.id, messages: s.prepared.length, submittedAt: s.submittedAt, parsedAt: s.parsedAt, beganAt, decidedAt, committedAt, publishedAt: performance.now() };
+        for (const o of this.observers) o(t);
+      }
+    }
+    return outcomes;
+  }
+
+  /** A batch whose transaction failed: one bad message must not block it, so only the culprit is recorded FAILED. */
+  private async commitOneByOne(s: Submission, err: unknown): Promise<IngestOutcome[]> {
+    if (s.prepared.length === 1) {
+      const failed = await recordFailure(this.db, this.logger, s.server, s.prepared[0]!, err, s.checkpoint);
+      if (failed.audited) this.pubsub.publish('emailAuditAdded', failed.audited);
+      return [failed.outcome];
+    }
+    this.logger.warn({ err, serverId: s.server.id }, 'batch failed; retrying message by message');
+    const outcomes: IngestOutcome[] = [];
+    for (const [i, p] of s.prepared.entries()) {
+      const [one] = await this.commitTogether([{ ...s, prepared: [p], checkpoint: i === s.prepared.length - 1 ? s.checkpoint : undefined }]);
+      outcomes.push(...one!);
     }
     return outcomes;
   }
@@ -194,15 +236,15 @@ export class IngestService {
     let written: Written = { audited: [], acknowledgments: 0 };
     const result = await this.db.transaction(async (tx) => {
       const lookups = new BatchLookups(tx, this.deps.identity, messageRowId);
-      planned = await planBatch(tx, lookups, server, [p], pref, this.deps.attachments, { messageRowId, force: opts.force });
-      written = await writeBatch(tx, server, planned, this.ack(lookups, pref));
+      planned = await planBatch(tx, lookups, [{ server, fresh: [p] }], pref, this.deps.attachments, { messageRowId, force: opts.force });
+      written = await writeBatch(tx, planned, this.ack(lookups, pref));
       const f = planned[0]!;
       const outcome: ReprocessOutcome = { outcome: f.outcome, reason: f.reason, ticketId: f.ticketId };
       // The caller's bookkeeping (closing the quarantine entry) commits with the ticket, or not at all.
       await opts.within?.(tx, outcome);
       return outcome;
     });
-    this.afterCommit(server, planned, written);
+    this.afterCommit(planned, written);
     return result;
   }
 
@@ -222,7 +264,7 @@ export class IngestService {
     return { lookups, identity: this.deps.identity, logger: this.logger, templates };
   }
 
-  private afterCommit(server: IncomingServerRow, planned: Planned[], { audited, acknowledgments }: Written): void {
+  private afterCommit(planned: Planned[], { audited, acknowledgments }: Written): void {
     // NOTIFY carries at most 8,000 bytes: a batch's entries go out 100 ids (3,700 bytes) at a time.
     for (let i = 0; i < audited.length; i += AUDIT_IDS_PER_EVENT) this.pubsub.publish('emailAuditAdded', audited.slice(i, i + AUDIT_IDS_PER_EVENT).join(','));
     for (const f of planned) {
@@ -230,7 +272,7 @@ export class IngestService {
       // The long-closed ticket now lists its follow-up.
       if (f.created?.decision.previousTicketId) this.pubsub.publish('ticketUpdated', f.created.decision.previousTicketId);
       if (f.outcome === 'APPENDED' && f.ticketId) this.pubsub.publish('ticketUpdated', f.ticketId);
-      if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
+      if (f.outcome === 'QUARANTINED') this.logger.warn({ serverId: f.server.id, sourceKey: f.p.item.sourceKey, reason: f.reason }, 'message quarantined');
     }
     // The outbound worker looks at its queue only when this batch put an acknowledgment in it.
     if (acknowledgments) this.deps.onQueued?.();
@@ -244,46 +286,4 @@ export class IngestService {
       }
     }
   }
-
-  /**
-   * Records FAILED with the raw message kept, so the mailbox moves on. When that fails too (the
-   * message's own fields are what the database refuses, e.g. a Message-ID too long for its index),
-   * a minimal record — the raw bytes and the reason, nothing parsed — is kept instead. Only a
-   * database that does not answer at all makes this throw: the connector then retries the message
-   * later instead of skipping it.
-   */
-  private async recordFailure(server: IncomingServerRow, p: Prepared, err: unknown, checkpoint?: (tx: Tx) => Promise<void>): Promise<IngestOutcome> {
-    const reason = storableText(`processing failed: ${firstLine(err)}`).slice(0, 1000);
-    this.logger.error({ err, serverId: server.id, sourceKey: p.item.sourceKey }, 'message processing failed');
-    const record = (minimal: boolean) => this.db.transaction(async (tx) => {
-      const recorded = await writeFailure(tx, server, p, reason, { minimal });
-      if (checkpoint) await checkpoint(tx);
-      return { outcome: { sourceKey: p.item.sourceKey, outcome: recorded ? ('FAILED' as const) : null, reason, ticketId: null }, audited: recorded };
-    });
-    let result: Awaited<ReturnType<typeof record>>;
-    try {
-      result = await record(false);
-    } catch (again) {
-      if (!(await this.databaseAnswers())) throw again;
-      this.logger.error({ err: again, serverId: server.id, sourceKey: p.item.sourceKey }, 'recording the failure failed too; keeping the raw message with the reason only');
-      result = await record(true);
-    }
-    if (result.audited) this.pubsub.publish('emailAuditAdded', result.audited);
-    return result.outcome;
-  }
-
-  private async databaseAnswers(): Promise<boolean> {
-    try {
-      await this.db.execute(sql`select 1`);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-/** The database's own words rather than drizzle's "Failed query: <the SQL>" wrapper. */
-function firstLine(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error && err.message.startsWith('Failed query') ? err.cause : err;
-  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.trim();
 }

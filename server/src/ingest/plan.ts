@@ -51,9 +51,14 @@ export const fullSize = (item: IncomingItem) => Math.max(item.raw.length, item.d
 /** A message after the checks that need no database (prepare.ts, run in the parser pool). */
 export type Prepared = { item: IncomingItem } & PreparedMail;
 
+/** Messages of one mailbox; a batch may hold several mailboxes' (IngestService's group commit). */
+export interface ServerBatch { server: IncomingServerRow; fresh: Prepared[] }
+
 /** What persisting one message needs, whatever the outcome. */
 export interface Planned {
   p: Prepared;
+  /** The mailbox it came from. */
+  server: IncomingServerRow;
   outcome: EmailOutcome;
   reason: string;
   fingerprint: string;
@@ -100,80 +105,41 @@ export async function skipCommitted(tx: Tx, prepared: Prepared[]): Promise<Prepa
 }
 
 /**
- * Decides each message in order; later decisions see earlier ones of the same batch (the
- * lookups remember them). Ticket numbers are drawn once, after every message is decided.
+ * Decides each message in order, mailbox after mailbox; later decisions see earlier ones of the
+ * same batch (the lookups remember them), whichever mailbox they came from. The lookups are read
+ * once for the whole batch, and ticket numbers are drawn once, after every message is decided.
  */
 export async function planBatch(
   tx: Tx,
   lookups: BatchLookups,
-  server: IncomingServerRow,
-  fresh: Prepared[],
+  batches: ServerBatch[],
   pref: EmailPreferenceRow,
   attachmentStore: AttachmentStore | null,
   reprocess: Reprocess | null,
 ): Promise<Planned[]> {
   const now = new Date();
-  const parsed = fresh.filter((p): p is Prepared & { parsed: ParsedMessage; fingerprint: string } => p.parsed !== null);
-  await lookups.prefetch(
-    parsed.map((p) => p.fingerprint),
-    parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
-    new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
-    new Date(now.getTime() - 3_600_000),
-    parsed.flatMap((p) => addressesToCheck(p.parsed)),
-    server.outgoingServerId,
-  );
-  await lookups.prefetchStoredIn(server.id, parsed.filter((p) => p.item.recheckStored).map((p) => p.fingerprint));
+  const parsedOf = (fresh: Prepared[]) => fresh.filter((p): p is Prepared & { parsed: ParsedMessage; fingerprint: string } => p.parsed !== null);
+  const parsed = batches.flatMap((b) => parsedOf(b.fresh));
+  const outgoing = [...new Set(batches.map((b) => b.server.outgoingServerId))];
+  await Promise.all([
+    lookups.prefetch(
+      parsed.map((p) => p.fingerprint),
+      parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
+      new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
+      new Date(now.getTime() - 3_600_000),
+      parsed.flatMap((p) => addressesToCheck(p.parsed)),
+      outgoing[0],
+    ),
+    ...(parsed.length ? outgoing.slice(1).map((id) => lookups.outgoingServerFor(id)) : []),
+  ]);
+  for (const b of batches) await lookups.prefetchStoredIn(b.server.id, parsedOf(b.fresh).filter((p) => p.item.recheckStored).map((p) => p.fingerprint));
   let placeholders = 0;
   const out: Planned[] = [];
-  for (const prepared of fresh) {
-    const p = reprocess?.force ? releasable(prepared) : prepared;
-    // A requester or a body made up for the release: never acknowledged, whatever the pipeline says.
-    const madeUp = p !== prepared && (prepared.parsed === null || prepared.parsed.from === null);
-    const base = {
-      p, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null,
-      reopen: false, files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
-    };
-    if (p.parsed === null) {
-      out.push({ ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) });
-      continue;
+  for (const { server, fresh } of batches) {
+    for (const prepared of fresh) {
+      const planned = await planOne(prepared, server, pref, lookups, attachmentStore, reprocess, now, () => -(++placeholders));
+      out.push(planned);
     }
-    const renumbered = p.item.recheckStored ? storedBefore(p.parsed, p.fingerprint, lookups) : null;
-    if (renumbered) {
-      out.push({ ...base, outcome: 'DUPLICATE', ...renumbered });
-      continue;
-    }
-    let d = await decide(p.parsed, server, pref, lookups, now, p.fingerprint);
-    if (reprocess?.force && ((d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED') || madeUp)) d = release(d, server);
-    if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.senderNote) d = { ...d, reason: `${d.reason}; ${p.parsed.senderNote}` };
-    const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
-    if (d.outcome === 'TICKET_CREATED') {
-      planned.ticketId = randomUUID();
-      // A stand-in until the batch's numbers are drawn in one query below.
-      planned.created = { number: -(++placeholders), decision: d };
-    } else if (d.outcome === 'APPENDED') {
-      planned.ticketId = d.ticketId;
-      planned.appendText = d.appendText;
-      planned.reopen = d.reopen;
-    } else if (d.outcome === 'DUPLICATE') {
-      planned.ticketId = null;
-    }
-    if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.attachments.length && attachmentStore) {
-      const put = await attachmentStore.put(p.parsed.attachments, pref.maxAttachmentBytes);
-      ({ html: planned.html, files: planned.files } = showInlineImages(p.html, put.files));
-      if (put.note) planned.reason += ` (${put.note})`;
-    }
-    const ours = await lookups.ourAddresses(addressesToCheck(p.parsed));
-    const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
-      .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
-    planned.participants = people;
-    lookups.remember({
-      messageId: p.parsed.messageId,
-      fingerprint: d.fingerprint,
-      ticketId: planned.ticketId,
-      created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people, previousTicketId: planned.created.decision.previousTicketId } : undefined,
-      appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
-    });
-    out.push(planned);
   }
   // Draw exactly as many numbers as tickets (no gaps), then put them where the stand-ins were.
   const numbers = await drawTicketNumbers(tx, placeholders);
@@ -184,6 +150,61 @@ export async function planBatch(
     if (f.created) f.reason = `created REQ-${f.created.number}${f.reason ? `: ${f.reason}` : ''}`;
   }
   return out;
+}
+
+/** One message's decision; `placeholder` hands out the stand-in for a ticket number still to be drawn. */
+async function planOne(
+  prepared: Prepared,
+  server: IncomingServerRow,
+  pref: EmailPreferenceRow,
+  lookups: BatchLookups,
+  attachmentStore: AttachmentStore | null,
+  reprocess: Reprocess | null,
+  now: Date,
+  placeholder: () => number,
+): Promise<Planned> {
+  const p = reprocess?.force ? releasable(prepared) : prepared;
+  // A requester or a body made up for the release: never acknowledged, whatever the pipeline says.
+  const madeUp = p !== prepared && (prepared.parsed === null || prepared.parsed.from === null);
+  const base = {
+    p, server, messageRowId: reprocess?.messageRowId ?? randomUUID(), existingRow: reprocess !== null, ticketId: null, created: null, appendText: null,
+    reopen: false, files: [] as StoredFile[], html: p.html, participants: [] as string[], summary: null,
+  };
+  if (p.parsed === null) {
+    return { ...base, outcome: 'QUARANTINED', reason: p.problem, fingerprint: contentHash(p.item.raw), summary: headerSummary(p.item.raw) };
+  }
+  const renumbered = p.item.recheckStored ? storedBefore(p.parsed, p.fingerprint, lookups) : null;
+  if (renumbered) return { ...base, outcome: 'DUPLICATE', ...renumbered };
+  let d = await decide(p.parsed, server, pref, lookups, now, p.fingerprint);
+  if (reprocess?.force && ((d.outcome !== 'TICKET_CREATED' && d.outcome !== 'APPENDED') || madeUp)) d = release(d, server);
+  if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.senderNote) d = { ...d, reason: `${d.reason}; ${p.parsed.senderNote}` };
+  const planned: Planned = { ...base, outcome: d.outcome, reason: d.reason, fingerprint: d.fingerprint };
+  if (d.outcome === 'TICKET_CREATED') {
+    planned.ticketId = randomUUID();
+    // A stand-in until the batch's numbers are drawn in one query (planBatch).
+    planned.created = { number: placeholder(), decision: d };
+  } else if (d.outcome === 'APPENDED') {
+    planned.ticketId = d.ticketId;
+    planned.appendText = d.appendText;
+    planned.reopen = d.reopen;
+  }
+  if ((d.outcome === 'TICKET_CREATED' || d.outcome === 'APPENDED') && p.parsed.attachments.length && attachmentStore) {
+    const put = await attachmentStore.put(p.parsed.attachments, pref.maxAttachmentBytes);
+    ({ html: planned.html, files: planned.files } = showInlineImages(p.html, put.files));
+    if (put.note) planned.reason += ` (${put.note})`;
+  }
+  const ours = await lookups.ourAddresses(addressesToCheck(p.parsed));
+  const people = [p.parsed.from?.address, ...p.parsed.to.map((a) => a.address), ...p.parsed.cc.map((a) => a.address)]
+    .filter((a): a is string => Boolean(a) && !ours.has(lower(a!)));
+  planned.participants = people;
+  lookups.remember({
+    messageId: p.parsed.messageId,
+    fingerprint: d.fingerprint,
+    ticketId: planned.ticketId,
+    created: planned.created ? { number: planned.created.number, requester: p.parsed.from!.address, participants: people, previousTicketId: planned.created.decision.previousTicketId } : undefined,
+    appendedParticipants: d.outcome === 'APPENDED' ? people : undefined,
+  });
+  return planned;
 }
 
 /**

@@ -19,17 +19,16 @@ const SEPARATE_RAW_BYTES = 1024 * 1024;
 export interface Written { audited: string[]; acknowledgments: number }
 
 /**
- * Everything a planned batch changes, inside the batch's transaction: requesters, tickets,
+ * Everything a planned batch changes (one mailbox's messages or several's), inside the batch's transaction: requesters, tickets,
  * messages, participants, attachments, quarantine entries, exactly one audit entry per message,
  * and the acknowledgments. One set-based statement per table (db/insert-set.ts), whatever the
  * batch's size.
  */
 export async function writeBatch(
   tx: Tx,
-  server: IncomingServerRow,
   planned: Planned[],
   ack: { lookups: AcknowledgmentLookups; identity: MailIdentity; logger: Logger; templates: AcknowledgmentTemplates },
-  /** The caller's own statement in the same transaction (the checkpoint), sent with the inserts: it refers to none of them. */
+  /** The callers' own statements in the same transaction (the checkpoints), sent with the inserts: they refer to none of them. */
   alongside?: (tx: Tx) => Promise<void>,
 ): Promise<Written> {
   const creates = planned.filter((f) => f.created);
@@ -44,7 +43,10 @@ export async function writeBatch(
       if (!people.has(from.address) || (!people.get(from.address) && from.name)) people.set(from.address, from.name);
     }
     // The select must see the insert's rows, so it waits for it.
-    await insertSet(tx, requesters, [...people].map(([email, name]) => ({ email, name })), sql`on conflict do nothing`);
+    // In address order: two transactions inserting the same new requesters then wait for each other
+    // in one order, never in a cycle (deadlock) — a group commit holds many mailboxes' senders.
+    const newPeople = [...people].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await insertSet(tx, requesters, newPeople.map(([email, name]) => ({ email, name })), sql`on conflict do nothing`);
     const found = await tx.select({ id: requesters.id, email: requesters.email }).from(requesters).where(sql`lower(${requesters.email}) = any(${arrayLiteral([...people.keys()])}::text[])`);
     const requesterId = new Map(found.map((r) => [lower(r.email), r.id]));
     statements.push(() => insertSet(tx, tickets, creates.map((c) => {
@@ -62,7 +64,7 @@ export async function writeBatch(
         requestTypeId: route.requestTypeId,
         priorityId: route.priorityId,
         previousTicketId: c.created!.decision.previousTicketId,
-        incomingServerId: server.id,
+        incomingServerId: c.server.id,
         searchText: searchPiece(c.p.parsed!.subject, c.p.parsed!.from!.address, c.p.parsed!.from!.name, c.p.parsed!.text),
       };
     })));
@@ -71,7 +73,7 @@ export async function writeBatch(
   const fresh = planned.filter((f) => !f.existingRow);
   for (const chunk of inChunks(fresh, (f) => f.p.item.raw.length)) {
     statements.push(() => insertSet(tx, messages, chunk.map((f) => {
-      const row = messageRow(server, f);
+      const row = messageRow(f);
       return f.p.item.raw.length > SEPARATE_RAW_BYTES ? { ...row, raw: Buffer.alloc(0) } : row;
     })));
   }
@@ -91,7 +93,7 @@ export async function writeBatch(
     const reopened = f.existingRow
       ? await tx.update(quarantine).set({ reason: storableText(f.reason) }).where(and(eq(quarantine.messageRowId, f.messageRowId), isNull(quarantine.resolvedAt))).returning({ id: quarantine.id })
       : [];
-    if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: server.id, reason: storableText(f.reason) });
+    if (!reopened.length) entries.push({ messageRowId: f.messageRowId, serverId: f.server.id, reason: storableText(f.reason) });
   }
   if (entries.length) statements.push(() => insertSet(tx, quarantine, entries));
 
@@ -99,7 +101,7 @@ export async function writeBatch(
   if (planned.length) {
     statements.push(async () => {
       audited = (await insertSet(tx, emailAudit, planned.map((f) => ({
-        serverId: server.id,
+        serverId: f.server.id,
         messageRowId: f.messageRowId,
         messageId: f.p.parsed?.messageId ?? f.summary?.messageId ?? null,
         fromAddress: f.p.parsed?.from?.address ?? f.summary?.from?.address ?? null,
@@ -119,7 +121,7 @@ export async function writeBatch(
   }
   // Reprocessing a stored message (rare): its row takes the new ticket, now written.
   for (const f of planned.filter((x) => x.existingRow)) {
-    const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(server, f);
+    const { raw: _raw, sourceKey: _key, id: _id, ...row } = messageRow(f);
     await tx.update(messages).set(row).where(eq(messages.id, f.messageRowId));
   }
 
@@ -129,6 +131,7 @@ export async function writeBatch(
   for (const c of creates) {
     if (!c.created!.decision.acknowledge) continue;
     const parsed = c.p.parsed!;
+    const server = c.server;
     const queued = await queueAcknowledgment(tx, ack.lookups, {
       ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
       server: { id: server.id, name: server.name, email: server.email, outgoingServerId: server.outgoingServerId },
@@ -140,28 +143,6 @@ export async function writeBatch(
     else ack.logger.debug({ ticketId: c.ticketId, reason: queued.reason }, 'no acknowledgment');
   }
   return { audited: audited.map((a) => a.id), acknowledgments };
-}
-
-/**
- * A message that could not be processed, recorded FAILED with its raw bytes kept (quarantine +
- * audit). `minimal`: nothing parsed is written, only the raw bytes and the reason (the parsed
- * fields were what the database refused). Returns the audit entry's id; null when its row existed already (another attempt
- * recorded it).
- */
-export async function writeFailure(tx: Tx, server: IncomingServerRow, p: Prepared, reason: string, opts: { minimal: boolean } = { minimal: false }): Promise<string | null> {
-  const summary = p.parsed || opts.minimal ? null : headerSummary(p.item.raw);
-  const known = opts.minimal
-    ? { messageId: null, fromAddress: null, subject: null }
-    : { messageId: p.parsed?.messageId ?? summary?.messageId ?? null, fromAddress: p.parsed?.from?.address ?? summary?.from?.address ?? null, subject: p.parsed?.subject ?? summary?.subject ?? null };
-  const [message] = await tx
-    .insert(messages)
-    .values({ serverId: server.id, sourceKey: p.item.sourceKey, contentHash: contentHash(p.item.raw), rawSize: fullSize(p.item), raw: p.item.raw, ...known })
-    .onConflictDoNothing({ target: messages.sourceKey })
-    .returning({ id: messages.id });
-  if (!message) return null;
-  await tx.insert(quarantine).values({ messageRowId: message.id, serverId: server.id, reason: storableText(reason) });
-  const [audited] = await tx.insert(emailAudit).values({ serverId: server.id, messageRowId: message.id, ...known, outcome: 'FAILED', reason: storableText(reason) }).returning({ id: emailAudit.id });
-  return audited!.id;
 }
 
 /**
@@ -186,11 +167,11 @@ async function recordRequesterReply(tx: Tx, f: Planned): Promise<void> {
   if (reopen) await tx.insert(ticketEvents).values({ ticketId: f.ticketId!, actorUserId: null, field: 'STATUS', fromValue: before!.status, toValue: 'OPEN' });
 }
 
-function messageRow(server: IncomingServerRow, f: Planned) {
+function messageRow(f: Planned) {
   const parsed = f.p.parsed;
   return {
     id: f.messageRowId,
-    serverId: server.id,
+    serverId: f.server.id,
     sourceKey: f.p.item.sourceKey,
     ticketId: f.ticketId,
     messageId: parsed?.messageId ?? f.summary?.messageId ?? null,
