@@ -66,8 +66,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
     return this.locked;
   }
 
-  /** `outgoingFrom`: the mailbox's linked outgoing server, whose row an acknowledgment needs (read in the same round trip). */
-  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = [], outgoingFrom?: string | null): Promise<void> {
+  /** `outgoingFrom`: the mailboxes' linked outgoing servers, whose rows an acknowledgment needs (read in the same round trip). */
+  async prefetch(fingerprints: string[], senders: string[], duplicateSince: Date, senderSince: Date, addresses: string[] = [], outgoingFrom: readonly (string | null)[] = []): Promise<void> {
     if (!fingerprints.length && !senders.length) return; // nothing parsed: nothing to decide
     await this.lock(fingerprints);
     // Independent reads, sent together: postgres.js pipelines them on the transaction's connection.
@@ -87,8 +87,8 @@ export class BatchLookups implements PipelineLookups, AcknowledgmentLookups {
         .groupBy(sql`lower(${requesters.email})`)
         .then((rows) => rows)
       : Promise.resolve([]);
-    const outgoing = outgoingFrom === undefined ? undefined : this.outgoingServerFor(outgoingFrom);
-    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(addresses), this.rules(), outgoing]);
+    const outgoing = [...new Set(outgoingFrom)].map((id) => this.outgoingServerFor(id));
+    const [dupRows, senderRows] = await Promise.all([duplicates, senderCounts, this.ourAddresses(addresses), this.rules(), ...outgoing]);
     for (const r of dupRows) this.priorDuplicates.set(r.hash, [...(this.priorDuplicates.get(r.hash) ?? []), { messageId: r.messageId, ticketId: r.ticketId }]);
     for (const r of senderRows) this.priorSenderCounts.set(r.email, r.n);
   }

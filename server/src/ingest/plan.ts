@@ -120,26 +120,19 @@ export async function planBatch(
   const now = new Date();
   const parsedOf = (fresh: Prepared[]) => fresh.filter((p): p is Prepared & { parsed: ParsedMessage; fingerprint: string } => p.parsed !== null);
   const parsed = batches.flatMap((b) => parsedOf(b.fresh));
-  const outgoing = [...new Set(batches.map((b) => b.server.outgoingServerId))];
-  await Promise.all([
-    lookups.prefetch(
-      parsed.map((p) => p.fingerprint),
-      parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
-      new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
-      new Date(now.getTime() - 3_600_000),
-      parsed.flatMap((p) => addressesToCheck(p.parsed)),
-      outgoing[0],
-    ),
-    ...(parsed.length ? outgoing.slice(1).map((id) => lookups.outgoingServerFor(id)) : []),
-  ]);
+  await lookups.prefetch(
+    parsed.map((p) => p.fingerprint),
+    parsed.flatMap((p) => (p.parsed.from ? [p.parsed.from.address] : [])),
+    new Date(now.getTime() - pref.duplicateWindowMinutes * 60_000),
+    new Date(now.getTime() - 3_600_000),
+    parsed.flatMap((p) => addressesToCheck(p.parsed)),
+    batches.map((b) => b.server.outgoingServerId),
+  );
   for (const b of batches) await lookups.prefetchStoredIn(b.server.id, parsedOf(b.fresh).filter((p) => p.item.recheckStored).map((p) => p.fingerprint));
   let placeholders = 0;
   const out: Planned[] = [];
   for (const { server, fresh } of batches) {
-    for (const prepared of fresh) {
-      const planned = await planOne(prepared, server, pref, lookups, attachmentStore, reprocess, now, () => -(++placeholders));
-      out.push(planned);
-    }
+    for (const prepared of fresh) out.push(await planOne(prepared, server, pref, lookups, attachmentStore, reprocess, now, () => -(++placeholders)));
   }
   // Draw exactly as many numbers as tickets (no gaps), then put them where the stand-ins were.
   const numbers = await drawTicketNumbers(tx, placeholders);
