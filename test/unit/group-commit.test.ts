@@ -3,10 +3,12 @@ import { GroupCommit } from '../../server/src/ingest/group-commit.ts';
 
 /** A run whose groups finish when the test says so. */
 function scripted() {
-  const groups: { items: string[]; finish: () => void; fail: (e: Error) => void }[] = [];
+  const groups: { items: string[]; finish: (failing?: string) => void; fail: (e: Error) => void }[] = [];
   const run = (items: string[]) =>
-    new Promise<string[]>((resolve, reject) => {
-      groups.push({ items, finish: () => resolve(items.map((i) => `done ${i}`)), fail: reject });
+    new Promise<PromiseSettledResult<string>[]>((resolve, reject) => {
+      const settle = (failing?: string) => resolve(items.map((i) =>
+        i === failing ? { status: 'rejected', reason: new Error(`${i} failed`) } : { status: 'fulfilled', value: `done ${i}` }));
+      groups.push({ items, finish: settle, fail: reject });
     });
   return { groups, run };
 }
@@ -73,5 +75,18 @@ describe('GroupCommit: what arrives while the transactions run goes into the nex
     expect(groups[2]!.items).toEqual(['d']);
     groups[2]!.finish();
     expect(await fourth).toBe('done d');
+  });
+
+  it('an item that fails on its own fails alone; the rest of its group gets its results', async () => {
+    const { groups, run } = scripted();
+    const commits = new GroupCommit(run, { concurrency: 1, maxWeight: 10 });
+    void commits.submit('busy', 1);
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => commits.submit(x, 1));
+    const bFailed = b!.then(() => null, (err: Error) => err.message);
+    groups[0]!.finish();
+    await tick();
+    expect(groups[1]!.items).toEqual(['a', 'b', 'c']);
+    groups[1]!.finish('b');
+    expect([await a, await bFailed, await c]).toEqual(['done a', 'b failed', 'done c']);
   });
 });

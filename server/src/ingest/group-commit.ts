@@ -14,8 +14,8 @@ export class GroupCommit<Item, Result> {
   private running = 0;
 
   constructor(
-    /** Runs one group; returns each item's result in order. A rejection fails every item of the group. */
-    private readonly run: (items: Item[]) => Promise<Result[]>,
+    /** Runs one group; settles each item in order (one may fail alone). A rejection fails every item of the group. */
+    private readonly run: (items: Item[]) => Promise<PromiseSettledResult<Result>[]>,
     private readonly options: { concurrency: number; maxWeight: number },
   ) {}
 
@@ -44,7 +44,11 @@ export class GroupCommit<Item, Result> {
   private async runGroup(group: typeof this.waiting): Promise<void> {
     try {
       const results = await this.run(group.map((g) => g.item));
-      group.forEach((g, i) => g.resolve(results[i]!));
+      group.forEach((g, i) => {
+        const result = results[i]!;
+        if (result.status === 'fulfilled') g.resolve(result.value);
+        else g.reject(result.reason);
+      });
     } catch (err) {
       for (const g of group) g.reject(err);
     } finally {

@@ -128,8 +128,11 @@ export class IngestService {
     return this.commits.submit({ server, prepared, checkpoint, pref, submittedAt, parsedAt }, Math.max(1, prepared.length));
   }
 
-  /** One transaction for a group of batches (one mailbox's, or several's): decided under the first one's preference. */
-  private async commitTogether(group: Submission[]): Promise<IngestOutcome[][]> {
+  /**
+   * One transaction for a group of batches (one mailbox's, or several's), decided under the first
+   * one's preference. Each batch settles on its own: one that fails even alone fails by itself.
+   */
+  private async commitTogether(group: Submission[]): Promise<PromiseSettledResult<IngestOutcome[]>[]> {
     const pref = group[0]!.pref;
     let outcomes: IngestOutcome[][];
     let planned: Planned[] = [];
@@ -156,8 +159,8 @@ export class IngestService {
       });
     } catch (err) {
       // One mailbox's batch must not fail the others': each goes again in a transaction of its own.
-      if (group.length > 1) return (await Promise.all(group.map((s) => this.commitTogether([s])))).map(([o]) => o!);
-      return [await this.commitOneByOne(group[0]!, err)];
+      if (group.length > 1) return Promise.allSettled(group.map((s) => this.commitAlone(s)));
+      return Promise.allSettled([this.commitOneByOne(group[0]!, err)]);
     }
     const committedAt = performance.now();
     this.afterCommit(planned, written);
@@ -167,7 +170,14 @@ export class IngestService {
         for (const o of this.observers) o(t);
       }
     }
-    return outcomes;
+    return outcomes.map((value) => ({ status: 'fulfilled', value }));
+  }
+
+  /** One batch in a transaction of its own; rejects when even its failure could not be recorded. */
+  private async commitAlone(s: Submission): Promise<IngestOutcome[]> {
+    const [result] = await this.commitTogether([s]);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
   }
 
   /** A batch whose transaction failed: one bad message must not block it, so only the culprit is recorded FAILED. */
@@ -180,8 +190,7 @@ export class IngestService {
     this.logger.warn({ err, serverId: s.server.id }, 'batch failed; retrying message by message');
     const outcomes: IngestOutcome[] = [];
     for (const [i, p] of s.prepared.entries()) {
-      const [one] = await this.commitTogether([{ ...s, prepared: [p], checkpoint: i === s.prepared.length - 1 ? s.checkpoint : undefined }]);
-      outcomes.push(...one!);
+      outcomes.push(...(await this.commitAlone({ ...s, prepared: [p], checkpoint: i === s.prepared.length - 1 ? s.checkpoint : undefined })));
     }
     return outcomes;
   }
