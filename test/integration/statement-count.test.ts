@@ -87,12 +87,21 @@ describe('SQL statements per list', () => {
     await t?.stop();
   });
 
-  /** Statements the server sends while answering `run` (the session lookup included). */
+  /**
+   * Statements the server sends while answering `run` (the session lookup included). The counter
+   * sees the whole process, and a background job (the credential check runs ~10 s after start)
+   * may land in one window: the request is measured twice and the smaller count is its own.
+   */
   async function statementsOf<T>(run: () => Promise<T>): Promise<{ count: number; result: T }> {
     await run(); // warm: anything read once per process
-    const before = t.app.services.database.statementCount();
-    const result = await run();
-    return { count: t.app.services.database.statementCount() - before, result };
+    const once = async () => {
+      const before = t.app.services.database.statementCount();
+      const result = await run();
+      return { count: t.app.services.database.statementCount() - before, result };
+    };
+    const first = await once();
+    const second = await once();
+    return second.count < first.count ? second : first;
   }
 
   it('reads a page of 50 tickets with requester, group, category, assignee, priority, request type, unread, mailbox and count in at most 5 statements, and as many for 5', async () => {
