@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { inTextSet } from '../db/insert-set.js';
 import { incomingServers, messages, type EmailPreferenceRow, type IncomingServerRow } from '../db/schema.js';
@@ -9,7 +9,6 @@ import type { MailIdentity } from './identity.js';
 import { BatchLookups } from './lookups.js';
 import { faultPoint } from '../lib/faults.js';
 import { GroupCommit } from './group-commit.js';
-import { storableText } from '../lib/text.js';
 import type { ParserPool } from './parser-pool.js';
 import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
 import { rejected } from './prepared-mail.js';
@@ -159,7 +158,10 @@ export class IngestService {
       });
     } catch (err) {
       // One mailbox's batch must not fail the others': each goes again in a transaction of its own.
-      if (group.length > 1) return Promise.allSettled(group.map((s) => this.commitAlone(s)));
+      if (group.length > 1) {
+        this.logger.warn({ err, batches: group.length }, 'a group commit failed; each mailbox\'s batch goes again on its own');
+        return Promise.allSettled(group.map((s) => this.commitAlone(s)));
+      }
       return Promise.allSettled([this.commitOneByOne(group[0]!, err)]);
     }
     const committedAt = performance.now();

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { arrayLiteral, inTextSet } from '../db/insert-set.js';
 import { incomingRules, incomingServers, messages, outgoingServers, requesters, ticketParticipants, tickets, type OutgoingServerRow } from '../db/schema.js';

@@ -1,14 +1,12 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { arrayLiteral, insertSet } from '../db/insert-set.js';
-import { attachments, emailAudit, messages, quarantine, requesters, ticketEvents, ticketParticipants, tickets, type IncomingServerRow } from '../db/schema.js';
+import { attachments, emailAudit, messages, quarantine, requesters, ticketEvents, ticketParticipants, tickets } from '../db/schema.js';
 import { appendSearchText, searchPiece } from '../db/search-text.js';
 import type { Logger } from '../lib/logger.js';
 import { storableText } from '../lib/text.js';
 import type { MailIdentity } from './identity.js';
-import { headerSummary } from './mime/summary.js';
-import { contentHash } from './content-hash.js';
-import { fullSize, type Planned, type Prepared } from './plan.js';
+import { fullSize, type Planned } from './plan.js';
 import { queueAcknowledgment, type AcknowledgmentLookups } from './steps/acknowledge.js';
 import type { AcknowledgmentTemplates } from './steps/acknowledge-template.js';
 
@@ -19,10 +17,10 @@ const SEPARATE_RAW_BYTES = 1024 * 1024;
 export interface Written { audited: string[]; acknowledgments: number }
 
 /**
- * Everything a planned batch changes (one mailbox's messages or several's), inside the batch's transaction: requesters, tickets,
- * messages, participants, attachments, quarantine entries, exactly one audit entry per message,
- * and the acknowledgments. One set-based statement per table (db/insert-set.ts), whatever the
- * batch's size.
+ * Everything a planned batch changes (one mailbox's messages or several's), inside the batch's
+ * transaction: requesters, tickets, messages, participants, attachments, quarantine entries,
+ * exactly one audit entry per message, and the acknowledgments. One set-based statement per table
+ * (db/insert-set.ts), whatever the batch's size.
  */
 export async function writeBatch(
   tx: Tx,
@@ -131,7 +129,7 @@ export async function writeBatch(
   for (const c of creates) {
     if (!c.created!.decision.acknowledge) continue;
     const parsed = c.p.parsed!;
-    const server = c.server;
+    const { server } = c;
     const queued = await queueAcknowledgment(tx, ack.lookups, {
       ticket: { id: c.ticketId!, number: c.created!.number, subject: parsed.subject || '(no subject)' },
       server: { id: server.id, name: server.name, email: server.email, outgoingServerId: server.outgoingServerId },
