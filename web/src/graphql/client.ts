@@ -15,7 +15,8 @@ let activeSocket: WebSocket | null = null;
 let unauthenticatedHandler: (() => void) | null = null;
 const connectionListeners = new Set<(connected: boolean) => void>();
 const reconnectListeners = new Set<() => void>();
-let connectedBefore = false;
+/** A socket closed since the last connection: whatever happened meanwhile was not pushed. */
+let dropped = false;
 
 const wsClient = createWsClient({
   url: wsUrl,
@@ -26,12 +27,15 @@ const wsClient = createWsClient({
     connected: (socket) => {
       activeSocket = socket as WebSocket;
       connectionListeners.forEach((listener) => listener(true));
-      // Not on the first connection: the queries were just fetched.
-      if (connectedBefore) reconnectListeners.forEach((listener) => listener());
-      connectedBefore = true;
+      // Not on a first connection that nothing interrupted (the queries were just fetched), but
+      // after any close — also one before the first acknowledgment, when the page's queries were
+      // answered over HTTP and no subscription had been set up yet.
+      if (dropped) reconnectListeners.forEach((listener) => listener());
+      dropped = false;
     },
     closed: (event) => {
       activeSocket = null;
+      dropped = true;
       connectionListeners.forEach((listener) => listener(false));
       // 4403: the upgrade carried no valid session (it expired or was revoked).
       if ((event as CloseEvent | undefined)?.code === 4403) unauthenticatedHandler?.();
