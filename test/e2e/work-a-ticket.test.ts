@@ -143,7 +143,10 @@ describe('working a ticket in the browser', () => {
     const newTicket = page.getByTestId('notify-new-ticket');
     await newTicket.waitFor();
     expect(await newTicket.isChecked()).toBe(true);
+    // Reloaded only once the server answered the change (a reload could abort it on its way).
+    const saved = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('UpdateMyNotificationSettings'));
     await newTicket.click();
+    await saved;
     await page.reload();
     await newTicket.waitFor();
     expect(await newTicket.isChecked()).toBe(false);
