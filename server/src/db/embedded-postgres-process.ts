@@ -172,25 +172,37 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * A postmaster.pid left by a Mailroom that died: if its postmaster still serves this cluster
- * (found by its working directory), shut it down; a pid now used by another process would make
- * PostgreSQL refuse to start, so that file goes.
+ * Lock files left by a Mailroom that died: if their postmaster still serves this cluster (found by
+ * its working directory), shut it down. A pid in a lock file that now names another process — a
+ * reused pid, or the killed postmaster itself as a zombie nobody reaps (kill -9 of Mailroom and
+ * PostgreSQL together, in a container whose init does not reap) — makes PostgreSQL refuse to
+ * start, so those files go: `postmaster.pid` and the socket's `.s.PGSQL.<port>.lock` (the socket
+ * is in the cluster directory, which one Mailroom owns: claimCluster).
  */
 export async function clearLeftover(clusterDir: string, log: Logger): Promise<void> {
-  const pidFile = path.join(clusterDir, 'postmaster.pid');
-  const pid = postmasterPidOf(await fs.readFile(pidFile, 'utf8').catch(() => ''));
-  if (pid === undefined) return;
-  const cwd = await fs.readlink(`/proc/${pid}/cwd`).catch(() => null);
-  const ours = cwd !== null && path.resolve(cwd) === (await fs.realpath(clusterDir));
-  if (ours) {
+  const socketLock = `.s.PGSQL.${EMBEDDED_SETTINGS.port}.lock`;
+  const lockFiles = ['postmaster.pid', socketLock].map((name) => path.join(clusterDir, name));
+  const pids = new Set<number>();
+  for (const file of lockFiles) {
+    const pid = postmasterPidOf(await fs.readFile(file, 'utf8').catch(() => ''));
+    if (pid !== undefined) pids.add(pid);
+  }
+  if (!pids.size) return;
+  const cluster = await fs.realpath(clusterDir);
+  let running = false;
+  for (const pid of pids) {
+    const cwd = await fs.readlink(`/proc/${pid}/cwd`).catch(() => null);
+    if (cwd === null || path.resolve(cwd) !== cluster) continue;
     log.warn({ pid }, 'stopping the embedded PostgreSQL left running by an earlier Mailroom');
     process.kill(pid, 'SIGINT');
     if (!(await waitForExit(pid, 60_000))) {
       process.kill(pid, 'SIGQUIT');
-      await waitForExit(pid, 10_000);
+      running = !(await waitForExit(pid, 10_000));
     }
   }
-  if (!ours || !isAlive(pid)) await fs.rm(pidFile, { force: true });
+  if (running) return; // PostgreSQL then says who holds the cluster
+  for (const file of lockFiles) await fs.rm(file, { force: true });
+  await fs.rm(path.join(clusterDir, socketLock.replace(/\.lock$/, '')), { force: true });
 }
 
 /** A process's start time (clock ticks since boot): with the pid, it names one process even after pids wrap. */
