@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../server/src/ingest/group-commit.ts';
+import { GroupCommit } from '../../server/src/lib/group-commit.ts';
 
 /** A run whose groups finish when the test says so. */
 function scripted() {

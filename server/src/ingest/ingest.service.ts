@@ -8,7 +8,7 @@ import type { AttachmentStore } from './attachments.js';
 import type { MailIdentity } from './identity.js';
 import { BatchLookups } from './lookups.js';
 import { faultPoint } from '../lib/faults.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit } from '../lib/group-commit.js';
 import type { ParserPool } from './parser-pool.js';
 import { headOnly, overSize, planBatch, skipCommitted, type IncomingItem, type Planned, type Prepared } from './plan.js';
 import { rejected } from './prepared-mail.js';

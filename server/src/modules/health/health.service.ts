@@ -1,6 +1,8 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { insertSet } from '../../db/insert-set.js';
 import { incomingServers, serverHealth, type ConnectionState, type ErrorKind } from '../../db/schema.js';
+import { GroupCommit } from '../../lib/group-commit.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import type { HealthPatch, HealthReporter } from '../../mail/ports.js';
@@ -43,6 +45,14 @@ const COMPARED = [
  */
 export const CONFIRMATION_WRITE_MS = 60_000;
 
+/** `on conflict … do update` of every column: a health write always carries the whole row. */
+const UPSERT = sql`on conflict (${sql.identifier(serverHealth.serverId.name)}) do update set ${sql.join(
+  Object.values(getTableColumns(serverHealth))
+    .filter((c) => c.name !== serverHealth.serverId.name)
+    .map((c) => sql`${sql.identifier(c.name)} = excluded.${sql.identifier(c.name)}`),
+  sql`, `,
+)}`;
+
 const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? null) === (b ?? null));
 
 /**
@@ -63,6 +73,13 @@ export class HealthService implements HealthReporter {
   private readonly now: () => Date;
   private readonly schedule: NonNullable<HealthOptions['schedule']>;
   private stopped = false;
+  /**
+   * Rows to write, many servers' in one statement: a burst of mail (a thousand mailboxes each
+   * saying "syncing", then "connected") cost a statement, a commit and a WAL flush per report.
+   * A lone report on a quiet server is written at once. Reports of one server are serialised
+   * (`chains`), so a group never holds one server twice.
+   */
+  private readonly writes = new GroupCommit<HealthRow, void>((rows) => this.writeRows(rows), { concurrency: 1, maxWeight: 500 });
 
   constructor(private readonly db: Db, private readonly pubsub: PubSub, private readonly logger: Logger, private readonly options: HealthOptions = {}) {
     this.timing = { ...DEFAULT_HEALTH_TIMING, ...options.timing };
@@ -144,21 +161,29 @@ export class HealthService implements HealthReporter {
     if (confirmationOnly) {
       this.cache.set(serverId, { ...current, lastSyncAt: values.lastSyncAt, updatedAt: now });
     } else if (changed.length) {
-      const [row] = await this.db
-        .insert(serverHealth)
-        .values(values)
-        .onConflictDoUpdate({ target: serverHealth.serverId, set: { ...values, serverId: undefined } })
-        .returning();
-      if (row) {
-        this.cache.set(serverId, row);
-        if (row.lastSyncAt) this.storedSyncAt.set(serverId, row.lastSyncAt.getTime());
-        await this.pubsub.publish('incomingEmailServerUpdated', serverId);
-      }
+      await this.writes.submit(values, 1);
+      this.cache.set(serverId, values);
+      if (values.lastSyncAt) this.storedSyncAt.set(serverId, values.lastSyncAt.getTime());
+      await this.pubsub.publish('incomingEmailServerUpdated', serverId);
     } else if (!this.cache.has(serverId)) {
       // Nothing changed: what was read is what the database holds, and the next report needs no read.
       this.cache.set(serverId, current);
     }
     await this.run(serverId, effects, values, now);
+  }
+
+  /** One upsert for the group; if it fails (a server deleted meanwhile), each row alone, so one failure stays its own. */
+  private async writeRows(rows: HealthRow[]): Promise<PromiseSettledResult<void>[]> {
+    const write = async (some: HealthRow[]) => {
+      await insertSet(this.db, serverHealth, some, UPSERT);
+    };
+    try {
+      await write(rows);
+      return rows.map(() => ({ status: 'fulfilled', value: undefined }));
+    } catch (err) {
+      if (rows.length === 1) throw err;
+      return Promise.allSettled(rows.map((row) => write([row])));
+    }
   }
 
   /** Feeds the condition to the outage state machine and writes its persistent part into `values`. */
