@@ -15,7 +15,7 @@ import { NewsCheck, SessionStale } from './imap-news.js';
 import { IdlePush } from './imap-push.js';
 import { LOGIN_BUDGET_MS, loginWithin } from './imap-login.js';
 import { imapClientOptions, imapSourceKey } from './imap-options.js';
-import { UidFinder, downloadSizes, highestUid, searchUids, type NewerUids } from './imap-search.js';
+import { UidFinder, downloadSizes, highestUid, prefetchBytes, searchUids, type NewerUids } from './imap-search.js';
 import { planSync, sameView, serverNumber, uidSet, type MailboxView } from './imap-sync-plan.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import type { MessageSink } from '../ports.js';
@@ -242,7 +242,7 @@ export class ImapConnector extends ConnectorLoop {
       this.known = { cp };
     }
     const { lastUid, baselineUid } = cp;
-    const newer = await this.finder.newerThan(client, view, lastUid);
+    const newer = await this.finder.newerThan(client, view, lastUid, prefetchBytes(this.lastView, view));
     const unseenBaseline = lastUid < baselineUid
       ? ((await searchUids(client, { uid: `${lastUid + 1}:${baselineUid}`, seen: false })) ?? [])
       : [];
@@ -258,21 +258,21 @@ export class ImapConnector extends ConnectorLoop {
     // Each message goes to the parser pool as soon as it arrives, so parsing overlaps the fetch.
     const fetchBatch = async (uids: number[]) => {
       const items: PendingMessage[] = [];
-      const whole = uids.filter((uid) => !oversize.has(uid));
+      const take = (uid: number, raw: Buffer) => prepare({ sourceKey: imapSourceKey(this.server.id, uidValidity, uid), raw, recheckStored: cursor.resync, declaredSize: oversize.get(uid) });
+      const prefetched = (uid: number) => (oversize.has(uid) ? undefined : newer.sources?.get(uid));
+      for (const uid of uids) if (prefetched(uid)) items.push(take(uid, prefetched(uid)!));
+      const whole = uids.filter((uid) => !oversize.has(uid) && !prefetched(uid));
       const heads = uids.filter((uid) => oversize.has(uid));
       for (const [part, source] of [[whole, true], [heads, { maxLength: OVERSIZE_HEAD_BYTES }]] as const) {
         if (!part.length) continue;
-        for await (const msg of client.fetch(uidSet(part), { uid: true, source }, { uid: true })) {
-          if (msg.source) items.push(prepare({ sourceKey: imapSourceKey(this.server.id, uidValidity, msg.uid), raw: msg.source, recheckStored: cursor.resync, declaredSize: oversize.get(msg.uid) }));
-        }
+        for await (const msg of client.fetch(uidSet(part), { uid: true, source }, { uid: true })) if (msg.source) items.push(take(msg.uid, msg.source));
       }
       // In UID order, as they arrived: threading and ticket numbers follow it.
       const uidOf = new Map(uids.map((uid) => [imapSourceKey(this.server.id, uidValidity, uid), uid]));
       return items.sort((a, b) => uidOf.get(a.item.sourceKey)! - uidOf.get(b.item.sourceKey)!);
     };
-    // Fetch (and parse) the next batch while the current one is committed; `\Seen` (and
-    // the move) for a batch happen only after its commit. Prefetches are settled promises: one
-    // left behind by stop() or a failed commit fails with the connection, and nobody awaits it.
+    // Fetch (and parse) the next batch while the current one is committed; `\Seen` (and the move) only after its commit.
+    // Prefetches are settled promises: one left behind by stop() or a failed commit fails with the connection, unawaited.
     let next = plan.batches.length ? settle(fetchBatch(plan.batches[0]!.uids)) : null;
     for (const [i, batch] of plan.batches.entries()) {
       if (this.stopped) break;

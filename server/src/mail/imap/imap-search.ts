@@ -13,21 +13,42 @@ export async function searchUids(client: ImapFlow, query: SearchObject): Promise
  * UIDs above `lastUid` with their RFC822.SIZE, in one `UID FETCH n:*`: what a search and a size
  * fetch found in two round trips. Null when the server refused it. (`n:*` returns the last message
  * even when it is older than n; the caller keeps only UIDs above lastUid.)
+ *
+ * With `prefetchBytes`, the same FETCH brings each message's first bytes too (BODY.PEEK[]<0.n>,
+ * which sets no flag): a message shorter than that arrived whole, and needs no FETCH of its own.
  */
-export async function fetchNewer(client: ImapFlow, lastUid: number): Promise<{ uids: number[]; sizes: Map<number, number> } | null> {
+export async function fetchNewer(client: ImapFlow, lastUid: number, prefetchBytes = 0): Promise<{ uids: number[]; sizes: Map<number, number>; sources: Map<number, Buffer> } | null> {
   const uids: number[] = [];
   const sizes = new Map<number, number>();
+  const sources = new Map<number, Buffer>();
   try {
-    for await (const msg of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+    const query = prefetchBytes > 0 ? { uid: true, size: true, source: { maxLength: prefetchBytes } } : { uid: true, size: true };
+    for await (const msg of client.fetch(`${lastUid + 1}:*`, query, { uid: true })) {
       if (!serverNumber(msg.uid)) continue;
       uids.push(msg.uid);
       if (typeof msg.size === 'number') sizes.set(msg.uid, msg.size);
+      // Shorter than asked for: the whole message (a partial FETCH stops at its end). RFC822.SIZE is
+      // not trusted for this: some servers report it inexactly.
+      if (msg.source && msg.uid > lastUid && msg.source.length < prefetchBytes) sources.set(msg.uid, msg.source);
     }
   } catch (err) {
     if ((err as { responseStatus?: string } | null)?.responseStatus) return null; // NO / BAD: the server refused
     throw err;
   }
-  return { uids, sizes };
+  return { uids, sizes, sources };
+}
+
+/**
+ * When a check expects a few new messages (IDLE announced one: a few more than the last settled
+ * view), the FETCH that finds their UIDs brings their first PREFETCH_BYTES too: a mail shorter
+ * than that needs no FETCH of its own, one round trip fewer for nearly every pushed mail. A longer
+ * one costs that much extra, once.
+ */
+const PREFETCH_BYTES = 64 * 1024;
+const PREFETCH_MAX_MESSAGES = 5;
+export function prefetchBytes(settled: MailboxView | null, now: MailboxView): number {
+  const more = settled ? now.exists - settled.exists : 0;
+  return more > 0 && more <= PREFETCH_MAX_MESSAGES ? PREFETCH_BYTES : 0;
 }
 
 /**
@@ -66,6 +87,8 @@ export interface NewerUids {
   uids: number[];
   /** RFC822.SIZE of the UIDs it has them for (the range FETCH brings them). */
   sizes?: Map<number, number>;
+  /** Whole messages the range FETCH brought along (asked with `prefetchBytes`). */
+  sources?: Map<number, Buffer>;
   /** Set when the server says there is mail Mailroom cannot see: the mailbox is `degraded`, with this reason. */
   problem: string | null;
   /** False when the server's numbers could not be accounted for: the next check must search again. */
@@ -84,19 +107,22 @@ export class UidFinder {
 
   constructor(private readonly log: Logger) {}
 
-  async newerThan(client: ImapFlow, view: MailboxView, lastUid: number): Promise<NewerUids> {
+  /** `prefetchBytes`: the range FETCH brings messages up to that size whole (see fetchNewer). */
+  async newerThan(client: ImapFlow, view: MailboxView, lastUid: number, prefetchBytes = 0): Promise<NewerUids> {
     const above = (uids: number[]) => uids.filter((uid) => uid > lastUid);
     if (this.broad === 'fetch' && view.exists > 0) return { uids: above(await fetchUids(client, '1:*')), problem: null, settled: true };
     let found: number[] | null;
     let sizes: Map<number, number> | undefined;
+    let sources: Map<number, Buffer> | undefined;
     if (this.broad === 'search') found = await searchUids(client, { all: true });
     else if (view.exists === 0) found = [];
     else {
-      const range = await fetchNewer(client, lastUid);
+      const range = await fetchNewer(client, lastUid, prefetchBytes);
       found = range?.uids ?? null;
       sizes = range?.sizes;
+      sources = range?.sources;
     }
-    if (!searchMayHaveMissed(view, lastUid, found === null ? null : above(found))) return { uids: above(found ?? []), sizes, problem: null, settled: true };
+    if (!searchMayHaveMissed(view, lastUid, found === null ? null : above(found))) return { uids: above(found ?? []), sizes, sources, problem: null, settled: true };
 
     const seen = above(found ?? []).reduce((a, b) => Math.max(a, b), lastUid);
     const last = (await fetchUids(client, '*'))[0] ?? null;
