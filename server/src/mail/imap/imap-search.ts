@@ -27,9 +27,10 @@ export async function fetchNewer(client: ImapFlow, lastUid: number, prefetchByte
       if (!serverNumber(msg.uid)) continue;
       uids.push(msg.uid);
       if (typeof msg.size === 'number') sizes.set(msg.uid, msg.size);
-      // Shorter than asked for: the whole message (a partial FETCH stops at its end). RFC822.SIZE is
-      // not trusted for this: some servers report it inexactly.
-      if (msg.source && msg.uid > lastUid && msg.source.length < prefetchBytes) sources.set(msg.uid, msg.source);
+      // Shorter than asked for: the whole message (a partial FETCH stops at its end) — unless
+      // RFC822.SIZE says there is more (a server that cut it short): that one is fetched whole.
+      const whole = msg.source && msg.source.length < prefetchBytes && !(typeof msg.size === 'number' && msg.size > msg.source.length);
+      if (whole && msg.uid > lastUid) sources.set(msg.uid, msg.source!);
     }
   } catch (err) {
     if ((err as { responseStatus?: string } | null)?.responseStatus) return null; // NO / BAD: the server refused
