@@ -1,6 +1,7 @@
 // The parser pool (ingest/parser-pool.ts) when things go wrong: a worker that dies is replaced and
 // its messages tried again; a message that keeps killing workers is quarantined with the reason;
-// and kill -9 while parsed messages wait for their commit neither loses nor duplicates a ticket.
+// and kill -9 while parsed messages wait for their commit neither loses nor duplicates a ticket;
+// messages handed in one turn share a task.
 // Workers are killed for real: MAILROOM_FAULT_POINT=parser.outOfMemory makes a worker allocate
 // until V8 stops it at the pool's heap limit when a message carries the fault header.
 import { randomUUID } from 'node:crypto';
@@ -9,6 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ParserPool } from '../../server/src/ingest/parser-pool.ts';
+import { createLogger } from '../../server/src/lib/logger.ts';
 import { GraphQLClient, graphql, removeDir, spawnServer, startTestApp, type TestApp } from '../testkit/app.ts';
 import { getDovecot, testDatabaseUrl } from '../testkit/env.ts';
 import { mail } from '../testkit/mail.ts';
@@ -106,4 +109,21 @@ describe('kill -9 while the parser pool holds parsed, uncommitted messages', () 
       removeDir(dataDir);
     }
   }, 150_000);
+});
+
+describe('parser tasks', () => {
+  it('shares the messages handed in one turn among the free workers; a lone message is a task of its own', async () => {
+    const pool = new ParserPool({ logger: createLogger('silent'), threads: 2 });
+    try {
+      const raw = (i: number) => Buffer.from(mail({ from: `sender${i}@customer.example`, to: 'help@example.test', subject: `Burst ${i}`, body: `Mail ${i}.` }));
+      const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.prepare(raw(i), 1024 * 1024)));
+      expect(burst.map((m) => m.parsed?.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `Burst ${i}`));
+      expect(pool.tasksRun).toBe(2);
+      const alone = await pool.prepare(raw(10), 1024 * 1024);
+      expect(alone.parsed?.subject).toBe('Burst 10');
+      expect(pool.tasksRun).toBe(3);
+    } finally {
+      await pool.destroy();
+    }
+  });
 });
