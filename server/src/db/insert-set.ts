@@ -35,6 +35,12 @@ export async function insertSet<T extends PgTable>(
   return (await q.execute(query)) as unknown as Record<string, unknown>[];
 }
 
+/** `on conflict (target) do update set c = excluded.c, …`: insertSet's suffix for an upsert of `columns`. */
+export function updateOnConflict(target: readonly PgColumn[], columns: readonly PgColumn[]): SQL {
+  const set = columns.filter((c) => !target.includes(c)).map((c) => sql`${sql.identifier(c.name)} = excluded.${sql.identifier(c.name)}`);
+  return sql`on conflict (${sql.join(target.map((c) => sql.identifier(c.name)), sql`, `)}) do update set ${sql.join(set, sql`, `)}`;
+}
+
 type RecordType = 'uuid' | 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamptz' | 'jsonb' | 'bytea' | 'text[]';
 
 function recordType(column: PgColumn): RecordType {

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { and, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
-import { insertSet } from '../db/insert-set.js';
+import { insertSet, updateOnConflict } from '../db/insert-set.js';
 import { mailboxCheckpoints } from '../db/schema.js';
 
 export type Checkpoint = typeof mailboxCheckpoints.$inferSelect;
@@ -13,11 +13,7 @@ const upserts = new Map<string, SQL>();
 function upsertOf(keys: string[]): SQL {
   const signature = keys.join(',');
   let upsert = upserts.get(signature);
-  if (!upsert) {
-    const set = keys.map((k) => COLUMNS[k as keyof typeof COLUMNS]!.name).filter((name) => name !== 'server_id' && name !== 'folder');
-    upsert = sql`on conflict (server_id, folder) do update set ${sql.join(set.map((name) => sql`${sql.identifier(name)} = excluded.${sql.identifier(name)}`), sql`, `)}`;
-    upserts.set(signature, upsert);
-  }
+  if (!upsert) upserts.set(signature, (upsert = updateOnConflict([COLUMNS.serverId, COLUMNS.folder], keys.map((k) => COLUMNS[k as keyof typeof COLUMNS]))));
   return upsert;
 }
 

@@ -1,6 +1,6 @@
-import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { insertSet } from '../../db/insert-set.js';
+import { insertSet, updateOnConflict } from '../../db/insert-set.js';
 import { incomingServers, serverHealth, type ConnectionState, type ErrorKind } from '../../db/schema.js';
 import { GroupCommit } from '../../lib/group-commit.js';
 import type { Logger } from '../../lib/logger.js';
@@ -45,13 +45,8 @@ const COMPARED = [
  */
 export const CONFIRMATION_WRITE_MS = 60_000;
 
-/** `on conflict … do update` of every column: a health write always carries the whole row. */
-const UPSERT = sql`on conflict (${sql.identifier(serverHealth.serverId.name)}) do update set ${sql.join(
-  Object.values(getTableColumns(serverHealth))
-    .filter((c) => c.name !== serverHealth.serverId.name)
-    .map((c) => sql`${sql.identifier(c.name)} = excluded.${sql.identifier(c.name)}`),
-  sql`, `,
-)}`;
+/** A health write always carries the whole row. */
+const UPSERT = updateOnConflict([serverHealth.serverId], Object.values(getTableColumns(serverHealth)));
 
 const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? null) === (b ?? null));
 
