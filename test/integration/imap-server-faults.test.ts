@@ -1,6 +1,6 @@
 // Server behaviours no packaged server shows on demand, injected by a small IMAP proxy in front
 // of the shared Dovecot (testkit/services/imap-fault-proxy.ts): a UID search that misses, a
-// server that hides its mail, an IDLE that never pushes, a refused command, and an answer held
+// server that hides its mail, an IDLE that never pushes, a partial FETCH cut short, a refused command, and an answer held
 // back so that a mailbox can be disabled at an exact point of its fetch.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -158,6 +158,23 @@ describe('IMAP servers that answer wrongly (fault-injecting proxy in front of Do
     expect(p.commands.slice(longFrom).map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['UID FETCH', 'UID FETCH', 'UID STORE', 'IDLE']);
     const [ticket] = (await t.app.services.db.execute(sql`select description from tickets where subject = 'A long pushed mail' and incoming_server_id = ${id}`)) as unknown as { description: string }[];
     expect(ticket!.description.length).toBeGreaterThan(65_536); // more than came along
+    expect(ticket!.description.endsWith('The very end.')).toBe(true);
+  }, 90_000);
+
+  it.concurrent('a server that cuts the first bytes of a pushed mail short: the mail is fetched whole, not taken cut', async () => {
+    const box = await newBox();
+    const p = await proxy({ shortPartials: 300 });
+    const id = await create(t.admin, input(box, p));
+    await waitFor('idling', async () => (await t.health(id)).connectionState === 'connected' && p.commands.at(-1) === 'IDLE', 20_000);
+    const from = p.commands.length;
+    const body = `${'A line that makes this mail longer than the server answers. '.repeat(40)}\nThe very end.`;
+    await getDovecot().deliver(box.user, mail({ from: 'ada@customer.example', to: box.user, subject: 'Cut short', body }));
+    await ticketsArrive(t.admin, id, ['Cut short'], 10_000);
+    await waitFor('idling again', async () => p.commands.at(-1) === 'IDLE', 10_000);
+    const pushed = p.commands.slice(from);
+    expect(pushed.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['UID FETCH', 'UID FETCH', 'UID STORE', 'IDLE']);
+    expect(pushed[0]).toMatch(/BODY\.PEEK\[\]<0\.65536>/);
+    const [ticket] = (await t.app.services.db.execute(sql`select description from tickets where subject = 'Cut short' and incoming_server_id = ${id}`)) as unknown as { description: string }[];
     expect(ticket!.description.endsWith('The very end.')).toBe(true);
   }, 90_000);
 

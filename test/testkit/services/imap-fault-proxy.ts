@@ -1,7 +1,7 @@
 // A small IMAP proxy in front of a real server (Dovecot) that injects the faults no packaged
 // server shows reliably: a UID range search that finds nothing (GNU Mailutils), a server that
-// hides its messages from SEARCH and FETCH, an IDLE that never pushes, a refused command, and an
-// answer held back until the test releases it (to stop a connector at an exact point).
+// hides its messages from SEARCH and FETCH, an IDLE that never pushes, a partial FETCH cut short,
+// a refused command, and an answer held back until the test releases it (to stop a connector at an exact point).
 //
 // It frames both directions into IMAP units (a line plus its literals), so a rule never cuts a
 // FETCH literal in half; everything not touched by a rule passes through byte for byte. Plain
@@ -19,6 +19,8 @@ export interface ImapFaults {
   silentIdle?: boolean;
   /** ID answers `* ID NIL`: a server that does not say who it is (so nothing is known of its IDLE). */
   anonymous?: boolean;
+  /** A partial FETCH (`BODY.PEEK[]<0.n>`) gets at most this many bytes: a server that cuts it short of what was asked. */
+  shortPartials?: number;
   /** Commands matching this (the line after the tag) are answered `NO [SERVERBUG]` without reaching the server. */
   refuse?: RegExp | null;
   /** After a command matching this, the server's answers wait until `release()`. */
@@ -153,7 +155,8 @@ export async function startImapFaultProxy(upstream: { host: string; port: number
         });
         for (const w of holdWaiters.splice(0)) w(command);
       }
-      remote.write(raw);
+      const cut = faults.shortPartials;
+      remote.write(cut === undefined ? raw : Buffer.from(raw.toString('latin1').replace(/(\[\]<0\.)(\d+)>/g, (_, head: string, n: string) => `${head}${Math.min(Number(n), cut)}>`), 'latin1'));
     }, (raw) => remote.write(raw));
     const fromServer = new UnitReader();
     client.on('data', (chunk: Buffer) => fromClient.push(chunk));
