@@ -22,11 +22,7 @@ describe('group commit across mailboxes', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    for (let i = 0; i < 5; i++) {
-      const email = `group-${i}-${randomUUID().slice(0, 8)}@example.test`;
-      const { id } = await t.seed.incomingServer({ name: email, email, protocol: 'IMAP', host: '127.0.0.1', port: 1, security: 'NONE', password: 'x', enabled: false });
-      servers.push((await t.app.services.servers.get(id))!);
-    }
+    for (const id of await t.seed.unreadMailboxes(5, 'group')) servers.push((await t.app.services.servers.get(id))!);
   });
   afterAll(() => t?.stop());
 

@@ -13,10 +13,7 @@ describe('grouped writes', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    for (let i = 0; i < 4; i++) {
-      const email = `grouped-${i}-${randomUUID().slice(0, 8)}@example.test`;
-      servers.push((await t.seed.incomingServer({ name: email, email, protocol: 'IMAP', host: '127.0.0.1', port: 1, security: 'NONE', password: 'x', enabled: false })).id);
-    }
+    servers.push(...(await t.seed.unreadMailboxes(4, 'grouped')));
     // The supervisor reports each new (disabled) server once; that report must not land in the tests'.
     await waitFor('the servers reported disabled', async () => (await writers(servers)).size === servers.length && [...(await writers(servers)).values()].every((r) => r.connection_state === 'disabled'), 10_000);
   });

@@ -151,6 +151,16 @@ export function seeder(client: GraphQLClient) {
       return ok(res.createIncomingEmailServer, 'IncomingEmailServerSuccess').server;
     },
 
+    /** `count` disabled IMAP mailboxes nobody reads (their ids): for tests that drive ingestion or health by hand. */
+    async unreadMailboxes(count: number, prefix: string): Promise<string[]> {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const email = `${prefix}-${i}-${short()}@example.test`;
+        ids.push((await this.incomingServer({ email, protocol: 'IMAP', host: '127.0.0.1', port: 1, security: 'NONE', password: 'x', enabled: false })).id);
+      }
+      return ids;
+    },
+
     async updateIncomingServer(id: string, input: Omit<IncomingEmailServerInput, 'name'> & { name?: string }) {
       const res = await client.execute(UpdateIncomingServer, { id, input: { name: input.email, ...input } });
       return ok(res.updateIncomingEmailServer, 'IncomingEmailServerSuccess').server;
