@@ -106,6 +106,41 @@ describe('static files', () => {
     expect(brotliDecompressSync(index.body).toString()).toBe(INDEX);
   });
 
+  it('follows the q-values of Accept-Encoding: a refused encoding is never sent', async () => {
+    const asset = '/assets/index-C0ffee12.js';
+    const cases: [string, string | undefined][] = [
+      ['br;q=0, gzip', 'gzip'],
+      ['gzip;q=0, br;q=0', undefined],
+      ['gzip;q=0', undefined],
+      ['BR;Q=0, GZIP;q=0.3', 'gzip'],
+      ['br;q=0.2, gzip;q=0.9', 'gzip'],
+      ['gzip;q=0.9, br;q=0.2, *;q=0', 'gzip'],
+      ['gzip, deflate, br, zstd', 'br'],
+      ['*', 'br'],
+      ['*;q=0.5, br;q=0', 'gzip'],
+      ['identity', undefined],
+      ['br;q=nonsense', undefined],
+      ['', undefined],
+      [`${'x, '.repeat(2000)}gzip`, 'gzip'],
+    ];
+    for (const [accept, encoding] of cases) {
+      const res = await raw(asset, { 'accept-encoding': accept });
+      const label = accept.slice(0, 40);
+      expect(res.status, label).toBe(200);
+      expect(res.headers['content-encoding'], label).toBe(encoding);
+      const text = encoding === 'br' ? brotliDecompressSync(res.body) : encoding === 'gzip' ? gunzipSync(res.body) : res.body;
+      expect(text.toString(), label).toBe(SCRIPT);
+    }
+  });
+
+  it('does not send the precompressed files by their own names', async () => {
+    for (const target of ['/assets/index-C0ffee12.js.br', '/assets/index-C0ffee12.js.gz', '/index.html.br', '/index.html%2Egz', '/assets/index-C0ffee12.js.BR?x=1']) {
+      const res = await raw(target, { 'accept-encoding': 'br, gzip' });
+      expect(res.status, target).toBe(404);
+      expect(res.headers['content-encoding'], target).toBeUndefined();
+    }
+  });
+
   it('answers a missing asset with 404, not index.html', async () => {
     expect((await raw('/assets/index-Missing1.js')).status).toBe(404);
   });
