@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { emailAddress } from './lib/inputs.js';
 
 const booleanFlag = z
   .enum(['0', '1', 'true', 'false', ''])
@@ -20,7 +21,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  MAILROOM_ADMIN_EMAIL: z.email().optional().or(z.literal('').transform(() => undefined)),
+  MAILROOM_ADMIN_EMAIL: emailAddress().optional().or(z.literal('').transform(() => undefined)),
   MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().or(z.literal('').transform(() => undefined)),
   MAILROOM_SECRET_KEY: z
     .string()

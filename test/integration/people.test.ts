@@ -108,6 +108,23 @@ describe('people, roles and groups', () => {
     expect(asTech.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('creates a role under a name no other role has, whatever its case or length, and audits it', async () => {
+    const create = async (name: string) => (await t.admin.raw(
+      'mutation($name: String!) { createRole(name: $name, permissions: [MANAGE_SUPPORT_CHANNELS]) { __typename ... on RoleSuccess { role { id name } } ... on ValidationError { fieldErrors { path message } } } }',
+      { name },
+    )).data!.createRole;
+    const made = await create('  Night shift ');
+    expect(made).toMatchObject({ __typename: 'RoleSuccess', role: { name: 'Night shift' } });
+    for (const [name, message] of [
+      ['Night shift', 'A role with this name exists'], ['NIGHT SHIFT', 'A role with this name exists'],
+      ['   ', 'Enter a name (1–200 characters)'], ['n'.repeat(201), 'Enter a name (1–200 characters)'], ['n'.repeat(300_000), 'Enter a name (1–200 characters)'],
+    ] as const) {
+      expect(await create(name), name.slice(0, 20)).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: ['name'], message }] });
+    }
+    const trail = await t.admin.raw('query($id: ID!) { configAuditTrail(entityType: "Role", entityId: $id) { edges { node { action } } } }', { id: made.role.id });
+    expect(trail.data!.configAuditTrail.edges.map((e: { node: { action: string } }) => e.node.action)).toEqual(['CREATE']);
+  });
+
   it('ends the user\'s sessions on a reset, and the other sessions on a change of one\'s own password', async () => {
     const tech = await t.seed.technician({ password: 'first password' });
     const [laptop, phone] = [await tech.signIn(), await tech.signIn()];

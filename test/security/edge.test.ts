@@ -4,7 +4,9 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { requesters, tickets } from '../../server/src/db/schema.ts';
 import { ADMIN, GraphQLClient, graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+import type { GqlResponse } from '../testkit/client.ts';
 
 const Categories = graphql(`query SecurityCategories { categories { name } }`);
 const CreateCategory = graphql(`
@@ -177,6 +179,36 @@ describe('the HTTP edge', () => {
     // Fields without a result union answer with a typed error, not "Unexpected error".
     const plain = await t.admin.raw('query($s: String) { tickets(after: $s) { totalCount } }', { s: '\u0000' });
     expect(plain.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await alive(t.url);
+  });
+
+  it('refuses an over-long email address with a typed error wherever one is typed, and stores none of it', async () => {
+    const db = t.app.services.db;
+    const [requester] = await db.insert(requesters).values({ email: 'long-cc@customer.example' }).returning();
+    const [ticket] = await db.insert(tickets).values({ subject: 'Long cc', description: 'x', requesterId: requester!.id }).returning();
+    const technician = await t.seed.technician();
+    const kinds = '__typename ... on ValidationError { fieldErrors { path message } }';
+    const attempts: [string, (address: string) => Promise<GqlResponse>][] = [
+      ['signIn', (a) => new GraphQLClient(t.url).raw(`mutation($a: String!) { signIn(email: $a, password: "x") { ${kinds} } }`, { a })],
+      ['createUser', (a) => t.admin.raw(`mutation($a: String!) { createUser(email: $a, name: "Long", password: "long-enough-1") { ${kinds} } }`, { a })],
+      ['updateUser', (a) => t.admin.raw(`mutation($id: ID!, $a: String!) { updateUser(id: $id, input: { email: $a }) { ${kinds} } }`, { id: technician.id, a })],
+      ['createIncomingEmailServer', (a) => t.admin.raw(`mutation($a: String!) { createIncomingEmailServer(input: { name: "Long", email: $a, protocol: IMAP, host: "imap.example.test" }) { ${kinds} } }`, { a })],
+      ['filter emails', (a) => t.admin.raw(`mutation($a: String!) { createIncomingEmailServer(input: { name: "Long", email: "ok@example.test", protocol: IMAP, host: "imap.example.test", filter: { type: ALLOW, emails: [$a] } }) { ${kinds} } }`, { a })],
+      ['createOutgoingServer', (a) => t.admin.raw(`mutation($a: String!) { createOutgoingServer(input: { name: "Long", host: "smtp.example.test", fromAddress: $a }) { ${kinds} } }`, { a })],
+      ['replyToTicket cc', (a) => t.admin.raw(`mutation($id: ID!, $a: String!) { replyToTicket(ticketId: $id, input: { body: "Hello", cc: [$a] }) { ${kinds} } }`, { id: ticket!.id, a })],
+    ];
+    // 255 characters is one over RFC 5321's limit; the others are sizes a btree index refuses.
+    for (const length of [255, 3_000, 300_000]) {
+      const address = `${'a'.repeat(length - '@customer.example'.length)}@customer.example`;
+      for (const [name, attempt] of attempts) {
+        const res = await attempt(address);
+        expect(res.errors, `${name} (${length})`).toBeUndefined();
+        const result = Object.values(res.data!)[0] as { __typename: string; fieldErrors: { message: string }[] };
+        expect(result.__typename, `${name} (${length})`).toBe('ValidationError');
+        // The message names the limit; it does not echo the input back.
+        for (const e of result.fieldErrors) expect(e.message.length, name).toBeLessThan(200);
+      }
+    }
     await alive(t.url);
   });
 

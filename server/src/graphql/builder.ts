@@ -28,9 +28,11 @@ export const builder = new SchemaBuilder<{
 
 builder.scalarType('DateTime', {
   serialize: (value) => (value instanceof Date ? value : new Date(value as string)).toISOString(),
+  // Years 1–9999 only: PostgreSQL cannot read what Date.toISOString() writes beyond them ("+275760-09-13…").
   parseValue: (value) => {
-    const date = new Date(value as string);
-    if (Number.isNaN(date.getTime())) throw new GraphQLError('Invalid DateTime');
+    const date = typeof value === 'string' || typeof value === 'number' ? new Date(value) : new Date(Number.NaN);
+    const year = date.getUTCFullYear();
+    if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) throw new GraphQLError('Invalid DateTime: expected an ISO 8601 date and time between the years 1 and 9999');
     return date;
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress } from '../../lib/inputs.js';
 import { DeleteResultRef } from '../../graphql/errors.js';
 import { isUuid } from '../../lib/uuid.js';
 import { builder } from '../../graphql/builder.js';
@@ -56,7 +57,7 @@ const ApiTokenInfoRef = builder.objectRef<ApiTokenInfo>('ApiTokenInfo').implemen
 const cookie = (ctx: { services: { config: { publicUrl?: string } } }, value: string, maxAge: number) =>
   sessionCookie(value, maxAge, ctx.services.config.publicUrl?.startsWith('https:') ?? false);
 
-const signInInput = z.object({ email: z.email(), password: z.string().min(1).max(1024) });
+const signInInput = z.object({ email: emailAddress(), password: z.string().min(1).max(1024) });
 
 builder.queryFields((t) => ({
   me: t.field({ type: UserRef, nullable: true, skipTypeScopes: true, resolve: (_r, _a, ctx) => ctx.viewer?.user ?? null }),
@@ -114,7 +115,7 @@ export const PermissionRef = builder.enumType('Permission', { values: ['MANAGE_S
 export const roleResult = resultUnion('Role', 'role', RoleRef, [ValidationErrorRef, NotFoundErrorRef]);
 export const userResult = resultUnion('User', 'user', UserRef, [ValidationErrorRef, NotFoundErrorRef]);
 const createUserInput = z.object({
-  email: z.email(),
+  email: emailAddress(),
   name: z.string().trim().min(1).max(200),
   password: z.string().min(8, 'At least 8 characters').max(1024),
 });
@@ -146,8 +147,8 @@ builder.mutationFields((t) => ({
     authScopes: { superAdmin: true },
     args: { name: t.arg.string({ required: true }), permissions: t.arg({ type: [PermissionRef], required: true }) },
     resolve: async (_r, { name, permissions }, ctx) => {
-      if (!name.trim()) return ValidationError.of([{ path: ['name'], message: 'Enter a name' }]);
-      return roleResult.ok(await ctx.services.auth.createRole(name.trim(), [...new Set(permissions)]));
+      const role = await ctx.services.people.createRole(ctx.viewer!, { name, permissions });
+      return role instanceof ValidationError ? role : roleResult.ok(role);
     },
   }),
   createUser: t.field({

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { and, desc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { authTokens, roles, users, type Permission } from '../../db/schema.js';
+import { authTokens, roles, users } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { PubSub } from '../../lib/pubsub.js';
 import { recordConfigChange } from '../config-audit/config-audit.service.js';
@@ -175,11 +175,6 @@ export class AuthService {
     if (user.isSuperAdmin || !user.roleId) return { user, canManageSupportChannels: user.isSuperAdmin };
     const [role] = await this.db.select().from(roles).where(eq(roles.id, user.roleId));
     return { user, canManageSupportChannels: role?.permissions.includes('MANAGE_SUPPORT_CHANNELS') ?? false };
-  }
-
-  async createRole(name: string, permissions: Permission[]): Promise<RoleRow> {
-    const [role] = await this.db.insert(roles).values({ name, permissions }).returning();
-    return role!;
   }
 
   async createUser(input: { email: string; name: string; password: string; roleId?: string | null; isSuperAdmin?: boolean }): Promise<UserRow> {

@@ -1,6 +1,7 @@
 import { verify } from '@node-rs/argon2';
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailAddress } from '../../lib/inputs.js';
 import type { Db } from '../../db/client.js';
 import { authTokens, PERMISSIONS, roles, technicianGroupMembers, technicianGroups, users, type Permission } from '../../db/schema.js';
 import { InvalidCredentials, NotFoundError, TooManyAttempts, ValidationError, zodFieldErrors, type FieldError } from '../../lib/errors.js';
@@ -14,7 +15,7 @@ export type GroupRow = typeof technicianGroups.$inferSelect;
 export const password = z.string().min(8, 'At least 8 characters').max(1024, 'At most 1024 characters');
 const userPatch = z.object({
   name: z.string().trim().min(1, 'Enter a name').max(200).optional(),
-  email: z.email().max(320).optional(),
+  email: emailAddress().optional(),
   roleId: z.string().nullable().optional(),
   isSuperAdmin: z.boolean().optional(),
 });
@@ -135,14 +136,33 @@ export class PeopleService {
     return user;
   }
 
+  /** A role's name: 1–200 characters, unique whatever the case. */
+  private async roleName(input: string, exceptId?: string): Promise<string | ValidationError> {
+    const name = input.trim();
+    if (!name || name.length > 200) return ValidationError.of([{ path: ['name'], message: 'Enter a name (1–200 characters)' }]);
+    const same = sql`lower(${roles.name}) = lower(${name})`;
+    if ((await this.db.select({ id: roles.id }).from(roles).where(exceptId ? and(same, ne(roles.id, exceptId)) : same)).length) {
+      return ValidationError.of([{ path: ['name'], message: 'A role with this name exists' }]);
+    }
+    return name;
+  }
+
+  async createRole(actor: Viewer, input: { name: string; permissions: Permission[] }): Promise<RoleRow | ValidationError> {
+    const name = await this.roleName(input.name);
+    if (name instanceof ValidationError) return name;
+    const permissions = [...new Set(input.permissions)].filter((p) => PERMISSIONS.includes(p));
+    return this.db.transaction(async (tx) => {
+      const [role] = await tx.insert(roles).values({ name, permissions }).returning();
+      await recordConfigChange(tx, { actorUserId: actor.user.id, entityType: 'Role', entityId: role!.id, action: 'CREATE', after: role });
+      return role!;
+    });
+  }
+
   async updateRole(actor: Viewer, id: string, input: { name?: string | null; permissions?: Permission[] | null }): Promise<RoleRow | ValidationError | NotFoundError> {
     const before = await this.role(id);
     if (!before) return new NotFoundError('No such role');
-    const name = input.name?.trim();
-    if (input.name != null && (!name || name.length > 200)) return ValidationError.of([{ path: ['name'], message: 'Enter a name (1–200 characters)' }]);
-    if (name && (await this.db.select({ id: roles.id }).from(roles).where(and(sql`lower(${roles.name}) = lower(${name})`, ne(roles.id, id)))).length) {
-      return ValidationError.of([{ path: ['name'], message: 'A role with this name exists' }]);
-    }
+    const name = input.name == null ? undefined : await this.roleName(input.name, id);
+    if (name instanceof ValidationError) return name;
     const permissions = input.permissions ? [...new Set(input.permissions)].filter((p) => PERMISSIONS.includes(p)) : before.permissions;
     return this.db.transaction(async (tx) => {
       const [after] = await tx.update(roles).set({ name: name ?? before.name, permissions }).where(eq(roles.id, id)).returning();

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, ilike, inArray, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { emailAudit, messages, type EmailOutcome } from '../../db/schema.js';
 import { isUuid } from '../../lib/uuid.js';
@@ -23,7 +23,8 @@ const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** The filter as SQL, for listing and for deciding whether a new entry belongs to a live list. */
 export function auditConditions(filter: AuditFilter): SQL[] {
   const where: SQL[] = [];
-  if (filter.serverId) where.push(eq(emailAudit.serverId, filter.serverId));
+  // A malformed id names no mailbox, as everywhere else (lib/uuid.ts): nothing matches.
+  if (filter.serverId) where.push(isUuid(filter.serverId) ? eq(emailAudit.serverId, filter.serverId) : sql`false`);
   if (filter.outcome) where.push(eq(emailAudit.outcome, filter.outcome));
   if (filter.since) where.push(gte(emailAudit.at, filter.since));
   if (filter.until) where.push(lte(emailAudit.at, filter.until));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress } from '../../lib/inputs.js';
 import type { EmailAuthType, EmailProvider, FilterType, MailProtocol, SecurityType } from '../../db/schema.js';
 import type { FieldError } from '../../lib/errors.js';
 import { GRAPH_HOST, MICROSOFT_HOST, defaultPort, defaultScope, isMicrosoftHosted } from '../../mail/providers.js';
@@ -19,7 +20,7 @@ const httpsUrl = z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }
 
 export const filterInputSchema = z.object({
   type: z.enum(['ALLOW', 'IGNORE']),
-  emails: z.array(z.string().trim().toLowerCase().pipe(z.email('Not a valid email address'))).max(1000).default([]),
+  emails: z.array(emailAddress().transform((e) => e.toLowerCase())).max(1000).default([]),
   domains: z.array(domain).max(1000).default([]),
   keywords: z.array(z.string().trim().min(1, 'Empty keyword').max(200)).max(1000).default([]),
 });
@@ -36,7 +37,7 @@ export const oauthInputSchema = z.object({
 
 export const serverInputSchema = z.object({
   name: z.string().trim().min(1, 'Enter a name').max(200),
-  email: z.string().trim().pipe(z.email('Not a valid email address')),
+  email: emailAddress(),
   protocol: z.enum(['IMAP', 'POP3', 'EWS', 'GRAPH']),
   provider: z.enum(['MICROSOFT', 'GOOGLE', 'OTHER']).default('OTHER'),
   host: hostname.nullish(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress } from '../../lib/inputs.js';
 import { zodFieldErrors, type FieldError } from '../../lib/errors.js';
 import { defaultSmtpPort, type SmtpSecurity } from '../../mail/outbound/smtp.js';
 
@@ -19,7 +20,7 @@ export const outgoingServerInputSchema = z.object({
   authType: z.enum(['NONE', 'BASIC']).default('BASIC'),
   username: oneLine(500).nullish(),
   password: z.string().max(2000).nullish(),
-  fromAddress: z.string().trim().pipe(z.email('Not a valid email address')),
+  fromAddress: emailAddress(),
   fromName: oneLine(200).nullish(),
   allowSelfSignedCertificate: z.boolean().default(false),
   enabled: z.boolean().default(true),

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
-import { z } from 'zod';
+import { emailAddress } from '../../lib/inputs.js';
 import type { Db } from '../../db/client.js';
 import { attachments, incomingServers, messages, outboundMail, outgoingServers, requesters, ticketParticipants, type TicketStatus } from '../../db/schema.js';
 import { normalizeContentType, sanitizeFilename, type AttachmentStore, type StoredFile } from '../../ingest/attachments.js';
@@ -29,7 +29,7 @@ export interface ReplyInput {
 
 const MAX_CC = 20;
 const MAX_ATTACHMENTS = 20;
-const address = z.email();
+const address = emailAddress();
 
 export interface ReplyDeps {
   identity: MailIdentity;
@@ -62,7 +62,7 @@ export class TicketReplyService {
     const cc = [...new Set(input.cc.map((a) => a.trim().toLowerCase()).filter(Boolean))];
     if (cc.length > MAX_CC) fail(['cc'], `At most ${MAX_CC} addresses`);
     cc.slice(0, MAX_CC).forEach((a, i) => {
-      if (!address.safeParse(a).success) fail(['cc', String(i)], `${a} is not an email address`);
+      if (!address.safeParse(a).success) fail(['cc', String(i)], `${a.length > 80 ? `${a.slice(0, 80)}…` : a} is not an email address`);
       else if (ours.has(a)) fail(['cc', String(i)], `${a} is one of Mailroom's own addresses`);
     });
 
