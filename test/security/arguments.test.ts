@@ -5,7 +5,7 @@
 // store. The answer may be any typed error or a result, never "Unexpected error", and the process
 // keeps serving. (NUL characters and unpaired surrogates: edge.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../testkit/app.ts';
+import { startTestApp, type GraphQLClient, type TestApp } from '../testkit/app.ts';
 
 interface TypeRef { kind: string; name: string | null; ofType: TypeRef | null }
 interface InputValue { name: string; type: TypeRef }
@@ -68,36 +68,38 @@ describe('every argument of every root field', () => {
     return PLAIN[named.name] ?? null;
   }
 
-  it('answers hostile values with a typed error or a result, never an internal error', async () => {
+  /** One request per hostile value per leaf of every root field; returns what went wrong. */
+  async function sweep(who: string, client: GraphQLClient): Promise<{ tried: number; failures: string[] }> {
     const failures: string[] = [];
     let tried = 0;
-    for (const { operation, type } of roots) {
-      for (const field of type.fields!) {
-        if (SKIPPED.has(field.name)) continue;
-        for (const arg of field.args) {
-          for (const leaf of leaves(arg.type, arg.name, 0)) {
-            for (const hostile of HOSTILE[leaf.scalar] ?? []) {
-              const used = field.args.filter((a) => a.type.kind === 'NON_NULL' || a === arg);
-              const variables = Object.fromEntries(used.map((a) => [a.name, fill(a.type, a.name, leaf.path, hostile)]));
-              const declared = used.map((a) => `$${a.name}: ${printed(a.type)}`).join(', ');
-              const passed = used.map((a) => `${a.name}: $${a.name}`).join(', ');
-              // A field of objects or unions gets `{ __typename }`; a scalar or enum result none.
-              const selection = ['SCALAR', 'ENUM'].includes(types.get(unwrap(field.type).name!)!.kind) ? '' : ' { __typename }';
-              const query = `${operation}${declared ? `(${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`;
-              const started = performance.now();
-              const res = await t.admin.raw(query, variables);
-              tried++;
-              const internal = res.errors?.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || /unexpected error/i.test(e.message));
-              const label = `${field.name}(${leaf.path} = ${String(hostile).slice(0, 30)})`;
-              if (internal) failures.push(`${label}: ${internal.message}`);
-              if (performance.now() - started > 5_000) failures.push(`${label}: took ${Math.round(performance.now() - started)} ms`);
-            }
-          }
-        }
-      }
+    const cases = roots.flatMap(({ operation, type }) => type.fields!.filter((f) => !SKIPPED.has(f.name)).flatMap((field) =>
+      field.args.flatMap((arg) => leaves(arg.type, arg.name, 0).flatMap((leaf) => (HOSTILE[leaf.scalar] ?? []).map((hostile) => ({ operation, field, arg, leaf, hostile }))))));
+    for (const { operation, field, arg, leaf, hostile } of cases) {
+      const used = field.args.filter((a) => a.type.kind === 'NON_NULL' || a === arg);
+      const variables = Object.fromEntries(used.map((a) => [a.name, fill(a.type, a.name, leaf.path, hostile)]));
+      const declared = used.map((a) => `$${a.name}: ${printed(a.type)}`).join(', ');
+      const passed = used.map((a) => `${a.name}: $${a.name}`).join(', ');
+      // A field of objects or unions gets `{ __typename }`; a scalar or enum result none.
+      const selection = ['SCALAR', 'ENUM'].includes(types.get(unwrap(field.type).name!)!.kind) ? '' : ' { __typename }';
+      const query = `${operation}${declared ? `(${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`;
+      const started = performance.now();
+      const res = await client.raw(query, variables);
+      tried++;
+      const internal = res.errors?.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || /unexpected error/i.test(e.message));
+      const label = `${who}: ${field.name}(${leaf.path} = ${String(hostile).slice(0, 30)})`;
+      if (internal) failures.push(`${label}: ${internal.message}`);
+      if (performance.now() - started > 5_000) failures.push(`${label}: took ${Math.round(performance.now() - started)} ms`);
     }
-    expect(failures).toEqual([]);
-    expect(tried).toBeGreaterThan(200);
+    return { tried, failures };
+  }
+
+  it('answers hostile values with a typed error or a result, never an internal error, to an admin and to a technician', async () => {
+    const admin = await sweep('admin', t.admin);
+    // A technician's reads are scoped to their groups: other code paths than the admin's.
+    const technician = await sweep('technician', await (await t.seed.technician({ groupIds: [await t.seed.technicianGroup()] })).signIn());
+    expect([...admin.failures, ...technician.failures]).toEqual([]);
+    expect(admin.tried).toBeGreaterThan(200);
+    expect(technician.tried).toBe(admin.tried);
     const health = await fetch(`${t.url}/healthz`);
     expect(health.status).toBe(200);
   });
