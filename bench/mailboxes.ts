@@ -103,12 +103,27 @@ async function allConnected(admin: GraphQLClient, n: number): Promise<void> {
   };
   const ws = admin.ws();
   const live = subscribe(ws, parse(`subscription { incomingEmailServersUpdated ${fields} }`));
+  const list = async () => take(expectNoGraphQLErrors(await admin.raw(`{ incomingEmailServers ${fields} }`)).incomingEmailServers as StateRow[]);
+  let pending: Promise<unknown> | null = null;
   try {
     await sleep(300);
-    take(expectNoGraphQLErrors(await admin.raw(`{ incomingEmailServers ${fields} }`)).incomingEmailServers as StateRow[]);
+    await list();
     const connected = () => [...states.values()].filter((health) => health.connectionState === 'connected').length;
-    while (connected() < n) take(((await live.next(120_000)) as { incomingEmailServersUpdated: StateRow[] }).incomingEmailServersUpdated);
+    while (connected() < n) {
+      pending ??= live.next(120_000);
+      const event = await Promise.race([pending, sleep(2_000).then(() => null)]);
+      if (event) {
+        pending = null;
+        take((event as { incomingEmailServersUpdated: StateRow[] }).incomingEmailServersUpdated);
+      } else {
+        // Nothing for 2 s: the list again. Under load the subscription may be registered after
+        // the first list was read, and an update in between is then never seen (a run once
+        // waited two minutes for the next one); a mailbox really still connecting stays so here.
+        await list();
+      }
+    }
   } finally {
+    pending?.catch(() => {});
     live.dispose();
     await ws.dispose();
   }
