@@ -5,7 +5,7 @@ import { z } from 'zod';
  * 254. The length is checked first, so a megabyte of input is refused before the address pattern
  * runs over it, a btree index (≤ 2,704 bytes a row) refuses it with a 500, or it fills a log line.
  */
-export const MAX_EMAIL_LENGTH = 254;
+const MAX_EMAIL_LENGTH = 254;
 
 /** An email address as typed into a form: trimmed, at most 254 characters, well-formed. */
 export const emailAddress = (message = 'Not a valid email address') =>
