@@ -125,6 +125,23 @@ describe('people, roles and groups', () => {
     expect(trail.data!.configAuditTrail.edges.map((e: { node: { action: string } }) => e.node.action)).toEqual(['CREATE']);
   });
 
+  it('answers admins creating the same role or category at once with one success and typed refusals', async () => {
+    // All may pass the "does it exist" check before any has inserted: the unique index refuses the
+    // later ones, and that refusal is the caller's error, not an internal one.
+    const selection = '__typename ... on ValidationError { fieldErrors { path message } }';
+    for (const [field, args, success] of [['createRole', 'name: $name, permissions: []', 'RoleSuccess'], ['createCategory', 'name: $name', 'CategorySuccess']] as const) {
+      const name = `Race ${field} ${Date.now()}`;
+      const answers = await Promise.all(Array.from({ length: 8 }, () => t.admin.raw(`mutation($name: String!) { ${field}(${args}) { ${selection} } }`, { name })));
+      expect(answers.flatMap((a) => a.errors ?? []), field).toEqual([]);
+      const results = answers.map((a) => a.data![field] as { __typename: string; fieldErrors?: { path: string[]; message: string }[] });
+      expect(results.filter((r) => r.__typename === success), field).toHaveLength(1);
+      for (const r of results.filter((r) => r.__typename !== success)) {
+        expect(r.__typename, field).toBe('ValidationError');
+        expect(r.fieldErrors![0]!.path, field).toEqual(['name']);
+      }
+    }
+  });
+
   it('ends the user\'s sessions on a reset, and the other sessions on a change of one\'s own password', async () => {
     const tech = await t.seed.technician({ password: 'first password' });
     const [laptop, phone] = [await tech.signIn(), await tech.signIn()];

@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { answerDatabaseRefusals } from './database-refusals.js';
 import { refuseUnstorableText } from './text-input.js';
 import './errors.js';
 import '../modules/auth/auth.schema.js';
@@ -23,4 +24,5 @@ import '../modules/settings/settings.schema.js';
 import '../modules/notifications/notification.schema.js';
 import '../modules/config-audit/config-audit.schema.js';
 
-export const schema = refuseUnstorableText(builder.toSchema({ sortSchema: true }));
+// The text check runs first; the database refusals sit right around each root resolver.
+export const schema = refuseUnstorableText(answerDatabaseRefusals(builder.toSchema({ sortSchema: true })));
