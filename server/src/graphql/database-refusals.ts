@@ -1,4 +1,7 @@
+import { getTableName, is } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
 import { GraphQLError, defaultFieldResolver, getNullableType, isUnionType, type GraphQLSchema } from 'graphql';
+import * as tables from '../db/schema.js';
 import { ValidationError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -21,11 +24,18 @@ function postgresFailure(err: unknown): PostgresFailure | null {
   return null;
 }
 
-/** `roles_name_unique`, `categories_name_lower`: the column a unique constraint is named after, as drizzle names them. */
+/** Our table names, longest first, so `technician_group_members` is tried before `technician_groups`. */
+const TABLES = Object.values(tables).filter((t) => is(t, PgTable)).map((t) => getTableName(t as PgTable)).sort((a, b) => b.length - a.length);
+
+/**
+ * The field a unique constraint is about, from its name as drizzle and PostgreSQL make them
+ * (`roles_name_unique`, `categories_name_lower`, `users_email_key`), camel-cased like the API's.
+ */
 function constrainedField(failure: PostgresFailure): string | null {
-  if (failure.column_name) return failure.column_name;
-  const m = /^[a-z0-9]+(?:_[a-z0-9]+)*?_([a-z0-9]+)_(?:unique|lower|key)$/.exec(failure.constraint_name ?? '');
-  return m ? m[1]! : null;
+  const name = failure.constraint_name ?? '';
+  const table = TABLES.find((t) => name.startsWith(`${t}_`));
+  const column = table ? /^(.+)_(?:unique|lower|key)$/.exec(name.slice(table.length + 1))?.[1] : undefined;
+  return column ? column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : null;
 }
 
 function refusal(failure: PostgresFailure): { path: string[]; message: string } {
