@@ -5,7 +5,9 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { requesters, tickets } from '../../server/src/db/schema.ts';
+import { MAX_OPERATIONS_PER_SOCKET } from '../../server/src/graphql/ws-server.ts';
 import { ADMIN, GraphQLClient, graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+import { waitFor } from '../testkit/services/util.ts';
 import type { GqlResponse } from '../testkit/client.ts';
 
 const Categories = graphql(`query SecurityCategories { categories { name } }`);
@@ -150,6 +152,33 @@ describe('the HTTP edge', () => {
       ws.on('error', () => {});
     });
     expect(closed).toBe(1009); // message too big
+    await alive(t.url);
+  });
+
+  it('caps the operations one socket holds at once, and frees a place when one completes', async () => {
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { cookie } });
+    const refused: string[] = [];
+    const acked = new Promise<void>((resolve) => ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: { extensions?: { code?: string } }[] };
+      if (m.type === 'connection_ack') resolve();
+      if (m.type === 'error' && m.payload?.[0]?.extensions?.code === 'TOO_MANY_OPERATIONS') refused.push(m.id!);
+    }));
+    await new Promise((resolve) => ws.on('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init' }));
+    await acked;
+    const subscribeTo = (id: string) => ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query: 'subscription { ticketCreated { id } }' } }));
+    // A burst well over the cap, as a hostile client would send it: the first MAX_OPERATIONS_PER_SOCKET hold.
+    const burst = MAX_OPERATIONS_PER_SOCKET + 30;
+    for (let i = 0; i < burst; i++) subscribeTo(`s${i}`);
+    await waitFor('the refusals', async () => refused.length >= 30, 10_000);
+    expect(refused).toEqual(Array.from({ length: 30 }, (_, i) => `s${MAX_OPERATIONS_PER_SOCKET + i}`));
+    // Completing ten makes room for ten, not eleven.
+    for (let i = 0; i < 10; i++) ws.send(JSON.stringify({ id: `s${i}`, type: 'complete' }));
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 11; i++) subscribeTo(`again${i}`);
+    await waitFor('the eleventh refused', async () => refused.length >= 31, 10_000);
+    expect(refused.slice(30)).toEqual(['again10']);
+    ws.close();
     await alive(t.url);
   });
 
