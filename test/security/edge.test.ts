@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { requesters, tickets } from '../../server/src/db/schema.ts';
 import { MAX_OPERATIONS_PER_SOCKET } from '../../server/src/graphql/ws-server.ts';
+import { liveSubscriptions } from '../../server/src/lib/pubsub.ts';
 import { ADMIN, GraphQLClient, graphql, startTestApp, type TestApp } from '../testkit/app.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import type { GqlResponse } from '../testkit/client.ts';
@@ -180,6 +181,25 @@ describe('the HTTP edge', () => {
     expect(refused.slice(30)).toEqual(['again10']);
     ws.close();
     await alive(t.url);
+  });
+
+  it('lets go of a subscription the client completes at once, on a topic where nothing happens', async () => {
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { cookie } });
+    const acked = new Promise<void>((resolve) => ws.on('message', (raw) => JSON.parse(raw.toString()).type === 'connection_ack' && resolve()));
+    await new Promise((resolve) => ws.on('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init' }));
+    await acked;
+    const before = liveSubscriptions();
+    const topics = ['emailAuditEntryAdded { id }', 'ticketCreated { id }', 'ticketUpdated { id }', 'notificationAdded { id }', 'incomingEmailServerUpdated { id }', 'incomingEmailServersUpdated { id }'];
+    for (let round = 0; round < 10; round++) {
+      const ids = topics.flatMap((topic, i) => Array.from({ length: 10 }, (_, j) => [`${round}-${i}-${j}`, topic] as const));
+      for (const [id, topic] of ids) ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query: `subscription { ${topic} }` } }));
+      await waitFor('listening', async () => liveSubscriptions() >= before + ids.length, 10_000);
+      for (const [id] of ids) ws.send(JSON.stringify({ id, type: 'complete' }));
+      // Nothing is published meanwhile: each must end on the client's word alone.
+      await waitFor(`round ${round} let go`, async () => liveSubscriptions() === before, 10_000);
+    }
+    ws.close();
   });
 
   it('answers introspection and GraphiQL to admins only', async () => {

@@ -85,6 +85,10 @@ export class SubscriberBehind extends Error {
   }
 }
 
+/** Subscriptions of this process still listening to the event bus (the tests watch it for leaks). */
+let live = 0;
+export const liveSubscriptions = (): number => live;
+
 /**
  * A subscription's events, ended with SubscriberBehind once its reader is MAX_EVENTS_BEHIND
  * behind. graphql-yoga's own queue throws from the publisher's dispatch after 1,024 unread
@@ -93,16 +97,21 @@ export class SubscriberBehind extends Error {
 function bounded<T>(source: Repeater<T>): Repeater<T> {
   return new Repeater<T>(async (push, stop) => {
     let behind = 0;
+    live++;
     void stop.then(() => source.return());
-    for await (const value of source) {
-      if (behind >= MAX_EVENTS_BEHIND) {
-        stop(new SubscriberBehind());
-        break;
+    try {
+      for await (const value of source) {
+        if (behind >= MAX_EVENTS_BEHIND) {
+          stop(new SubscriberBehind());
+          break;
+        }
+        behind++;
+        push(value).then(() => behind--, () => {});
       }
-      behind++;
-      push(value).then(() => behind--, () => {});
+      stop();
+    } finally {
+      live--;
     }
-    stop();
   });
 }
 

@@ -3,6 +3,7 @@ import type { EmailOutcome } from '../../db/schema.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { EmailAuditRow } from './email-audit.service.js';
+import { eachEvent } from '../../lib/batch-events.js';
 
 const outcomes = ['TICKET_CREATED', 'APPENDED', 'FILTERED', 'DUPLICATE', 'AUTO_REPLY', 'LOOP_SUSPECTED', 'EMAIL_TO_TICKET_DISABLED', 'QUARANTINED', 'FAILED'] as const satisfies readonly EmailOutcome[];
 const EmailOutcomeRef = builder.enumType('EmailOutcome', { values: outcomes });
@@ -88,11 +89,9 @@ builder.subscriptionFields((t) => ({
     authScopes: admin,
     description: 'Each new email audit entry as its batch commits, narrowed like emailAuditLog.',
     args: { serverId: t.arg.id(), outcome: t.arg({ type: EmailOutcomeRef }), search: t.arg.string() },
-    subscribe: async function* (_r, args, ctx) {
+    subscribe: (_r, args, ctx) => {
       const filter = { serverId: args.serverId?.toString(), outcome: args.outcome, search: args.search };
-      for await (const ids of ctx.services.pubsub.subscribe('emailAuditAdded')) {
-        yield* await ctx.services.emailAudit.byIds(ids.split(','), filter);
-      }
+      return eachEvent(ctx.services.pubsub.subscribe('emailAuditAdded'), (ids) => ctx.services.emailAudit.byIds(ids.split(','), filter));
     },
     resolve: (entry: EmailAuditRow) => entry,
   }),

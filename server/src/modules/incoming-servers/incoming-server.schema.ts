@@ -6,7 +6,7 @@ import { CategoryRef, TechnicianGroupRef } from '../catalog/catalog.schema.js';
 import { ServerHealthRef } from '../health/health.schema.js';
 import type { IncomingServerRow } from '../../db/schema.js';
 import { checkIntervalMs } from '../../mail/check-interval.js';
-import { batchDistinct } from '../../lib/batch-events.js';
+import { batchDistinct, eachEvent } from '../../lib/batch-events.js';
 import { ConnectionTestEventRef, ConnectionTestResultRef, streamTest } from './connection-test.schema.js';
 
 const MailProtocol = builder.enumType('MailProtocol', { values: ['IMAP', 'POP3', 'EWS', 'GRAPH'] as const });
@@ -228,28 +228,20 @@ builder.subscriptionFields((t) => ({
   incomingEmailServerUpdated: t.field({
     type: IncomingEmailServerRef,
     authScopes: admin,
-    subscribe: async function* (_r, _a, ctx) {
-      // The events are drained whether or not the client reads: one that stops reading holds each
-      // changed server once, where a queue of every event overflowed (and threw) after 1,024.
-      for await (const ids of batchDistinct(ctx.services.pubsub.subscribe('incomingEmailServerUpdated'), 0)) {
-        for (const id of ids) {
-          const server = await ctx.services.servers.get(id);
-          if (server) yield server; // a deleted server has nothing left to show
-        }
-      }
-    },
+    // The events are drained whether or not the client reads: one that stops reading holds each
+    // changed server once, where a queue of every event overflowed (and threw) after 1,024.
+    // A deleted server has nothing left to show.
+    subscribe: (_r, _a, ctx) => eachEvent(batchDistinct(ctx.services.pubsub.subscribe('incomingEmailServerUpdated'), 0), (ids) => ctx.services.servers.getMany(ids)),
     resolve: (server: IncomingServerRow) => server,
   }),
   incomingEmailServersUpdated: t.field({
     type: [IncomingEmailServerRef],
     authScopes: admin,
     description: `incomingEmailServerUpdated gathered for a page of many mailboxes: the servers that changed, each once, at most one batch every ${SERVER_BATCH_MS} ms. Deleted servers are left out.`,
-    subscribe: async function* (_r, _a, ctx) {
-      for await (const ids of batchDistinct(ctx.services.pubsub.subscribe('incomingEmailServerUpdated'), SERVER_BATCH_MS)) {
-        const servers = await ctx.services.servers.getMany(ids);
-        if (servers.length) yield servers;
-      }
-    },
+    subscribe: (_r, _a, ctx) => eachEvent(batchDistinct(ctx.services.pubsub.subscribe('incomingEmailServerUpdated'), SERVER_BATCH_MS), async (ids) => {
+      const servers = await ctx.services.servers.getMany(ids);
+      return servers.length ? [servers] : [];
+    }),
     resolve: (servers: IncomingServerRow[]) => servers,
   }),
 }));

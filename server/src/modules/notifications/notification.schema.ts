@@ -5,6 +5,7 @@ import type { Context } from '../../graphql/context.js';
 import { IncomingEmailServerRef } from '../incoming-servers/incoming-server.schema.js';
 import { TicketRef } from '../tickets/ticket.schema.js';
 import type { NotificationRow } from './notification.service.js';
+import { eachEvent } from '../../lib/batch-events.js';
 
 const kinds = [
   'SERVER_UNREACHABLE', 'SERVER_RECOVERED', 'AUTH_FAILED', 'CREDENTIAL_EXPIRING', 'REFRESH_TOKEN_STALE', 'SEND_FAILED', 'NEW_TICKET', 'REQUESTER_REPLIED',
@@ -44,14 +45,14 @@ async function ticketScope(ctx: Context) {
 const markReadResult = resultUnion('MarkNotificationRead', 'notification', NotificationRef, [NotFoundErrorRef]);
 
 /** The viewer's own notifications from an event stream of notification ids, about nothing out of their reach. */
-async function* own(ids: AsyncIterable<string>, ctx: Context): AsyncGenerator<NotificationRow> {
+function own(ids: AsyncIterable<string>, ctx: Context): AsyncIterable<NotificationRow> {
   const userId = ctx.viewer!.user.id;
-  for await (const id of ids) {
+  return eachEvent(ids, async (id) => {
     const row = await ctx.services.notifications.get(id);
-    if (row?.userId !== userId) continue;
-    if (row.ticketId && !(await ctx.services.tickets.getVisible(ctx.viewer!, row.ticketId, true))) continue;
-    yield row;
-  }
+    if (row?.userId !== userId) return [];
+    if (row.ticketId && !(await ctx.services.tickets.getVisible(ctx.viewer!, row.ticketId, true))) return [];
+    return [row];
+  });
 }
 
 builder.queryFields((t) => ({

@@ -2,6 +2,7 @@ import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { TicketRef } from './ticket.schema.js';
 import type { TicketRow } from './ticket.service.js';
+import { eachEvent } from '../../lib/batch-events.js';
 
 const TicketSubscriptionFilter = builder.inputType('TicketSubscriptionFilter', {
   fields: (t) => ({
@@ -18,19 +19,19 @@ interface Filter { technicianGroupId?: string | number | null; mine?: boolean | 
  * then: grants, memberships and the scoping switch are read again for every event, because a
  * subscription outlives changes to all three.
  */
-async function* visibleTickets(ids: AsyncIterable<string>, ctx: Context, filter: Filter | null | undefined): AsyncGenerator<TicketRow> {
+function visibleTickets(ids: AsyncIterable<string>, ctx: Context, filter: Filter | null | undefined): AsyncIterable<TicketRow> {
   const { auth, tickets } = ctx.services;
-  for await (const id of ids) {
-    if (filter?.ticketId != null && String(filter.ticketId) !== id) continue;
+  return eachEvent(ids, async (id) => {
+    if (filter?.ticketId != null && String(filter.ticketId) !== id) return [];
     // The viewer and the ticket are read together; the ticket is shown only if that viewer may see it.
     const [viewer, row] = await Promise.all([auth.viewerByTokenId(ctx.viewer!.tokenId), tickets.get(id)]);
-    if (!viewer) return;
+    if (!viewer) return null;
     const ticket = row && (await tickets.canSee(viewer, row)) ? row : undefined;
-    if (!ticket) continue;
-    if (filter?.technicianGroupId != null && ticket.technicianGroupId !== String(filter.technicianGroupId)) continue;
-    if (filter?.mine && ticket.assigneeId !== viewer.user.id) continue;
-    yield ticket;
-  }
+    if (!ticket) return [];
+    if (filter?.technicianGroupId != null && ticket.technicianGroupId !== String(filter.technicianGroupId)) return [];
+    if (filter?.mine && ticket.assigneeId !== viewer.user.id) return [];
+    return [ticket];
+  });
 }
 
 builder.subscriptionFields((t) => ({
