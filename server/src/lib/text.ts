@@ -17,3 +17,8 @@ export function unstorableTextReason(value: string): string | null {
   if (!value.isWellFormed()) return 'must be valid Unicode text (it contains an unpaired surrogate)';
   return null;
 }
+
+/** At most `max` characters: a longer text is cut and ends with an ellipsis. */
+export function clipped(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}

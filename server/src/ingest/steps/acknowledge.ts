@@ -6,6 +6,7 @@ import { contentHash } from '../content-hash.js';
 import type { ParsedMessage } from '../parse.js';
 import { renderAcknowledgment, type AcknowledgmentTemplates } from './acknowledge-template.js';
 import { ticketReference } from './threading.js';
+import { clipped } from '../../lib/text.js';
 
 export interface AcknowledgmentInput {
   ticketNumber: number;
@@ -53,7 +54,7 @@ export function acknowledgmentSubject(ticketNumber: number, subject: string): st
 /** One line, no ticket references, bounded: what our subjects build on. */
 export function cleanSubject(subject: string): string {
   const rest = subject.replace(/[\r\n\t]+/g, ' ').replace(TICKET_REFERENCE, ' ').replace(/\s+/g, ' ').trim();
-  return rest.length > MAX_SUBJECT ? `${rest.slice(0, MAX_SUBJECT - 1)}…` : rest;
+  return clipped(rest, MAX_SUBJECT);
 }
 
 /** `<id>` for a Message-ID in any of the forms mail carries, or null when it is not one. */

@@ -1,5 +1,6 @@
 import type { ParsedMessage } from '../parse.js';
 import { contentType, header, headerAddresses, headerValues, localPartOf } from './mail-headers.js';
+import { clipped } from '../../lib/text.js';
 
 /** What marked a message as machine-written: `check` names the rule, `reason` says what matched. */
 export interface AutomatedVerdict { check: AutomatedCheck; reason: string }
@@ -212,9 +213,9 @@ const subjectCheck: Check = (msg) => {
   const subject = stripBlankEdges(msg.subject);
   if (!subject) return null;
   const oof = AUTO_REPLY_SUBJECTS.find((r) => r.test(subject));
-  if (oof) return { check: 'auto-reply-subject', reason: `subject "${clip(subject)}" is an automatic reply` };
+  if (oof) return { check: 'auto-reply-subject', reason: `subject "${clipped(subject, 80)}" is an automatic reply` };
   const bounce = BOUNCE_SUBJECTS.find((r) => r.test(subject));
-  if (bounce) return { check: 'bounce-subject', reason: `subject "${clip(subject)}" is a delivery failure notice` };
+  if (bounce) return { check: 'bounce-subject', reason: `subject "${clipped(subject, 80)}" is a delivery failure notice` };
   return null;
 };
 
@@ -237,7 +238,7 @@ const listServerNotice: Check = (msg) => {
   const server = header(msg, 'x-mlserver');
   const local = localPartOf(msg.from?.address ?? '');
   if (server && /(?:-admin|-owner|-request|-bounces?)$|^owner-/.test(local)) {
-    return { check: 'list-server-notice', reason: `notice from mailing-list server ${clip(server, 40)} (${msg.from!.address})` };
+    return { check: 'list-server-notice', reason: `notice from mailing-list server ${clipped(server, 40)} (${msg.from!.address})` };
   }
   return null;
 };
@@ -247,6 +248,3 @@ const CHECKS: Check[] = [
   emptyReturnPath, mailSystemSender, notificationService, listServerNotice, subjectCheck,
 ];
 
-function clip(s: string, max = 80): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}

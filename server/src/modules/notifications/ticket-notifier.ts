@@ -3,8 +3,8 @@ import type { Db } from '../../db/client.js';
 import { messages, requesters, technicianGroupMembers, technicianGroups, tickets, users, type OutboundMailRow } from '../../db/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationService } from './notification.service.js';
+import { clipped } from '../../lib/text.js';
 
-const short = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /**
  * The ticket notifications of SPEC §10: a new ticket in one of a technician's groups, a
@@ -48,7 +48,7 @@ export class TicketNotifier {
       await this.raise(members.map((m) => m.id), {
         kind: 'NEW_TICKET', ticketId: ticket.id,
         title: `New request REQ-${ticket.number} in ${ticket.groupName}`,
-        body: `${short(ticket.subject)} — from ${ticket.requester}`,
+        body: `${clipped(ticket.subject, 120)} — from ${ticket.requester}`,
       });
     }
   }
@@ -64,7 +64,7 @@ export class TicketNotifier {
       await this.raise([assignee.id], {
         kind: 'REQUESTER_REPLIED', ticketId: ticket.id,
         title: `REQ-${ticket.number}: the requester replied`,
-        body: `${ticket.requester} replied on "${short(ticket.subject)}"`,
+        body: `${ticket.requester} replied on "${clipped(ticket.subject, 120)}"`,
       });
     }
   }

@@ -9,7 +9,7 @@ import { outgoingServerForSending } from '../../ingest/lookups.js';
 import { contentHash } from '../../ingest/content-hash.js';
 import { NotFoundError, ValidationError, type FieldError } from '../../lib/errors.js';
 import type { PubSub } from '../../lib/pubsub.js';
-import { storableText } from '../../lib/text.js';
+import { clipped, storableText } from '../../lib/text.js';
 import type { Upload } from '../../lib/upload.js';
 import { isUuid } from '../../lib/uuid.js';
 import type { Viewer } from '../auth/auth.service.js';
@@ -62,7 +62,7 @@ export class TicketReplyService {
     const cc = [...new Set(input.cc.map((a) => a.trim().toLowerCase()).filter(Boolean))];
     if (cc.length > MAX_CC) fail(['cc'], `At most ${MAX_CC} addresses`);
     cc.slice(0, MAX_CC).forEach((a, i) => {
-      if (!address.safeParse(a).success) fail(['cc', String(i)], `${a.length > 80 ? `${a.slice(0, 80)}…` : a} is not an email address`);
+      if (!address.safeParse(a).success) fail(['cc', String(i)], `${clipped(a, 80)} is not an email address`);
       else if (ours.has(a)) fail(['cc', String(i)], `${a} is one of Mailroom's own addresses`);
     });
 
