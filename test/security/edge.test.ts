@@ -8,6 +8,7 @@ import { requesters, tickets } from '../../server/src/db/schema.ts';
 import { MAX_OPERATIONS_PER_SOCKET } from '../../server/src/graphql/ws-server.ts';
 import { liveSubscriptions } from '../../server/src/lib/pubsub.ts';
 import { ADMIN, GraphQLClient, graphql, startTestApp, type TestApp } from '../testkit/app.ts';
+import { openGraphqlSocket } from '../testkit/raw-socket.ts';
 import { waitFor } from '../testkit/services/util.ts';
 import type { GqlResponse } from '../testkit/client.ts';
 
@@ -157,49 +158,38 @@ describe('the HTTP edge', () => {
   });
 
   it('caps the operations one socket holds at once, and frees a place when one completes', async () => {
-    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { cookie } });
-    const refused: string[] = [];
-    const acked = new Promise<void>((resolve) => ws.on('message', (raw) => {
-      const m = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: { extensions?: { code?: string } }[] };
-      if (m.type === 'connection_ack') resolve();
-      if (m.type === 'error' && m.payload?.[0]?.extensions?.code === 'TOO_MANY_OPERATIONS') refused.push(m.id!);
-    }));
-    await new Promise((resolve) => ws.on('open', resolve));
-    ws.send(JSON.stringify({ type: 'connection_init' }));
-    await acked;
-    const subscribeTo = (id: string) => ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query: 'subscription { ticketCreated { id } }' } }));
+    const socket = await openGraphqlSocket(t.url, { cookie });
+    const refused = () => socket.messages
+      .filter((m) => m.type === 'error' && (m.payload as { extensions?: { code?: string } }[])[0]?.extensions?.code === 'TOO_MANY_OPERATIONS')
+      .map((m) => m.id);
+    const subscribeTo = (id: string) => socket.send({ id, type: 'subscribe', payload: { query: 'subscription { ticketCreated { id } }' } });
     // A burst well over the cap, as a hostile client would send it: the first MAX_OPERATIONS_PER_SOCKET hold.
-    const burst = MAX_OPERATIONS_PER_SOCKET + 30;
-    for (let i = 0; i < burst; i++) subscribeTo(`s${i}`);
-    await waitFor('the refusals', async () => refused.length >= 30, 10_000);
-    expect(refused).toEqual(Array.from({ length: 30 }, (_, i) => `s${MAX_OPERATIONS_PER_SOCKET + i}`));
+    for (let i = 0; i < MAX_OPERATIONS_PER_SOCKET + 30; i++) subscribeTo(`s${i}`);
+    await waitFor('the refusals', async () => refused().length >= 30, 10_000);
+    expect(refused()).toEqual(Array.from({ length: 30 }, (_, i) => `s${MAX_OPERATIONS_PER_SOCKET + i}`));
     // Completing ten makes room for ten, not eleven.
-    for (let i = 0; i < 10; i++) ws.send(JSON.stringify({ id: `s${i}`, type: 'complete' }));
+    for (let i = 0; i < 10; i++) socket.send({ id: `s${i}`, type: 'complete' });
     await new Promise((r) => setTimeout(r, 300));
     for (let i = 0; i < 11; i++) subscribeTo(`again${i}`);
-    await waitFor('the eleventh refused', async () => refused.length >= 31, 10_000);
-    expect(refused.slice(30)).toEqual(['again10']);
-    ws.close();
+    await waitFor('the eleventh refused', async () => refused().length >= 31, 10_000);
+    expect(refused().slice(30)).toEqual(['again10']);
+    socket.ws.close();
     await alive(t.url);
   });
 
   it('lets go of a subscription the client completes at once, on a topic where nothing happens', async () => {
-    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { cookie } });
-    const acked = new Promise<void>((resolve) => ws.on('message', (raw) => JSON.parse(raw.toString()).type === 'connection_ack' && resolve()));
-    await new Promise((resolve) => ws.on('open', resolve));
-    ws.send(JSON.stringify({ type: 'connection_init' }));
-    await acked;
+    const socket = await openGraphqlSocket(t.url, { cookie });
     const before = liveSubscriptions();
     const topics = ['emailAuditEntryAdded { id }', 'ticketCreated { id }', 'ticketUpdated { id }', 'notificationAdded { id }', 'incomingEmailServerUpdated { id }', 'incomingEmailServersUpdated { id }'];
     for (let round = 0; round < 10; round++) {
       const ids = topics.flatMap((topic, i) => Array.from({ length: 10 }, (_, j) => [`${round}-${i}-${j}`, topic] as const));
-      for (const [id, topic] of ids) ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query: `subscription { ${topic} }` } }));
+      for (const [id, topic] of ids) socket.send({ id, type: 'subscribe', payload: { query: `subscription { ${topic} }` } });
       await waitFor('listening', async () => liveSubscriptions() >= before + ids.length, 10_000);
-      for (const [id] of ids) ws.send(JSON.stringify({ id, type: 'complete' }));
+      for (const [id] of ids) socket.send({ id, type: 'complete' });
       // Nothing is published meanwhile: each must end on the client's word alone.
       await waitFor(`round ${round} let go`, async () => liveSubscriptions() === before, 10_000);
     }
-    ws.close();
+    socket.ws.close();
   });
 
   it('answers introspection and GraphiQL to admins only', async () => {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { configAudit } from '../../server/src/db/schema.ts';
 import { SIGN_IN_LIMITS } from '../../server/src/modules/auth/sign-in-throttle.ts';
 import { ADMIN, GraphQLClient, graphql, ok, startTestApp, type TestApp } from '../testkit/app.ts';
+import { openGraphqlSocket } from '../testkit/raw-socket.ts';
 
 const SignOut = graphql(`mutation SecuritySignOut { signOut }`);
 const MeId = graphql(`query SecurityMeId { me { id email } }`);
@@ -24,19 +25,11 @@ const CreateToken = graphql(`
 const ListTokens = graphql(`query SecurityListTokens { apiTokens { id name owner { email } expiresAt expired } }`);
 const RevokeToken = graphql(`mutation SecurityRevokeToken($id: ID!) { revokeApiToken(id: $id) { __typename } }`);
 
-/** A raw graphql-ws connection that records how it closes and what it receives. */
+/** A raw graphql-ws connection with one live subscription, recording how it closes and what it receives. */
 async function openSocket(url: string, auth: { token?: string; cookie?: string }) {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', auth.cookie ? { headers: { cookie: auth.cookie } } : {});
-  const messages: { type: string }[] = [];
-  const closed = new Promise<{ code: number; at: number }>((resolve) => ws.on('close', (code) => resolve({ code, at: Date.now() })));
-  ws.on('message', (m) => messages.push(JSON.parse(m.toString())));
-  await new Promise<void>((resolve, reject) => {
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: auth.token ? { authorization: `Bearer ${auth.token}` } : {} })));
-    ws.on('message', (m) => (JSON.parse(m.toString()).type === 'connection_ack' ? resolve() : undefined));
-    void closed.then(({ code }) => reject(new Error(`closed ${code} before ack`)));
-  });
-  ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { ticketCreated { id } }' } }));
-  return { ws, messages, closed };
+  const socket = await openGraphqlSocket(url, auth);
+  socket.send({ id: '1', type: 'subscribe', payload: { query: 'subscription { ticketCreated { id } }' } });
+  return socket;
 }
 
 async function createTechnician(t: TestApp, email: string): Promise<string> {
